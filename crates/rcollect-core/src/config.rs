@@ -1,0 +1,529 @@
+//! Configuration: `rcollect.toml`, then `RCOLLECT_*` environment variables,
+//! then command-line overrides. Relative paths in the file are relative to
+//! the file's directory; relative paths from the environment or flags are
+//! relative to the current directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{ConfigError, Error, Result};
+
+/// The name of the config file looked up from the current directory upward.
+pub const CONFIG_FILE_NAME: &str = "rcollect.toml";
+
+/// Ignore patterns applied unless `default_ignore = false` (Django's defaults).
+pub const DEFAULT_IGNORE: &[&str] = &[".*", "*~", "CVS"];
+
+/// A validated configuration with absolute paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file this configuration was read from, if any.
+    pub config_file: Option<PathBuf>,
+    /// URL prefix the collected files are served under (`/static/` or an absolute URL).
+    pub static_url: String,
+    /// Where collected files are written.
+    pub static_root: PathBuf,
+    /// Source dirs, in priority order: the first dir that has a path wins.
+    pub dirs: Vec<SourceDir>,
+    /// Extra ignore globs (matched against file and directory names, and logical paths).
+    pub ignore: Vec<String>,
+    /// Whether [`DEFAULT_IGNORE`] applies.
+    pub default_ignore: bool,
+    /// MEDIA_URL, used by the checks only.
+    pub media_url: Option<String>,
+    /// MEDIA_ROOT, used by the checks only.
+    pub media_root: Option<PathBuf>,
+    /// What to do when a reference names a file that does not exist.
+    pub missing_references: MissingReferences,
+    /// Also write the files under their original (unhashed) names.
+    pub keep_unhashed: bool,
+    /// Serve the source dirs directly (dev mode) instead of STATIC_ROOT.
+    pub debug: bool,
+    /// Content-addressed cache of compressed outputs; `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Which precompressed variants to write.
+    pub compress: CompressConfig,
+    /// Settings for the middleware.
+    pub serve: ServeConfig,
+}
+
+/// One entry of `dirs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDir {
+    /// Logical path prefix (`""` for none, otherwise without leading or trailing `/`).
+    pub prefix: String,
+    /// Absolute path of the directory.
+    pub path: PathBuf,
+}
+
+/// Policy for references to files that do not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingReferences {
+    /// Fail the collect (the default, like Django's `manifest_strict`).
+    #[default]
+    Error,
+    /// Log a warning and leave the reference as written.
+    Warn,
+}
+
+/// The `[compress]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompressConfig {
+    /// Write `.gz` variants (gzip level 9, no name, mtime 0).
+    pub gzip: bool,
+    /// Write `.br` variants (brotli quality 11, window 22).
+    pub brotli: bool,
+    /// Write `.zst` variants (zstd level 19).
+    pub zstd: bool,
+    /// Keep a variant only if it is at least this fraction smaller than the original.
+    pub min_saving: f64,
+}
+
+impl Default for CompressConfig {
+    fn default() -> Self {
+        CompressConfig {
+            gzip: true,
+            brotli: true,
+            zstd: false,
+            min_saving: 0.05,
+        }
+    }
+}
+
+/// The `[serve]` table: how the middleware answers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// `max-age` in seconds for unhashed names (hashed names are immutable).
+    pub max_age: u64,
+    /// Serve `index.html` for directory paths (and redirect `/dir` to `/dir/`).
+    pub index: bool,
+    /// Files up to this size are held in memory.
+    pub memory_max_file: u64,
+    /// Total bytes held in memory at most; larger sets stream from disk.
+    pub memory_budget: u64,
+    /// Extra response headers for files whose logical path matches a glob.
+    pub headers: Vec<HeaderRule>,
+    /// Extra or overriding content types by extension (without the dot).
+    pub mime_types: BTreeMap<String, String>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            max_age: 60,
+            index: false,
+            memory_max_file: 256 * 1024,
+            memory_budget: 256 * 1024 * 1024,
+            headers: Vec::new(),
+            mime_types: BTreeMap::new(),
+        }
+    }
+}
+
+/// An extra header set on files whose logical path matches `glob`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderRule {
+    /// Glob over the logical path (`fonts/*.woff2`, `**/*.js`).
+    pub glob: String,
+    /// Header name.
+    pub name: String,
+    /// Header value.
+    pub value: String,
+}
+
+/// Values that override the config file (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--root DIR`.
+    pub static_root: Option<PathBuf>,
+    /// `--url URL`.
+    pub static_url: Option<String>,
+    /// `--dir [PREFIX=]PATH`, repeatable; replaces `dirs` when not empty.
+    pub dirs: Vec<String>,
+    /// `--ignore GLOB`, added to `ignore`.
+    pub ignore: Vec<String>,
+    /// `--no-default-ignore`.
+    pub no_default_ignore: bool,
+    /// `--dev` / debug mode.
+    pub debug: bool,
+    /// `--cache-dir DIR`.
+    pub cache_dir: Option<PathBuf>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    static_url: Option<String>,
+    static_root: Option<String>,
+    dirs: Option<Vec<RawDir>>,
+    ignore: Option<Vec<String>>,
+    default_ignore: Option<bool>,
+    media_url: Option<String>,
+    media_root: Option<String>,
+    missing_references: Option<MissingReferences>,
+    keep_unhashed: Option<bool>,
+    debug: Option<bool>,
+    cache_dir: Option<String>,
+    compress: Option<CompressConfig>,
+    serve: Option<ServeConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawDir {
+    Path(String),
+    Prefixed(PrefixedDir),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrefixedDir {
+    #[serde(default)]
+    prefix: String,
+    path: String,
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the two paths:
+    /// what `rcollect collectstatic --root ROOT --dir DIR` builds with no file.
+    ///
+    /// ```
+    /// use rcollect_core::config::Config;
+    /// let c = Config::new("/srv/static", "/static/");
+    /// assert_eq!(c.static_url, "/static/");
+    /// assert!(c.dirs.is_empty());
+    /// ```
+    pub fn new(static_root: impl Into<PathBuf>, static_url: impl Into<String>) -> Self {
+        Config {
+            config_file: None,
+            static_url: static_url.into(),
+            static_root: static_root.into(),
+            dirs: Vec::new(),
+            ignore: Vec::new(),
+            default_ignore: true,
+            media_url: None,
+            media_root: None,
+            missing_references: MissingReferences::default(),
+            keep_unhashed: true,
+            debug: false,
+            cache_dir: None,
+            compress: CompressConfig::default(),
+            serve: ServeConfig::default(),
+        }
+    }
+
+    /// Looks for `rcollect.toml` in `start` and its ancestors.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|d| d.join(CONFIG_FILE_NAME))
+            .find(|p| p.is_file())
+    }
+
+    /// Loads the configuration the way the CLI does: `file` (or the discovered
+    /// `rcollect.toml` when `file` is `None`), then the environment
+    /// (`RCOLLECT_STATIC_ROOT`, `RCOLLECT_STATIC_URL`), then `overrides`.
+    /// `cwd` anchors discovery and relative paths from env and flags.
+    pub fn load(cwd: &Path, file: Option<&Path>, overrides: &Overrides) -> Result<Config> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self::load_with_env(cwd, file, overrides, env)
+    }
+
+    /// [`Config::load`] with the environment given as a function (for tests).
+    pub fn load_with_env(
+        cwd: &Path,
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
+        let file = match file {
+            Some(f) => Some(absolute(cwd, f)),
+            None => Self::discover(cwd),
+        };
+        let (raw, base) = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                let raw = parse_toml(path, &text)?;
+                let base = path.parent().unwrap_or(cwd).to_path_buf();
+                (raw, base)
+            }
+            None => (RawConfig::default(), cwd.to_path_buf()),
+        };
+        let mut c = Config::new(PathBuf::new(), "/static/");
+        c.config_file = file.clone();
+        let mut root = raw.static_root.map(|r| absolute(&base, Path::new(&r)));
+        if let Some(u) = raw.static_url {
+            c.static_url = u;
+        }
+        if let Some(dirs) = raw.dirs {
+            c.dirs = dirs
+                .into_iter()
+                .map(|d| match d {
+                    RawDir::Path(p) => SourceDir {
+                        prefix: String::new(),
+                        path: absolute(&base, Path::new(&p)),
+                    },
+                    RawDir::Prefixed(d) => SourceDir {
+                        prefix: d.prefix,
+                        path: absolute(&base, Path::new(&d.path)),
+                    },
+                })
+                .collect();
+        }
+        c.ignore = raw.ignore.unwrap_or_default();
+        c.default_ignore = raw.default_ignore.unwrap_or(true);
+        c.media_url = raw.media_url;
+        c.media_root = raw.media_root.map(|r| absolute(&base, Path::new(&r)));
+        c.missing_references = raw.missing_references.unwrap_or_default();
+        c.keep_unhashed = raw.keep_unhashed.unwrap_or(true);
+        c.debug = raw.debug.unwrap_or(false);
+        c.cache_dir = raw.cache_dir.map(|d| absolute(&base, Path::new(&d)));
+        c.compress = raw.compress.unwrap_or_default();
+        c.serve = raw.serve.unwrap_or_default();
+
+        if let Some(r) = env("RCOLLECT_STATIC_ROOT") {
+            root = Some(absolute(cwd, Path::new(&r)));
+        }
+        if let Some(u) = env("RCOLLECT_STATIC_URL") {
+            c.static_url = u;
+        }
+        if let Some(r) = &overrides.static_root {
+            root = Some(absolute(cwd, r));
+        }
+        if let Some(u) = &overrides.static_url {
+            c.static_url = u.clone();
+        }
+        if !overrides.dirs.is_empty() {
+            c.dirs = overrides
+                .dirs
+                .iter()
+                .map(|spec| parse_dir_flag(cwd, spec))
+                .collect::<Result<_, _>>()?;
+        }
+        c.ignore.extend(overrides.ignore.iter().cloned());
+        if overrides.no_default_ignore {
+            c.default_ignore = false;
+        }
+        if overrides.debug {
+            c.debug = true;
+        }
+        if let Some(d) = &overrides.cache_dir {
+            c.cache_dir = Some(absolute(cwd, d));
+        }
+        if overrides.no_cache {
+            c.cache_dir = None;
+        }
+        c.static_root = root.ok_or_else(|| ConfigError {
+            file: file.clone(),
+            line: None,
+            key: Some("static_root".into()),
+            message: "not set: add `static_root = \"...\"` to rcollect.toml, set RCOLLECT_STATIC_ROOT or pass --root DIR".into(),
+        })?;
+        if !(c.compress.min_saving >= 0.0 && c.compress.min_saving < 1.0) {
+            return Err(ConfigError {
+                file,
+                line: None,
+                key: Some("compress.min_saving".into()),
+                message: format!("must be in [0, 1), got {}", c.compress.min_saving),
+            }
+            .into());
+        }
+        Ok(c)
+    }
+
+    /// The ignore globs in force: the defaults (unless disabled) plus `ignore`.
+    pub fn ignore_patterns(&self) -> Vec<String> {
+        let mut v: Vec<String> = if self.default_ignore {
+            DEFAULT_IGNORE.iter().map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        v.extend(self.ignore.iter().cloned());
+        v
+    }
+}
+
+/// Parses `--dir [PREFIX=]PATH`.
+fn parse_dir_flag(cwd: &Path, spec: &str) -> Result<SourceDir, ConfigError> {
+    let (prefix, path) = match spec.split_once('=') {
+        Some((p, path)) => (p.to_string(), path),
+        None => (String::new(), spec),
+    };
+    if path.is_empty() {
+        return Err(ConfigError::value("--dir", format!("'{spec}' has no path")));
+    }
+    Ok(SourceDir {
+        prefix,
+        path: absolute(cwd, Path::new(path)),
+    })
+}
+
+fn absolute(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    normalize(&joined)
+}
+
+/// Lexically removes `.` and `..` components (no filesystem access).
+pub fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str::<RawConfig>(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().trim().to_string();
+        let key = key_from_message(&message).or_else(|| {
+            let line_text = line.and_then(|l| text.lines().nth(l - 1))?;
+            let (k, _) = line_text.split_once('=')?;
+            Some(k.trim().trim_matches('"').to_string())
+        });
+        ConfigError {
+            file: Some(path.to_path_buf()),
+            line,
+            key,
+            message,
+        }
+    })
+}
+
+/// Pulls the key out of serde's "unknown field `x`" / "missing field `x`".
+fn key_from_message(message: &str) -> Option<String> {
+    for lead in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join(CONFIG_FILE_NAME);
+        std::fs::write(&p, text).expect("write config");
+        p
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn full_file_resolves_paths_against_its_dir() {
+        let t = tempfile::tempdir().expect("tempdir");
+        write(
+            t.path(),
+            r#"
+static_url = "/s/"
+static_root = "out"
+dirs = ["assets", { prefix = "vendor", path = "node_modules/lib/dist" }]
+ignore = ["*.scss"]
+missing_references = "warn"
+keep_unhashed = false
+[compress]
+zstd = true
+min_saving = 0.1
+"#,
+        );
+        let sub = t.path().join("a/b");
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let c = Config::load_with_env(&sub, None, &Overrides::default(), no_env).expect("load");
+        assert_eq!(c.static_root, t.path().join("out"));
+        assert_eq!(c.static_url, "/s/");
+        assert_eq!(c.dirs[0].path, t.path().join("assets"));
+        assert_eq!(c.dirs[1].prefix, "vendor");
+        assert_eq!(c.dirs[1].path, t.path().join("node_modules/lib/dist"));
+        assert_eq!(c.ignore_patterns(), vec![".*", "*~", "CVS", "*.scss"]);
+        assert_eq!(c.missing_references, MissingReferences::Warn);
+        assert!(!c.keep_unhashed);
+        assert!(c.compress.zstd && c.compress.gzip);
+        assert_eq!(c.compress.min_saving, 0.1);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let p = write(t.path(), "static_root = \"x\"\n\nstatik_url = \"/s/\"\n");
+        let e = Config::load_with_env(t.path(), Some(&p), &Overrides::default(), no_env)
+            .expect_err("must fail");
+        let Error::Config(e) = e else {
+            panic!("wrong error {e}")
+        };
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("statik_url"));
+        assert!(e.to_string().contains("rcollect.toml:3"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_line() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let p = write(t.path(), "static_root = \"x\"\nkeep_unhashed = \"yes\"\n");
+        let Err(Error::Config(e)) =
+            Config::load_with_env(t.path(), Some(&p), &Overrides::default(), no_env)
+        else {
+            panic!("must fail with a config error")
+        };
+        assert_eq!(e.line, Some(2));
+        assert_eq!(e.key.as_deref(), Some("keep_unhashed"));
+    }
+
+    #[test]
+    fn env_then_flags_override_the_file() {
+        let t = tempfile::tempdir().expect("tempdir");
+        write(t.path(), "static_root = \"a\"\nstatic_url = \"/a/\"\n");
+        let env = |k: &str| match k {
+            "RCOLLECT_STATIC_ROOT" => Some("envroot".to_string()),
+            "RCOLLECT_STATIC_URL" => Some("/env/".to_string()),
+            _ => None,
+        };
+        let c = Config::load_with_env(t.path(), None, &Overrides::default(), env).expect("load");
+        assert_eq!(c.static_root, t.path().join("envroot"));
+        assert_eq!(c.static_url, "/env/");
+        let o = Overrides {
+            static_root: Some("flag".into()),
+            dirs: vec!["v=lib".into(), "assets".into()],
+            ..Overrides::default()
+        };
+        let c = Config::load_with_env(t.path(), None, &o, env).expect("load");
+        assert_eq!(c.static_root, t.path().join("flag"));
+        assert_eq!(c.dirs.len(), 2);
+        assert_eq!(c.dirs[0].prefix, "v");
+        assert_eq!(c.dirs[1].prefix, "");
+    }
+
+    #[test]
+    fn no_file_and_no_root_is_a_config_error() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let e = Config::load_with_env(t.path(), None, &Overrides::default(), no_env)
+            .expect_err("must fail");
+        assert!(e.is_config());
+        assert!(e.to_string().contains("static_root"));
+    }
+}

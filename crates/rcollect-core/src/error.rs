@@ -1,0 +1,122 @@
+//! The engine's error type. Every variant carries what a person needs to fix
+//! the problem: the file, the line, the key or the value.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O error on a named path.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The configuration is invalid (bad TOML, unknown key, wrong type, bad value).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A directory walk found a symlink loop.
+    #[error("{}: symlink loop (the link points back to one of its ancestors)", path.display())]
+    SymlinkLoop {
+        /// The link that closes the loop.
+        path: PathBuf,
+    },
+    /// A CSS/JS reference names a file that no source dir has.
+    #[error("{}:{line}: reference to missing file '{target}' (resolved to '{resolved}')", source_path.display())]
+    MissingReference {
+        /// The source file that holds the reference.
+        source_path: PathBuf,
+        /// 1-based line of the reference.
+        line: u32,
+        /// The reference exactly as written.
+        target: String,
+        /// The logical path it resolved to.
+        resolved: String,
+    },
+    /// The manifest could not be read or parsed.
+    #[error("{}: invalid manifest: {message}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// STATIC_ROOT and a source dir overlap; collecting would read its own output.
+    #[error("refusing to collect: {message}")]
+    Unsafe {
+        /// Which paths overlap, and how.
+        message: String,
+    },
+    /// Several errors, reported together (for example, every missing reference).
+    #[error("{}", join_errors(.0))]
+    Many(Vec<Error>),
+}
+
+fn join_errors(errors: &[Error]) -> String {
+    let mut out = String::new();
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&e.to_string());
+    }
+    out
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl AsRef<Path>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// True when the error is about configuration or usage (exit code 2), not
+    /// about the files being collected (exit code 1).
+    pub fn is_config(&self) -> bool {
+        matches!(self, Error::Config(_))
+    }
+}
+
+/// A configuration problem, with the file, line and key where known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}{}", location(.file.as_deref(), *.line), key.as_deref().map(|k| format!("key '{k}': ")).unwrap_or_default(), message)]
+pub struct ConfigError {
+    /// The config file, when the problem is in one.
+    pub file: Option<PathBuf>,
+    /// 1-based line in that file.
+    pub line: Option<usize>,
+    /// The key involved (`static_url`, `compress.min_saving`, …).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn location(file: Option<&Path>, line: Option<usize>) -> String {
+    match (file, line) {
+        (Some(f), Some(l)) => format!("{}:{l}: ", f.display()),
+        (Some(f), None) => format!("{}: ", f.display()),
+        (None, _) => String::new(),
+    }
+}
+
+impl ConfigError {
+    /// A problem with a value that did not come from a file (flag, env var).
+    pub fn value(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            file: None,
+            line: None,
+            key: Some(key.into()),
+            message: message.into(),
+        }
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,1 @@
+//! Hashing (being written).

@@ -1,0 +1,321 @@
+//! `staticfiles.json`: the contract between collect and serve.
+//!
+//! The layout is Django's (`ManifestStaticFilesStorage` reads it as is):
+//! `{"version": "1.1", "paths": {logical: hashed}, "hash": "..."}`, plus our
+//! own `"files"` object keyed by hashed name, which carries everything the
+//! middleware needs to answer a request without touching the file first.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// File name of the manifest inside STATIC_ROOT (Django's name).
+pub const MANIFEST_NAME: &str = "staticfiles.json";
+
+/// The manifest format version we write (Django's current one).
+pub const MANIFEST_VERSION: &str = "1.1";
+
+/// The parsed `staticfiles.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version (`"1.1"`; Django also accepts `"1.0"`).
+    pub version: String,
+    /// Logical path → hashed path, both relative to STATIC_ROOT with `/`.
+    pub paths: BTreeMap<String, String>,
+    /// A hash over `paths` (Django uses it as a cache-busting token).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hash: String,
+    /// Whether the unhashed names were written too (and may be served).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_unhashed: bool,
+    /// Per-file metadata keyed by hashed path. Absent in a Django-written manifest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileMeta>,
+}
+
+/// What the middleware needs to know about one collected file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// Size in bytes of the (uncompressed) file.
+    pub size: u64,
+    /// `Content-Type` to send.
+    pub content_type: String,
+    /// SHA-256 of the file's bytes, lowercase hex (the ETag is derived from it).
+    pub sha256: String,
+    /// Subresource Integrity value (`sha384-<base64>`).
+    pub integrity: String,
+    /// Last modification, seconds since the Unix epoch (`Last-Modified`): the
+    /// newest mtime among the source file and the files it references.
+    pub modified: u64,
+    /// Precompressed variants beside the file, with their sizes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<Encoding, u64>,
+}
+
+/// A content coding we precompress with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Brotli (`br`, suffix `.br`).
+    Br,
+    /// Zstandard (`zstd`, suffix `.zst`).
+    Zstd,
+    /// gzip (`gzip`, suffix `.gz`).
+    Gzip,
+}
+
+impl Encoding {
+    /// All encodings, in server preference order for equal q-values.
+    pub const ALL: [Encoding; 3] = [Encoding::Br, Encoding::Zstd, Encoding::Gzip];
+
+    /// The `Content-Encoding` token.
+    pub fn token(self) -> &'static str {
+        match self {
+            Encoding::Br => "br",
+            Encoding::Zstd => "zstd",
+            Encoding::Gzip => "gzip",
+        }
+    }
+
+    /// The file suffix of the variant, with the dot.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Encoding::Br => ".br",
+            Encoding::Zstd => ".zst",
+            Encoding::Gzip => ".gz",
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.token())
+    }
+}
+
+impl Manifest {
+    /// An empty manifest of the current version.
+    pub fn new() -> Self {
+        Manifest {
+            version: MANIFEST_VERSION.to_string(),
+            ..Manifest::default()
+        }
+    }
+
+    /// Reads `root/staticfiles.json`. `Ok(None)` when there is none.
+    pub fn load(root: &Path) -> Result<Option<Manifest>> {
+        let path = root.join(MANIFEST_NAME);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        Self::from_slice(&path, &bytes).map(Some)
+    }
+
+    /// Parses manifest bytes; `path` is only used in errors.
+    pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Manifest> {
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| Error::Manifest {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if m.version != "1.0" && m.version != "1.1" {
+            return Err(Error::Manifest {
+                path: path.to_path_buf(),
+                message: format!("unsupported version '{}' (expected 1.0 or 1.1)", m.version),
+            });
+        }
+        for (logical, hashed) in &m.paths {
+            for p in [logical, hashed] {
+                if !is_safe_relative(p) {
+                    return Err(Error::Manifest {
+                        path: path.to_path_buf(),
+                        message: format!("unsafe path '{p}' (absolute, empty, '..' or backslash)"),
+                    });
+                }
+            }
+        }
+        for hashed in m.files.keys() {
+            if !is_safe_relative(hashed) {
+                return Err(Error::Manifest {
+                    path: path.to_path_buf(),
+                    message: format!("unsafe path '{hashed}' in files"),
+                });
+            }
+        }
+        Ok(m)
+    }
+
+    /// Serialises with sorted keys, two-space indent and a trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// Recomputes `hash` from `paths` (SHA-256 of the sorted pairs, 12 hex digits).
+    pub fn update_hash(&mut self) {
+        let mut h = Sha256::new();
+        for (k, v) in &self.paths {
+            h.update(k.as_bytes());
+            h.update([0]);
+            h.update(v.as_bytes());
+            h.update([0]);
+        }
+        self.hash = hex(&h.finalize())[..12].to_string();
+    }
+
+    /// Writes `root/staticfiles.json` atomically: a temp file in `root`,
+    /// flushed to disk, then renamed over the old one.
+    pub fn write_atomic(&self, root: &Path) -> Result<PathBuf> {
+        let path = root.join(MANIFEST_NAME);
+        write_atomic(&path, &self.to_json(), true)?;
+        Ok(path)
+    }
+
+    /// The metadata of the file a logical path maps to.
+    pub fn meta(&self, logical: &str) -> Option<(&str, &FileMeta)> {
+        let hashed = self.paths.get(logical)?;
+        self.files.get(hashed).map(|m| (hashed.as_str(), m))
+    }
+}
+
+/// True for a non-empty relative `/`-separated path without `..`, `.`,
+/// empty segments, backslashes or NUL.
+pub fn is_safe_relative(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && !p.contains('\0')
+        && p.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Writes `bytes` to `path` through a temp file in the same directory and a
+/// rename, so readers see the old file or the new one, never a torn one.
+/// With `durable`, the data and the directory entry are flushed to disk.
+pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = temp_name(path);
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        if durable {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// The temp name used for atomic writes of `path`: hidden, same directory,
+/// unique per process and call.
+pub fn temp_name(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()))
+}
+
+/// Suffix of temp files; leftovers from killed runs end in it and are removed
+/// by the next collect.
+pub const TEMP_SUFFIX: &str = ".rcollect-tmp";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn django_manifest_without_files_parses() {
+        let m = Manifest::from_slice(
+            Path::new("x.json"),
+            br#"{"paths": {"a.css": "a.123456789012.css"}, "version": "1.1", "hash": "abc"}"#,
+        )
+        .expect("parse");
+        assert_eq!(m.paths["a.css"], "a.123456789012.css");
+        assert!(m.files.is_empty());
+    }
+
+    #[test]
+    fn round_trip_is_sorted_and_stable() {
+        let mut m = Manifest::new();
+        m.paths.insert("b.css".into(), "b.1.css".into());
+        m.paths.insert("a.css".into(), "a.1.css".into());
+        m.files.insert(
+            "a.1.css".into(),
+            FileMeta {
+                size: 3,
+                content_type: "text/css; charset=utf-8".into(),
+                sha256: "00".into(),
+                integrity: "sha384-x".into(),
+                modified: 1,
+                variants: [(Encoding::Gzip, 2), (Encoding::Br, 1)].into_iter().collect(),
+            },
+        );
+        m.update_hash();
+        let json = m.to_json();
+        let text = String::from_utf8(json.clone()).expect("utf8");
+        assert!(text.find("\"a.css\"") < text.find("\"b.css\""));
+        assert!(text.find("\"br\"") < text.find("\"gzip\""));
+        let back = Manifest::from_slice(Path::new("m"), &json).expect("parse");
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn unsafe_paths_and_bad_versions_are_rejected() {
+        for bad in [
+            r#"{"version":"1.1","paths":{"../x":"y"}}"#,
+            r#"{"version":"1.1","paths":{"x":"/etc/passwd"}}"#,
+            r#"{"version":"1.1","paths":{"x":"a\\b"}}"#,
+            r#"{"version":"9","paths":{}}"#,
+            r#"{"version":"1.1","paths":"#,
+        ] {
+            let e = Manifest::from_slice(Path::new("m.json"), bad.as_bytes());
+            assert!(matches!(e, Err(Error::Manifest { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let p = t.path().join("f.txt");
+        write_atomic(&p, b"one", false).expect("write");
+        write_atomic(&p, b"two", true).expect("write");
+        assert_eq!(std::fs::read(&p).expect("read"), b"two");
+        let names: Vec<_> = std::fs::read_dir(t.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+    }
+}

@@ -1,0 +1,120 @@
+//! `rcollect`: collect, check and serve static files.
+//!
+//! A thin command-line layer over `rcollect-core` (the engine) and
+//! `tower-rcollect` (the middleware): argument parsing, progress and summary
+//! output, exit codes (0 success, 1 collect/check error, 2 usage or config error).
+#![deny(unsafe_code)]
+
+mod check;
+mod collectstatic;
+mod findstatic;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rcollect_core::config::{Config, Overrides};
+
+/// collectstatic for Rust web apps.
+#[derive(Debug, Parser)]
+#[command(name = "rcollect", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Collect the source dirs into STATIC_ROOT with hashed names, rewritten
+    /// references, precompressed variants and staticfiles.json.
+    Collectstatic(collectstatic::Args),
+    /// Show which source file(s) a logical path comes from, winner first.
+    Findstatic(findstatic::Args),
+    /// Check the static-files configuration (for CI).
+    Check(check::Args),
+    /// Serve STATIC_ROOT (or, with --dev, the source dirs) over HTTP.
+    Serve(serve::Args),
+}
+
+/// Where the configuration comes from; shared by every subcommand.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct ConfigArgs {
+    /// Config file (default: rcollect.toml in the current directory or above).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// STATIC_ROOT (overrides the config file and RCOLLECT_STATIC_ROOT).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
+    /// STATIC_URL (overrides the config file and RCOLLECT_STATIC_URL).
+    #[arg(long, value_name = "URL", global = true)]
+    pub url: Option<String>,
+    /// A source dir, optionally with a URL prefix; repeatable; replaces `dirs`.
+    #[arg(long = "dir", value_name = "[PREFIX=]PATH", global = true)]
+    pub dirs: Vec<String>,
+    /// An extra ignore glob; repeatable.
+    #[arg(long = "ignore", value_name = "GLOB", global = true)]
+    pub ignore: Vec<String>,
+    /// Don't apply the default ignores (".*", "*~", "CVS").
+    #[arg(long, global = true)]
+    pub no_default_ignore: bool,
+}
+
+impl ConfigArgs {
+    /// Loads the configuration: file, then environment, then these flags.
+    pub(crate) fn load(&self, extra: Overrides) -> Result<Config, rcollect_core::Error> {
+        let cwd = std::env::current_dir().map_err(|e| rcollect_core::Error::io(".", e))?;
+        let overrides = Overrides {
+            static_root: self.root.clone(),
+            static_url: self.url.clone(),
+            dirs: self.dirs.clone(),
+            ignore: self.ignore.clone(),
+            no_default_ignore: self.no_default_ignore,
+            ..extra
+        };
+        Config::load(&cwd, self.config.as_deref(), &overrides)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Collectstatic(args) => collectstatic::run(args),
+        Command::Findstatic(args) => findstatic::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            exit_code_for(&e)
+        }
+    }
+}
+
+/// 2 for configuration/usage errors, 1 for everything else.
+pub(crate) fn exit_code_for(e: &anyhow::Error) -> ExitCode {
+    match e.downcast_ref::<rcollect_core::Error>() {
+        Some(err) if err.is_config() => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Sets up `tracing` output on stderr; `verbosity` -1 quiet, 0 normal, 1+ verbose.
+pub(crate) fn init_tracing(verbosity: i8) {
+    let default = match verbosity {
+        i8::MIN..=-1 => "error",
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RCOLLECT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
