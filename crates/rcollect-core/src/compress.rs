@@ -1,1 +1,168 @@
-//! Compression (being written).
+//! Precompression: brotli (quality 11, window 22), gzip (level 9, no name,
+//! mtime 0: reproducible) and zstd (level 19), plus a content-addressed cache
+//! of compressed outputs keyed by content hash and codec settings.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::manifest::{Encoding, write_atomic};
+
+/// Brotli quality (whitenoise and the `brotli` CLI default).
+pub const BROTLI_QUALITY: u32 = 11;
+/// Brotli window bits.
+pub const BROTLI_WINDOW: u32 = 22;
+/// gzip level.
+pub const GZIP_LEVEL: u32 = 9;
+/// zstd level.
+pub const ZSTD_LEVEL: i32 = 19;
+
+/// Compresses everything `input` yields with `encoding`. `size_hint` (the
+/// input size, if known) lets brotli pick its buffers.
+pub fn compress(encoding: Encoding, input: &mut dyn Read, size_hint: u64) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity((size_hint / 3) as usize + 64);
+    match encoding {
+        Encoding::Br => {
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: BROTLI_QUALITY as i32,
+                lgwin: BROTLI_WINDOW as i32,
+                size_hint: size_hint.min(usize::MAX as u64) as usize,
+                ..Default::default()
+            };
+            let mut input = input;
+            brotli::BrotliCompress(&mut input, &mut out, &params)?;
+        }
+        Encoding::Gzip => {
+            let mut enc = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(&mut out, flate2::Compression::new(GZIP_LEVEL));
+            io::copy(input, &mut enc)?;
+            enc.finish()?;
+        }
+        Encoding::Zstd => {
+            zstd::stream::copy_encode(input, &mut out, ZSTD_LEVEL)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Decompresses a whole variant (for verification).
+pub fn decompress(encoding: Encoding, bytes: &[u8]) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    match encoding {
+        Encoding::Br => {
+            brotli::BrotliDecompress(&mut &bytes[..], &mut out)?;
+        }
+        Encoding::Gzip => {
+            flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+        }
+        Encoding::Zstd => {
+            zstd::stream::copy_decode(bytes, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a variant of `compressed` bytes is worth keeping for an original
+/// of `original` bytes: it must be at least `min_saving` (a fraction) smaller.
+pub fn worth_keeping(original: u64, compressed: u64, min_saving: f64) -> bool {
+    original > 0 && (compressed as f64) <= (original as f64) * (1.0 - min_saving)
+}
+
+/// The codec settings part of a cache key; a change of settings or encoder
+/// major version gives new keys.
+pub fn settings_key(encoding: Encoding) -> String {
+    match encoding {
+        Encoding::Br => format!("br-q{BROTLI_QUALITY}-w{BROTLI_WINDOW}-rs8"),
+        Encoding::Gzip => format!("gzip-{GZIP_LEVEL}-zlibrs1"),
+        Encoding::Zstd => format!("zstd-{ZSTD_LEVEL}-v013"),
+    }
+}
+
+/// A content-addressed cache of compressed outputs:
+/// `DIR/<settings>/<sha256[..2]>/<sha256>`. Every output is cached, kept or
+/// not, so a change of `min_saving` needs no recompression. Entries are
+/// written atomically; a cache that cannot be written is only a warning.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// A cache rooted at `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Cache {
+        Cache { dir: dir.into() }
+    }
+
+    /// The default location: `$XDG_CACHE_HOME/rcollect` (or the platform's cache dir).
+    pub fn default_dir() -> Option<PathBuf> {
+        dirs::cache_dir().map(|d| d.join("rcollect"))
+    }
+
+    /// The cache's root directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, encoding: Encoding, sha256_hex: &str) -> PathBuf {
+        let shard = sha256_hex.get(..2).unwrap_or("xx");
+        self.dir
+            .join(settings_key(encoding))
+            .join(shard)
+            .join(sha256_hex)
+    }
+
+    /// The cached output for this content and encoding, if any.
+    pub fn get(&self, encoding: Encoding, sha256_hex: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.path(encoding, sha256_hex)).ok()
+    }
+
+    /// Stores an output; errors are logged, not returned.
+    pub fn put(&self, encoding: Encoding, sha256_hex: &str, bytes: &[u8]) {
+        let path = self.path(encoding, sha256_hex);
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_err(|e| crate::Error::io(&path, e))
+            .and_then(|()| write_atomic(&path, bytes, false));
+        if let Err(e) = result {
+            tracing::warn!("compression cache not written: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_reproducible_gzip() {
+        let text = "body { color: red; } ".repeat(200);
+        for enc in Encoding::ALL {
+            let c = compress(enc, &mut text.as_bytes(), text.len() as u64).expect("compress");
+            assert!(c.len() < text.len() / 5, "{enc}: {}", c.len());
+            assert_eq!(decompress(enc, &c).expect("decompress"), text.as_bytes());
+            let again = compress(enc, &mut text.as_bytes(), 0).expect("compress");
+            assert_eq!(c, again, "{enc} must be deterministic");
+        }
+        let gz = compress(Encoding::Gzip, &mut text.as_bytes(), 0).expect("gzip");
+        assert_eq!(&gz[4..8], &[0, 0, 0, 0], "mtime must be 0");
+        assert_eq!(gz[3] & 0x08, 0, "no file name");
+    }
+
+    #[test]
+    fn saving_threshold() {
+        assert!(worth_keeping(100, 95, 0.05));
+        assert!(!worth_keeping(100, 96, 0.05));
+        assert!(!worth_keeping(0, 0, 0.05));
+    }
+
+    #[test]
+    fn cache_round_trip() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let c = Cache::new(t.path());
+        assert_eq!(c.get(Encoding::Br, "abcd"), None);
+        c.put(Encoding::Br, "abcd", b"xyz");
+        assert_eq!(c.get(Encoding::Br, "abcd").as_deref(), Some(&b"xyz"[..]));
+        assert_eq!(c.get(Encoding::Gzip, "abcd"), None);
+    }
+}

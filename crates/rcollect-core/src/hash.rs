@@ -1,1 +1,149 @@
-//! Hashing (being written).
+//! Content hashes: SHA-256 for names and ETags, SHA-384 for Subresource
+//! Integrity, both computed in one pass over the bytes.
+
+use std::io::Read;
+use std::path::Path;
+
+use base64::Engine;
+use sha2::{Digest, Sha256, Sha384};
+
+use crate::error::{Error, Result};
+use crate::manifest::hex;
+
+/// Number of hex digits of the SHA-256 used in hashed names (Django uses 12).
+pub const NAME_HASH_LEN: usize = 12;
+
+/// The digests of one file's final bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digests {
+    /// SHA-256.
+    pub sha256: [u8; 32],
+    /// SHA-384 (for `integrity`).
+    pub sha384: [u8; 48],
+    /// Number of bytes hashed.
+    pub size: u64,
+}
+
+impl Digests {
+    /// Hashes a byte slice.
+    pub fn of(bytes: &[u8]) -> Digests {
+        let mut h = Hasher::default();
+        h.update(bytes);
+        h.finish()
+    }
+
+    /// Hashes a file, streaming it in 256 KiB chunks.
+    pub fn of_file(path: &Path) -> Result<Digests> {
+        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut h = Hasher::default();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(path, e)),
+            };
+            h.update(&buf[..n]);
+        }
+        Ok(h.finish())
+    }
+
+    /// The SHA-256 as lowercase hex.
+    pub fn sha256_hex(&self) -> String {
+        hex(&self.sha256)
+    }
+
+    /// The SRI value, `sha384-<base64>`.
+    pub fn integrity(&self) -> String {
+        format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(self.sha384)
+        )
+    }
+}
+
+/// Incremental hashing of both digests.
+#[derive(Debug, Default, Clone)]
+pub struct Hasher {
+    sha256: Sha256,
+    sha384: Sha384,
+    size: u64,
+}
+
+impl Hasher {
+    /// Feeds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        self.sha384.update(bytes);
+        self.size += bytes.len() as u64;
+    }
+
+    /// Finishes both digests.
+    pub fn finish(self) -> Digests {
+        Digests {
+            sha256: self.sha256.finalize().into(),
+            sha384: self.sha384.finalize().into(),
+            size: self.size,
+        }
+    }
+}
+
+/// Inserts the hash before the last extension of the file name, like Django:
+/// `css/app.css` → `css/app.<hash>.css`, `app.css.map` → `app.css.<hash>.map`,
+/// `LICENSE` → `LICENSE.<hash>`.
+///
+/// ```
+/// use rcollect_core::hash::hashed_name;
+/// assert_eq!(hashed_name("css/app.css", "3f2a9c81d0e4"), "css/app.3f2a9c81d0e4.css");
+/// assert_eq!(hashed_name("js/app.css.map", "3f2a9c81d0e4"), "js/app.css.3f2a9c81d0e4.map");
+/// ```
+pub fn hashed_name(logical: &str, hash: &str) -> String {
+    let (dir, name) = match logical.rfind('/') {
+        Some(i) => (&logical[..=i], &logical[i + 1..]),
+        None => ("", logical),
+    };
+    match name.rfind('.') {
+        Some(i) if i > 0 => format!("{dir}{}.{hash}{}", &name[..i], &name[i..]),
+        _ => format!("{dir}{name}.{hash}"),
+    }
+}
+
+/// The first [`NAME_HASH_LEN`] hex digits of a SHA-256.
+pub fn name_hash(sha256: &[u8; 32]) -> String {
+    let mut s = hex(&sha256[..NAME_HASH_LEN / 2]);
+    s.truncate(NAME_HASH_LEN);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(hashed_name("a.css", "h"), "a.h.css");
+        assert_eq!(hashed_name("LICENSE", "h"), "LICENSE.h");
+        assert_eq!(hashed_name("d/.htaccess", "h"), "d/.htaccess.h");
+        assert_eq!(hashed_name("d.x/y", "h"), "d.x/y.h");
+        assert_eq!(hashed_name("a.tar.gz", "h"), "a.tar.h.gz");
+    }
+
+    #[test]
+    fn known_digests() {
+        let d = Digests::of(b"abc");
+        assert_eq!(
+            d.sha256_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(name_hash(&d.sha256), "ba7816bf8f01");
+        assert_eq!(
+            d.integrity(),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+        let t = tempfile::tempdir().expect("tempdir");
+        let p = t.path().join("f");
+        std::fs::write(&p, b"abc").expect("write");
+        assert_eq!(Digests::of_file(&p).expect("hash"), d);
+    }
+}

@@ -17,6 +17,9 @@ pub mod config;
 pub mod content_type;
 pub mod error;
 pub mod find;
+pub mod graph;
+#[cfg(feature = "collect")]
+pub mod plan;
 pub mod hash;
 pub mod manifest;
 pub mod rewrite;

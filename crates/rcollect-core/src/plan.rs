@@ -1,0 +1,439 @@
+//! Planning a collect: find the sources, scan and resolve their references,
+//! order them by the reference graph and compute every file's final bytes,
+//! hash and name. Nothing is written; [`crate::collect`] does that.
+//!
+//! Hashes cover what a file references: dependencies are hashed first and a
+//! file's references are rewritten to their hashed names before the file
+//! itself is hashed, so a changed image renames the CSS that uses it.
+//!
+//! Cycles (a CSS file importing one that imports it back, or mutually
+//! importing JS modules) resolve deterministically: the members' contents
+//! (with references outside the cycle already rewritten) are hashed together,
+//! sorted by logical path; each member's name hash is SHA-256 of that cycle
+//! hash and its logical path. Names inside the cycle are then filled in. A
+//! change to any member renames every member. For these files, and only for
+//! them, the name hash is not the hash of the final bytes; the manifest's
+//! `sha256` always is.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, MissingReferences};
+use crate::error::{Error, Result};
+use crate::find::{Asset, Found};
+use crate::graph::Graph;
+use crate::hash::{Digests, hashed_name, name_hash};
+use crate::rewrite::{Target, replacement, resolve, splice};
+use crate::scan::{self, Syntax};
+
+/// Where a planned file's final bytes come from.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Scanned (and possibly rewritten) bytes, held in memory.
+    Memory(Arc<Vec<u8>>),
+    /// An opaque file, copied and compressed by streaming from its source.
+    Source(PathBuf),
+}
+
+/// One file as it will be collected.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Logical path.
+    pub logical: String,
+    /// Hashed path.
+    pub hashed: String,
+    /// The source file.
+    pub source: PathBuf,
+    /// The final bytes.
+    pub content: Content,
+    /// Digests of the final bytes.
+    pub digests: Digests,
+    /// Newest mtime of the file and everything it references (Unix seconds).
+    pub modified: u64,
+    /// True if at least one reference was rewritten.
+    pub rewritten: bool,
+}
+
+/// A reference that names no collected file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenReference {
+    /// The referencing source file.
+    pub source: PathBuf,
+    /// Its logical path.
+    pub logical: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The reference as written.
+    pub target: String,
+    /// What it resolved to.
+    pub resolved: String,
+}
+
+impl BrokenReference {
+    /// The error for this reference.
+    pub fn to_error(&self) -> Error {
+        Error::MissingReference {
+            source_path: self.source.clone(),
+            line: self.line,
+            target: self.target.clone(),
+            resolved: self.resolved.clone(),
+        }
+    }
+}
+
+/// The outcome of planning.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// What the finders found (winners and shadowed files).
+    pub found: Found,
+    /// One entry per winning asset, sorted by logical path.
+    pub files: Vec<Planned>,
+    /// References to missing files (left as written; only non-empty when
+    /// `missing_references = "warn"` or with [`PlanOptions::keep_going`]).
+    pub broken: Vec<BrokenReference>,
+    /// Groups of files that reference each other in a cycle.
+    pub cycles: Vec<Vec<String>>,
+}
+
+/// Planning knobs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Report broken references in [`Plan::broken`] instead of failing, whatever
+    /// the config says (for `rcollect check --references`).
+    pub keep_going: bool,
+}
+
+/// A resolved reference inside a scanned file.
+struct Edge {
+    span: std::ops::Range<usize>,
+    target: usize,
+    name_start: usize,
+    path_end: usize,
+}
+
+struct Scanned {
+    bytes: Vec<u8>,
+    edges: Vec<Edge>,
+}
+
+/// Plans a collect of `config`'s source dirs.
+pub fn plan(config: &Config, options: PlanOptions) -> Result<Plan> {
+    let found = crate::find::find(config)?;
+    plan_found(config, found, options)
+}
+
+/// Plans from an existing walk result.
+pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result<Plan> {
+    let assets = &found.assets;
+    let index: HashMap<&str, usize> = assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.logical.as_str(), i))
+        .collect();
+
+    // 1. Read and scan CSS/JS; resolve references to asset indices.
+    let scanned: Vec<Result<Option<(Scanned, Vec<BrokenReference>)>>> = assets
+        .par_iter()
+        .map(|a| scan_asset(config, a, &index))
+        .collect();
+    let mut files_scanned: Vec<Option<Scanned>> = Vec::with_capacity(assets.len());
+    let mut broken = Vec::new();
+    let mut errors = Vec::new();
+    for r in scanned {
+        match r {
+            Ok(Some((s, b))) => {
+                files_scanned.push(Some(s));
+                broken.extend(b);
+            }
+            Ok(None) => files_scanned.push(None),
+            Err(e) => {
+                errors.push(e);
+                files_scanned.push(None);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(many(errors));
+    }
+    if !broken.is_empty()
+        && !options.keep_going
+        && config.missing_references == MissingReferences::Error
+    {
+        return Err(many(broken.iter().map(BrokenReference::to_error).collect()));
+    }
+    for b in &broken {
+        tracing::warn!(
+            "{}:{}: reference to missing file '{}' left as written",
+            b.source.display(),
+            b.line,
+            b.target
+        );
+    }
+
+    // 2. The graph and its order.
+    let mut graph = Graph::new(assets.len());
+    for (i, s) in files_scanned.iter().enumerate() {
+        if let Some(s) = s {
+            for e in &s.edges {
+                graph.add_edge(i, e.target);
+            }
+        }
+    }
+    let order = graph.order();
+
+    // 3. Hash level by level; each level in parallel.
+    let mut results: Vec<Option<Planned>> = vec![None; assets.len()];
+    let mut cycles = Vec::new();
+    for level in &order.levels {
+        let done: Vec<Result<Vec<Planned>>> = level
+            .par_iter()
+            .map(|comp| {
+                if comp.len() == 1 && !graph.has_self_edge(comp[0]) {
+                    let i = comp[0];
+                    plan_single(assets, &files_scanned, &results, i).map(|p| vec![p])
+                } else {
+                    plan_cycle(assets, &files_scanned, &results, comp)
+                }
+            })
+            .collect();
+        for (comp, r) in level.iter().zip(done) {
+            if comp.len() > 1 || graph.has_self_edge(comp[0]) {
+                cycles.push(comp.iter().map(|&i| assets[i].logical.clone()).collect());
+            }
+            match r {
+                Ok(planned) => {
+                    for (&i, p) in comp.iter().zip(planned) {
+                        results[i] = Some(p);
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(many(errors));
+        }
+    }
+    let files = results.into_iter().flatten().collect();
+    Ok(Plan {
+        found,
+        files,
+        broken,
+        cycles,
+    })
+}
+
+fn many(mut errors: Vec<Error>) -> Error {
+    if errors.len() == 1 {
+        errors.remove(0)
+    } else {
+        Error::Many(errors)
+    }
+}
+
+fn scan_asset(
+    config: &Config,
+    asset: &Asset,
+    index: &HashMap<&str, usize>,
+) -> Result<Option<(Scanned, Vec<BrokenReference>)>> {
+    let Some(syntax) = Syntax::of(&asset.logical) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&asset.source).map_err(|e| Error::io(&asset.source, e))?;
+    let mut edges = Vec::new();
+    let mut broken = Vec::new();
+    for r in scan::scan(syntax, &bytes) {
+        let Some(raw) = bytes.get(r.span.clone()) else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(raw) else {
+            continue;
+        };
+        let resolved = match resolve(text, r.kind, &asset.logical, &config.static_url) {
+            Target::External => continue,
+            Target::Outside { resolved } => resolved,
+            Target::Local {
+                logical,
+                name_start,
+                path_end,
+            } => match index.get(logical.as_str()) {
+                Some(&target) => {
+                    edges.push(Edge {
+                        span: r.span,
+                        target,
+                        name_start,
+                        path_end,
+                    });
+                    continue;
+                }
+                None => logical,
+            },
+        };
+        broken.push(BrokenReference {
+            source: asset.source.clone(),
+            logical: asset.logical.clone(),
+            line: r.line,
+            target: text.to_string(),
+            resolved,
+        });
+    }
+    Ok(Some((Scanned { bytes, edges }, broken)))
+}
+
+fn mtime_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Rewrites the edges of `scanned` whose targets already have names in
+/// `names` (edges for which `names` returns `None` are left as written).
+fn rewrite_with<'a>(
+    scanned: &Scanned,
+    names: impl Fn(usize) -> Option<&'a str>,
+) -> (Vec<u8>, bool) {
+    let mut edits = Vec::new();
+    for e in &scanned.edges {
+        let Some(hashed) = names(e.target) else {
+            continue;
+        };
+        let Some(text) = scanned
+            .bytes
+            .get(e.span.clone())
+            .and_then(|b| std::str::from_utf8(b).ok())
+        else {
+            continue;
+        };
+        let new = replacement(text, e.name_start, e.path_end, hashed);
+        if new != text {
+            edits.push((e.span.clone(), new));
+        }
+    }
+    let changed = !edits.is_empty();
+    (splice(&scanned.bytes, &edits), changed)
+}
+
+fn dep_modified(scanned: Option<&Scanned>, results: &[Option<Planned>]) -> u64 {
+    scanned.map_or(0, |s| {
+        s.edges
+            .iter()
+            .filter_map(|e| results.get(e.target).and_then(|r| r.as_ref()))
+            .map(|p| p.modified)
+            .max()
+            .unwrap_or(0)
+    })
+}
+
+fn plan_single(
+    assets: &[Asset],
+    scanned: &[Option<Scanned>],
+    results: &[Option<Planned>],
+    i: usize,
+) -> Result<Planned> {
+    let a = &assets[i];
+    let own = mtime_secs(a.modified);
+    match &scanned[i] {
+        Some(s) => {
+            let (bytes, rewritten) = rewrite_with(s, |t| {
+                results.get(t).and_then(|r| r.as_ref()).map(|p| p.hashed.as_str())
+            });
+            let digests = Digests::of(&bytes);
+            Ok(Planned {
+                logical: a.logical.clone(),
+                hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
+                source: a.source.clone(),
+                content: Content::Memory(Arc::new(bytes)),
+                digests,
+                modified: own.max(dep_modified(Some(s), results)),
+                rewritten,
+            })
+        }
+        None => {
+            let digests = Digests::of_file(&a.source)?;
+            Ok(Planned {
+                logical: a.logical.clone(),
+                hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
+                source: a.source.clone(),
+                content: Content::Source(a.source.clone()),
+                digests,
+                modified: own,
+                rewritten: false,
+            })
+        }
+    }
+}
+
+fn plan_cycle(
+    assets: &[Asset],
+    scanned: &[Option<Scanned>],
+    results: &[Option<Planned>],
+    comp: &[usize],
+) -> Result<Vec<Planned>> {
+    // Pass 1: rewrite references that leave the cycle; hash the members together.
+    let mut cycle_hash = Sha256::new();
+    let mut modified = 0;
+    for &i in comp {
+        let a = &assets[i];
+        let s = scanned[i].as_ref();
+        let partial = match s {
+            Some(s) => {
+                rewrite_with(s, |t| {
+                    if comp.contains(&t) {
+                        None
+                    } else {
+                        results.get(t).and_then(|r| r.as_ref()).map(|p| p.hashed.as_str())
+                    }
+                })
+                .0
+            }
+            None => std::fs::read(&a.source).map_err(|e| Error::io(&a.source, e))?,
+        };
+        cycle_hash.update(a.logical.as_bytes());
+        cycle_hash.update([0]);
+        cycle_hash.update((partial.len() as u64).to_le_bytes());
+        cycle_hash.update(&partial);
+        modified = modified
+            .max(mtime_secs(a.modified))
+            .max(dep_modified(s, results));
+    }
+    let cycle_hash: [u8; 32] = cycle_hash.finalize().into();
+    let names: HashMap<usize, String> = comp
+        .iter()
+        .map(|&i| {
+            let mut h = Sha256::new();
+            h.update(cycle_hash);
+            h.update(assets[i].logical.as_bytes());
+            let digest: [u8; 32] = h.finalize().into();
+            (i, hashed_name(&assets[i].logical, &name_hash(&digest)))
+        })
+        .collect();
+    // Pass 2: every name is known; produce the final bytes.
+    comp.iter()
+        .map(|&i| {
+            let a = &assets[i];
+            let Some(s) = scanned[i].as_ref() else {
+                return Err(Error::io(
+                    &a.source,
+                    std::io::Error::other("a file without references cannot be part of a cycle"),
+                ));
+            };
+            let (bytes, rewritten) = rewrite_with(s, |t| {
+                names.get(&t).map(String::as_str).or_else(|| {
+                    results.get(t).and_then(|r| r.as_ref()).map(|p| p.hashed.as_str())
+                })
+            });
+            let digests = Digests::of(&bytes);
+            Ok(Planned {
+                logical: a.logical.clone(),
+                hashed: names.get(&i).cloned().unwrap_or_default(),
+                source: a.source.clone(),
+                content: Content::Memory(Arc::new(bytes)),
+                digests,
+                modified,
+                rewritten,
+            })
+        })
+        .collect()
+}
