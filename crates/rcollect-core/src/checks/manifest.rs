@@ -1,0 +1,485 @@
+//! `rcollect check --manifest`: STATIC_ROOT against `staticfiles.json`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{Finding, ids};
+use crate::config::Config;
+use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest, hex};
+
+/// How many findings of one ID are reported one by one; the rest are
+/// summed up in one more finding.
+const PER_ID: usize = 20;
+
+/// Checks STATIC_ROOT against its `staticfiles.json`:
+///
+/// * the manifest exists and parses ([`ids::MANIFEST_UNREADABLE`]);
+/// * every file in `files` exists ([`ids::MANIFEST_FILE_MISSING`]) with
+///   the recorded size and SHA-256 ([`ids::MANIFEST_FILE_MISMATCH`]);
+/// * every recorded variant exists with its recorded size and (with the
+///   `collect` feature) decodes to bytes of the file's recorded size and
+///   SHA-256 ([`ids::MANIFEST_VARIANT`]);
+/// * every target of `paths` exists ([`ids::MANIFEST_PATH_TARGET`]).
+///
+/// Reads every collected file and variant once, streaming.
+pub fn check_manifest(config: &Config) -> Vec<Finding> {
+    let root = &config.static_root;
+    let manifest = match Manifest::load(root) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return vec![Finding::error(
+                ids::MANIFEST_UNREADABLE,
+                format!(
+                    "there is no {MANIFEST_NAME} in STATIC_ROOT '{}'",
+                    root.display()
+                ),
+                "run `rcollect collectstatic` first (or check without --manifest)",
+            )];
+        }
+        Err(e) => {
+            return vec![Finding::error(
+                ids::MANIFEST_UNREADABLE,
+                format!("cannot read the manifest: {e}"),
+                "run `rcollect collectstatic` again to rewrite it",
+            )];
+        }
+    };
+    let mut out = Capped::default();
+    for (hashed, meta) in &manifest.files {
+        check_file(root, hashed, meta, &mut out);
+    }
+    for (logical, hashed) in &manifest.paths {
+        if manifest.files.contains_key(hashed) {
+            continue; // checked above, with more detail
+        }
+        let path = under(root, hashed);
+        if !path.is_file() {
+            out.push(Finding::error(
+                ids::MANIFEST_PATH_TARGET,
+                format!(
+                    "{MANIFEST_NAME} maps '{logical}' to '{hashed}', but '{}' does not exist",
+                    path.display()
+                ),
+                COLLECT_AGAIN,
+            ));
+        }
+    }
+    out.finish()
+}
+
+const COLLECT_AGAIN: &str =
+    "run `rcollect collectstatic` again, and don't modify STATIC_ROOT after collecting";
+
+fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
+    let path = under(root, hashed);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => {
+            if m.len() != meta.size {
+                out.push(Finding::error(
+                    ids::MANIFEST_FILE_MISMATCH,
+                    format!(
+                        "'{}' is {} bytes but {MANIFEST_NAME} records {} (truncated or changed after collect)",
+                        path.display(),
+                        m.len(),
+                        meta.size
+                    ),
+                    COLLECT_AGAIN,
+                ));
+            } else {
+                match file_sha256(&path) {
+                    Ok((_, sha)) if sha.eq_ignore_ascii_case(&meta.sha256) => {}
+                    Ok((_, sha)) => out.push(Finding::error(
+                        ids::MANIFEST_FILE_MISMATCH,
+                        format!(
+                            "'{}' has SHA-256 {sha} but {MANIFEST_NAME} records {} (changed after collect)",
+                            path.display(),
+                            meta.sha256
+                        ),
+                        COLLECT_AGAIN,
+                    )),
+                    Err(e) => out.push(Finding::error(
+                        ids::MANIFEST_FILE_MISMATCH,
+                        format!("cannot read '{}': {e}", path.display()),
+                        "make the file readable, or run `rcollect collectstatic` again",
+                    )),
+                }
+            }
+        }
+        Ok(_) => out.push(Finding::error(
+            ids::MANIFEST_FILE_MISSING,
+            format!(
+                "'{}' (listed in {MANIFEST_NAME}) is not a regular file",
+                path.display()
+            ),
+            COLLECT_AGAIN,
+        )),
+        Err(e) => out.push(Finding::error(
+            ids::MANIFEST_FILE_MISSING,
+            format!(
+                "'{}' (listed in {MANIFEST_NAME}) is missing ({e})",
+                path.display()
+            ),
+            COLLECT_AGAIN,
+        )),
+    }
+    for (&enc, &size) in &meta.variants {
+        check_variant(&path, enc, size, meta, out);
+    }
+}
+
+fn check_variant(file: &Path, enc: Encoding, size: u64, meta: &FileMeta, out: &mut Capped) {
+    let mut name = file.as_os_str().to_os_string();
+    name.push(enc.suffix());
+    let path = PathBuf::from(name);
+    let actual = match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => {
+            out.push(variant_finding(
+                &path,
+                enc,
+                "is not a regular file".to_string(),
+            ));
+            return;
+        }
+        Err(e) => {
+            out.push(variant_finding(&path, enc, format!("is missing ({e})")));
+            return;
+        }
+    };
+    if actual != size {
+        out.push(variant_finding(
+            &path,
+            enc,
+            format!("is {actual} bytes but {MANIFEST_NAME} records {size}"),
+        ));
+        return;
+    }
+    if let Some(problem) = decode_problem(&path, enc, meta) {
+        out.push(variant_finding(&path, enc, problem));
+    }
+}
+
+fn variant_finding(path: &Path, enc: Encoding, problem: String) -> Finding {
+    Finding::error(
+        ids::MANIFEST_VARIANT,
+        format!("the {enc} variant '{}' {problem}", path.display()),
+        "run `rcollect collectstatic` again; clients that accept this encoding get the variant \
+         instead of the file",
+    )
+}
+
+/// Decodes the variant (reading at most one byte more than the original
+/// size, so a decompression bomb cannot exhaust memory or time) and compares
+/// size and SHA-256 with what the manifest records for the original.
+#[cfg(feature = "collect")]
+fn decode_problem(path: &Path, enc: Encoding, meta: &FileMeta) -> Option<String> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return Some(format!("cannot be read ({e})")),
+    };
+    let reader = std::io::BufReader::new(file);
+    let decoder: Box<dyn Read> = match enc {
+        Encoding::Br => Box::new(brotli::Decompressor::new(reader, 64 * 1024)),
+        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
+        Encoding::Zstd => match zstd::stream::read::Decoder::with_buffer(reader) {
+            Ok(d) => Box::new(d),
+            Err(e) => return Some(format!("cannot be decoded ({e})")),
+        },
+    };
+    let (len, sha) = match digest(decoder.take(meta.size.saturating_add(1))) {
+        Ok(d) => d,
+        Err(e) => return Some(format!("does not decode as {enc} ({e})")),
+    };
+    if len != meta.size {
+        let got = if len > meta.size {
+            format!("more than {} bytes", meta.size)
+        } else {
+            format!("{len} bytes")
+        };
+        return Some(format!(
+            "decodes to {got}, but the file is {} bytes",
+            meta.size
+        ));
+    }
+    if !sha.eq_ignore_ascii_case(&meta.sha256) {
+        return Some(format!(
+            "decodes to bytes with SHA-256 {sha}, but the file's is {}",
+            meta.sha256
+        ));
+    }
+    None
+}
+
+/// Without the `collect` feature there are no decoders: only existence and
+/// size are checked.
+#[cfg(not(feature = "collect"))]
+fn decode_problem(_path: &Path, _enc: Encoding, _meta: &FileMeta) -> Option<String> {
+    None
+}
+
+/// Size and lowercase hex SHA-256 of a file, read in chunks (what the
+/// manifest's `size` and `sha256` record).
+pub fn file_sha256(path: &Path) -> std::io::Result<(u64, String)> {
+    digest(std::fs::File::open(path)?)
+}
+
+fn digest(mut r: impl Read) -> std::io::Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((len, hex(&h.finalize())))
+}
+
+/// `root` joined with a manifest path (already checked to be safe by
+/// [`Manifest::from_slice`]).
+fn under(root: &Path, rel: &str) -> PathBuf {
+    let mut p = root.to_path_buf();
+    for seg in rel.split('/') {
+        p.push(seg);
+    }
+    p
+}
+
+/// Findings with at most [`PER_ID`] per ID; the rest are counted.
+#[derive(Default)]
+struct Capped {
+    findings: Vec<Finding>,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+impl Capped {
+    fn push(&mut self, f: Finding) {
+        let n = self.counts.entry(f.id).or_default();
+        *n += 1;
+        if *n <= PER_ID {
+            self.findings.push(f);
+        }
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        for (id, n) in self.counts {
+            if n > PER_ID {
+                self.findings.push(Finding::error(
+                    id,
+                    format!("and {} more {id} problems like the ones above", n - PER_ID),
+                    COLLECT_AGAIN,
+                ));
+            }
+        }
+        self.findings
+    }
+}
+
+#[cfg(all(test, feature = "collect"))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn meta(bytes: &[u8]) -> FileMeta {
+        FileMeta {
+            size: bytes.len() as u64,
+            content_type: "text/css; charset=utf-8".into(),
+            sha256: hex(&Sha256::digest(bytes)),
+            integrity: String::new(),
+            modified: 0,
+            variants: BTreeMap::new(),
+        }
+    }
+
+    fn ids_of(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|f| f.id).collect()
+    }
+
+    struct Root {
+        _t: tempfile::TempDir,
+        config: Config,
+        manifest: Manifest,
+    }
+
+    impl Root {
+        fn new() -> Root {
+            let t = tempfile::tempdir().expect("tempdir");
+            let config = Config::new(t.path().join("out"), "/static/");
+            std::fs::create_dir_all(config.static_root.join("css")).expect("mkdir");
+            Root {
+                _t: t,
+                config,
+                manifest: Manifest::new(),
+            }
+        }
+
+        fn add(&mut self, logical: &str, hashed: &str, bytes: &[u8]) -> PathBuf {
+            let p = under(&self.config.static_root, hashed);
+            std::fs::write(&p, bytes).expect("write");
+            self.manifest.paths.insert(logical.into(), hashed.into());
+            self.manifest.files.insert(hashed.into(), meta(bytes));
+            p
+        }
+
+        fn variant(&mut self, hashed: &str, enc: Encoding, bytes: &[u8]) -> PathBuf {
+            let p = PathBuf::from(format!(
+                "{}{}",
+                under(&self.config.static_root, hashed).display(),
+                enc.suffix()
+            ));
+            std::fs::write(&p, bytes).expect("write");
+            if let Some(m) = self.manifest.files.get_mut(hashed) {
+                m.variants.insert(enc, bytes.len() as u64);
+            }
+            p
+        }
+
+        fn check(&self) -> Vec<Finding> {
+            self.manifest
+                .write_atomic(&self.config.static_root)
+                .expect("write manifest");
+            check_manifest(&self.config)
+        }
+    }
+
+    const CSS: &[u8] = b"body { color: red; } /* padding padding padding padding */\n";
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).expect("gzip");
+        e.finish().expect("gzip")
+    }
+
+    fn brotli(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+            w.write_all(bytes).expect("br");
+        }
+        out
+    }
+
+    #[test]
+    fn missing_and_invalid_manifest() {
+        let r = Root::new();
+        assert_eq!(
+            ids_of(&check_manifest(&r.config)),
+            [ids::MANIFEST_UNREADABLE]
+        );
+        std::fs::write(r.config.static_root.join(MANIFEST_NAME), "{").expect("write");
+        assert_eq!(
+            ids_of(&check_manifest(&r.config)),
+            [ids::MANIFEST_UNREADABLE]
+        );
+    }
+
+    #[test]
+    fn good_root_passes_with_all_three_encodings() {
+        let mut r = Root::new();
+        r.add("css/a.css", "css/a.0123456789ab.css", CSS);
+        r.variant("css/a.0123456789ab.css", Encoding::Gzip, &gzip(CSS));
+        r.variant("css/a.0123456789ab.css", Encoding::Br, &brotli(CSS));
+        let zst = zstd::encode_all(CSS, 19).expect("zstd");
+        r.variant("css/a.0123456789ab.css", Encoding::Zstd, &zst);
+        assert_eq!(r.check(), vec![]);
+    }
+
+    #[test]
+    fn file_problems() {
+        let mut r = Root::new();
+        let a = r.add("a.css", "a.1.css", CSS);
+        let b = r.add("b.css", "b.1.css", CSS);
+        r.add("c.css", "c.1.css", CSS);
+        std::fs::write(&a, &CSS[..10]).expect("truncate");
+        let mut changed = CSS.to_vec();
+        changed[0] = b'B';
+        std::fs::write(&b, &changed).expect("change");
+        std::fs::remove_file(r.config.static_root.join("c.1.css")).expect("rm");
+        r.manifest.paths.insert("d.css".into(), "d.1.css".into());
+        let f = r.check();
+        assert_eq!(
+            ids_of(&f),
+            [
+                ids::MANIFEST_FILE_MISMATCH,
+                ids::MANIFEST_FILE_MISMATCH,
+                ids::MANIFEST_FILE_MISSING,
+                ids::MANIFEST_PATH_TARGET
+            ]
+        );
+        assert!(f[0].message.contains("is 10 bytes"), "{}", f[0].message);
+        assert!(f[1].message.contains("SHA-256"), "{}", f[1].message);
+        assert!(f[3].message.contains("d.1.css"));
+    }
+
+    #[test]
+    fn variant_problems() {
+        let mut r = Root::new();
+        r.add("a.css", "a.1.css", CSS);
+        r.add("b.css", "b.1.css", CSS);
+        r.add("c.css", "c.1.css", CSS);
+        // a: wrong recorded size for gzip; b: corrupted brotli; c: missing zstd
+        r.variant("a.1.css", Encoding::Gzip, &gzip(CSS));
+        if let Some(m) = r.manifest.files.get_mut("a.1.css") {
+            m.variants.insert(Encoding::Gzip, 3);
+        }
+        let mut br = brotli(CSS);
+        let mid = br.len() / 2;
+        br[mid] ^= 0x55;
+        br[mid + 1] ^= 0xaa;
+        r.variant("b.1.css", Encoding::Br, &br);
+        if let Some(m) = r.manifest.files.get_mut("c.1.css") {
+            m.variants.insert(Encoding::Zstd, 10);
+        }
+        let f = r.check();
+        assert_eq!(ids_of(&f), [ids::MANIFEST_VARIANT; 3], "{f:?}");
+        assert!(f[0].message.contains("records 3"), "{}", f[0].message);
+        assert!(f[1].message.contains("br variant"), "{}", f[1].message);
+        assert!(f[2].message.contains("missing"), "{}", f[2].message);
+    }
+
+    #[test]
+    fn variant_of_other_bytes_and_bombs_are_caught() {
+        let mut r = Root::new();
+        r.add("a.css", "a.1.css", CSS);
+        r.variant("a.1.css", Encoding::Gzip, &gzip(b"something else entirely"));
+        let big = vec![b'a'; 10_000_000];
+        r.add("b.css", "b.1.css", b"small");
+        r.variant(
+            "b.1.css",
+            Encoding::Zstd,
+            &zstd::encode_all(&big[..], 3).expect("z"),
+        );
+        let f = r.check();
+        assert_eq!(ids_of(&f), [ids::MANIFEST_VARIANT; 2], "{f:?}");
+        assert!(
+            f[1].message.contains("more than 5 bytes"),
+            "{}",
+            f[1].message
+        );
+    }
+
+    #[test]
+    fn many_problems_are_capped() {
+        let mut r = Root::new();
+        for i in 0..(PER_ID + 5) {
+            r.manifest
+                .paths
+                .insert(format!("{i}.css"), format!("{i}.1.css"));
+        }
+        let f = r.check();
+        assert_eq!(f.len(), PER_ID + 1);
+        assert!(
+            f[PER_ID].message.contains("and 5 more"),
+            "{}",
+            f[PER_ID].message
+        );
+    }
+}
