@@ -1,1 +1,50 @@
-//! The middleware (being written).
+//! Tower middleware that serves collected static files from the manifest
+//! (`staticfiles.json`) written by `rcollect collectstatic` or by Django's
+//! `ManifestStaticFilesStorage`, the way whitenoise does for Python apps.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use tower_rcollect::StaticFiles;
+//! let files = StaticFiles::from_manifest("staticfiles", "/static/")?;
+//! let app = axum::Router::new()
+//!     .route("/", axum::routing::get(|| async { "hello" }))
+//!     .layer(files.clone());
+//! let css = files.static_url("css/app.css")?; // "/static/css/app.3f2a1b9c8d7e.css"
+//! # let _ = (app, css); Ok(()) }
+//! ```
+//!
+//! What it does, per request under STATIC_URL that names a known file:
+//!
+//! * only names in the manifest are served (hashed names, and unhashed ones
+//!   when the manifest says they were kept): the request path is a key into a
+//!   table built at start-up, never joined onto a filesystem path (except in
+//!   [dev mode](StaticFiles::dev));
+//! * `Accept-Encoding` negotiation with q-values over the precompressed
+//!   variants (`br`, `zstd`, `gzip`), `Vary: Accept-Encoding`;
+//! * strong ETags per representation, `Last-Modified`, `If-None-Match` /
+//!   `If-Modified-Since` → 304, `Range` / `If-Range` → 206 or 416;
+//! * `Cache-Control: public, max-age=31536000, immutable` on hashed names,
+//!   `public, max-age=N` on unhashed ones, `no-cache` in dev mode;
+//! * `HEAD`; other methods get 405; unknown names go to the inner service.
+//!
+//! Modules, one concept each: [`path`](crate) normalisation, `negotiate`,
+//! `conditional`, `range`, `respond`, `assets` (the table), `dev`, `layer`
+//! and `service`.
+#![deny(unsafe_code)]
+
+mod assets;
+mod body;
+mod conditional;
+mod dev;
+mod error;
+mod layer;
+mod negotiate;
+mod path;
+mod range;
+mod respond;
+mod service;
+
+pub use body::{BoxError, ResponseBody, StaticBody};
+pub use error::{Error, MissingAsset};
+pub use layer::StaticFiles;
+pub use service::{NotFound, ResponseFuture, StaticFilesService};

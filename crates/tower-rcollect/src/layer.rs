@@ -1,0 +1,347 @@
+//! [`StaticFiles`]: the loaded file set, its builders, the template helpers,
+//! and the [`tower::Layer`] that wraps a service with it.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use globset::Glob;
+use http::{HeaderName, HeaderValue};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use rcollect_core::Config;
+use rcollect_core::checks::{self, Level};
+use tower::Layer;
+
+use crate::assets::{HeaderRule, Loaded, Settings, Table};
+use crate::error::{Error, MissingAsset};
+use crate::service::{NotFound, StaticFilesService};
+
+/// Characters escaped when a file name goes into a URL.
+const URL_PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The collected static files, ready to serve: a cheaply cloneable handle
+/// (an `Arc` inside).
+///
+/// It is a [`tower::Layer`]: the wrapped service answers GET and HEAD
+/// requests under STATIC_URL that name a known file and passes every other
+/// request to the inner service unchanged. It also provides the template
+/// helpers [`static_url`](Self::static_url) and
+/// [`integrity`](Self::integrity).
+///
+/// ```no_run
+/// # fn main() -> Result<(), tower_rcollect::Error> {
+/// use tower_rcollect::StaticFiles;
+/// let files = StaticFiles::from_manifest("/srv/static", "/static/")?
+///     .max_age(300)
+///     .header_for("fonts/**", "access-control-allow-origin", "*")?;
+/// let app = axum::Router::new()
+///     .route("/", axum::routing::get(|| async { "hello" }))
+///     .layer(files.clone());
+/// let href = files.static_url("css/app.css").unwrap_or_default();
+/// # let _ = (app, href); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StaticFiles {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) mode: Mode,
+    /// URL path the files are mounted at (`/static/`).
+    pub(crate) mount: String,
+    /// STATIC_URL as configured (may be absolute), for the helpers.
+    url_prefix: String,
+    pub(crate) settings: Settings,
+    table: OnceLock<Arc<Table>>,
+}
+
+impl Clone for Inner {
+    fn clone(&self) -> Self {
+        Inner {
+            mode: self.mode.clone(),
+            mount: self.mount.clone(),
+            url_prefix: self.url_prefix.clone(),
+            settings: self.settings.clone(),
+            table: OnceLock::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Mode {
+    Manifest(Arc<Loaded>),
+    Dev(Arc<Config>),
+}
+
+impl StaticFiles {
+    /// Loads `root/staticfiles.json` (written by `rcollect collectstatic` or
+    /// by Django's `ManifestStaticFilesStorage`) and serves it under
+    /// `static_url` (`/static/`, or an absolute URL such as
+    /// `https://cdn.example.com/static/`, whose path part is served).
+    ///
+    /// # Errors
+    /// The manifest is missing, unreadable or invalid (the error names the
+    /// file and the reason), or `static_url` does not end with `/`.
+    pub fn from_manifest(root: impl AsRef<Path>, static_url: &str) -> Result<Self, Error> {
+        let mount = crate::path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))?;
+        let loaded = Loaded::load(root.as_ref())?;
+        Ok(Self::build(Mode::Manifest(Arc::new(loaded)), mount, static_url))
+    }
+
+    /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
+    /// source dirs when `config.debug` is set; the `[serve]` table applies.
+    /// The configuration checks run and their findings are logged (with
+    /// `tracing`); they do not stop the server, since most of them are about
+    /// collecting. What serving needs (the manifest, valid `[serve]` values)
+    /// is an error here.
+    ///
+    /// # Errors
+    /// As [`from_manifest`](Self::from_manifest), plus invalid `[serve]`
+    /// values (header rules, MIME types).
+    pub fn from_config(config: &Config) -> Result<Self, Error> {
+        for f in checks::run(config) {
+            match f.level {
+                Level::Error => tracing::error!("{}: {} ({})", f.id, f.message, f.hint),
+                Level::Warning => tracing::warn!("{}: {} ({})", f.id, f.message, f.hint),
+            }
+        }
+        let files = if config.debug {
+            Self::dev(config)?
+        } else {
+            Self::from_manifest(&config.static_root, &config.static_url)?
+        };
+        let s = &config.serve;
+        let mut files = files
+            .max_age(s.max_age)
+            .index_file(s.index)
+            .memory_max_file(s.memory_max_file)
+            .memory_budget(s.memory_budget);
+        for (i, rule) in s.headers.iter().enumerate() {
+            files = files
+                .header_for(&rule.glob, &rule.name, &rule.value)
+                .map_err(|e| match e {
+                    Error::Setting { key, message } => {
+                        Error::setting(format!("serve.headers[{i}].{key}"), message)
+                    }
+                    other => other,
+                })?;
+        }
+        for (ext, ty) in &s.mime_types {
+            files = files.mime_type(ext, ty)?;
+        }
+        Ok(files)
+    }
+
+    /// Loads the configuration the way the CLI does (`path`, then the
+    /// `RCOLLECT_*` environment) and calls [`from_config`](Self::from_config).
+    ///
+    /// # Errors
+    /// The configuration cannot be loaded, or as [`from_config`](Self::from_config).
+    pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let cwd = std::env::current_dir().map_err(|e| Error::Io {
+            path: ".".into(),
+            source: e,
+        })?;
+        let config = Config::load(&cwd, Some(path.as_ref()), &Default::default())?;
+        Self::from_config(&config)
+    }
+
+    /// Dev mode: serves the source dirs of `config` directly (first dir that
+    /// has a path wins, ignore patterns apply), with `Cache-Control:
+    /// no-cache`, picking up edits without a restart. No manifest is needed.
+    ///
+    /// # Errors
+    /// `static_url` is invalid or an ignore glob does not compile.
+    pub fn dev(config: &Config) -> Result<Self, Error> {
+        let mount = crate::path::mount_path(&config.static_url)
+            .map_err(|m| Error::setting("static_url", m))?;
+        rcollect_core::find::Ignore::new(config).map_err(rcollect_core::Error::from)?;
+        Ok(Self::build(
+            Mode::Dev(Arc::new(config.clone())),
+            mount,
+            &config.static_url,
+        ))
+    }
+
+    fn build(mode: Mode, mount: String, static_url: &str) -> Self {
+        StaticFiles {
+            inner: Arc::new(Inner {
+                mode,
+                mount,
+                url_prefix: static_url.to_string(),
+                settings: Settings::default(),
+                table: OnceLock::new(),
+            }),
+        }
+    }
+
+    fn update(mut self, f: impl FnOnce(&mut Settings)) -> Self {
+        let inner = Arc::make_mut(&mut self.inner);
+        f(&mut inner.settings);
+        inner.table = OnceLock::new();
+        self
+    }
+
+    /// `max-age` in seconds for unhashed names (default 60). Hashed names are
+    /// always `public, max-age=31536000, immutable`.
+    pub fn max_age(self, seconds: u64) -> Self {
+        self.update(|s| s.max_age = seconds)
+    }
+
+    /// Serve `dir/index.html` for `/static/dir/`, and redirect `/static/dir`
+    /// there with 301 (default off).
+    pub fn index_file(self, enabled: bool) -> Self {
+        self.update(|s| s.index = enabled)
+    }
+
+    /// Files up to this size are kept in memory after their first request
+    /// (default 256 KiB); larger ones stream from disk.
+    pub fn memory_max_file(self, bytes: u64) -> Self {
+        self.update(|s| s.memory_max_file = bytes)
+    }
+
+    /// At most this many bytes are kept in memory in total (default 256 MiB);
+    /// once it is used up, further files stream from disk.
+    pub fn memory_budget(self, bytes: u64) -> Self {
+        self.update(|s| s.memory_budget = bytes)
+    }
+
+    /// Adds header `name: value` to responses for files whose logical path
+    /// matches `glob` (`fonts/*.woff2`, `**/*.js`), e.g. CORS headers.
+    ///
+    /// # Errors
+    /// The glob, name or value is invalid ([`Error::Setting`]).
+    pub fn header_for(self, glob: &str, name: &str, value: &str) -> Result<Self, Error> {
+        let glob = Glob::new(glob)
+            .map_err(|e| Error::setting("glob", format!("'{glob}': {e}")))?
+            .compile_matcher();
+        let name = HeaderName::try_from(name)
+            .map_err(|_| Error::setting("name", format!("'{name}' is not a header name")))?;
+        let value = HeaderValue::try_from(value)
+            .map_err(|_| Error::setting("value", format!("'{value}' is not a header value")))?;
+        Ok(self.update(|s| s.headers.push(HeaderRule { glob, name, value })))
+    }
+
+    /// Sends `content_type` for files with extension `ext` (without the
+    /// dot, case-insensitive), overriding the manifest.
+    ///
+    /// # Errors
+    /// `content_type` is not a valid header value ([`Error::Setting`]).
+    pub fn mime_type(self, ext: &str, content_type: &str) -> Result<Self, Error> {
+        let value = HeaderValue::try_from(content_type).map_err(|_| {
+            Error::setting(
+                format!("serve.mime_types.{ext}"),
+                format!("'{content_type}' is not a header value"),
+            )
+        })?;
+        let ext = ext.trim_start_matches('.').to_ascii_lowercase();
+        Ok(self.update(|s| {
+            s.mime_types.insert(ext, value);
+        }))
+    }
+
+    /// The URL of a logical path: STATIC_URL plus the hashed name
+    /// (`/static/css/app.3f2a1b9c8d7e.css`), or the logical name in dev mode.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn static_url(&self, logical: &str) -> Result<String, MissingAsset> {
+        let name = match &self.inner.mode {
+            Mode::Manifest(l) => l.logical.get(logical).map(|(h, _)| h.as_str()),
+            Mode::Dev(c) => rcollect_core::find::locate(c, logical).map(|_| logical),
+        };
+        match name {
+            Some(n) => Ok(format!(
+                "{}{}",
+                self.inner.url_prefix,
+                utf8_percent_encode(n, URL_PATH)
+            )),
+            None => Err(MissingAsset {
+                path: logical.to_string(),
+            }),
+        }
+    }
+
+    /// The Subresource Integrity value (`sha384-…`) of a logical path, for
+    /// `<script integrity="…">`. In dev mode it is computed from the source
+    /// file on each call.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn integrity(&self, logical: &str) -> Result<String, MissingAsset> {
+        let missing = || MissingAsset {
+            path: logical.to_string(),
+        };
+        match &self.inner.mode {
+            Mode::Manifest(l) => l
+                .logical
+                .get(logical)
+                .map(|(_, r)| r.integrity.clone())
+                .ok_or_else(missing),
+            Mode::Dev(c) => {
+                use base64::Engine;
+                use sha2::Digest;
+                let file = rcollect_core::find::locate(c, logical).ok_or_else(missing)?;
+                let bytes = std::fs::read(file).map_err(|_| missing())?;
+                Ok(format!(
+                    "sha384-{}",
+                    base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))
+                ))
+            }
+        }
+    }
+
+    /// True in dev mode (serving the source dirs).
+    pub fn is_dev(&self) -> bool {
+        matches!(self.inner.mode, Mode::Dev(_))
+    }
+
+    /// The URL path the files are served under (`/static/`).
+    pub fn mount_path(&self) -> &str {
+        &self.inner.mount
+    }
+
+    /// How many URL names are served (hashed and unhashed; 0 in dev mode).
+    pub fn len(&self) -> usize {
+        self.table().routes.len()
+    }
+
+    /// True when nothing is served (an empty manifest; always in dev mode).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A service that serves the files and answers 404 to everything else.
+    pub fn into_service(self) -> StaticFilesService<NotFound> {
+        self.layer(NotFound)
+    }
+
+    /// The route table for the current settings, built on first use.
+    pub(crate) fn table(&self) -> Arc<Table> {
+        self.inner
+            .table
+            .get_or_init(|| match &self.inner.mode {
+                Mode::Manifest(l) => Arc::new(Table::build(l, &self.inner.settings)),
+                Mode::Dev(_) => Arc::new(Table::default()),
+            })
+            .clone()
+    }
+}
+
+impl<S> Layer<S> for StaticFiles {
+    type Service = StaticFilesService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        StaticFilesService::new(self.clone(), inner)
+    }
+}

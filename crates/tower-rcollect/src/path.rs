@@ -1,0 +1,131 @@
+//! Request path normalisation: strip the mount prefix, percent-decode once,
+//! refuse anything that is not a plain relative path.
+//!
+//! The result is only ever used as a key into the table built at start-up
+//! (or, in dev mode, handed to [`rcollect_core::find::locate`], which checks
+//! it again), so a refused path simply is "not ours".
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode_str;
+
+/// The URL path STATIC_URL is mounted at: the path part of an absolute URL
+/// (`https://cdn.example.com/static/` → `/static/`), with a leading and a
+/// trailing `/`.
+pub(crate) fn mount_path(static_url: &str) -> Result<String, String> {
+    let path = match static_url.find("://") {
+        Some(i) => {
+            let after = &static_url[i + 3..];
+            match after.find('/') {
+                Some(j) => &after[j..],
+                None => "/",
+            }
+        }
+        None if static_url.starts_with("//") => {
+            let after = &static_url[2..];
+            match after.find('/') {
+                Some(j) => &after[j..],
+                None => "/",
+            }
+        }
+        None => static_url,
+    };
+    if path.is_empty() {
+        return Err("is empty".into());
+    }
+    if !path.ends_with('/') {
+        return Err(format!("'{static_url}' must end with '/'"));
+    }
+    if path.contains(['?', '#']) {
+        return Err(format!("'{static_url}' must not have a query or fragment"));
+    }
+    Ok(if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    })
+}
+
+/// The relative, decoded name a request path asks for under `mount`, or
+/// `None` when the path is not under `mount` or is not clean: after one
+/// percent-decoding it must be UTF-8 without `\`, NUL, `%`, encoded `/`,
+/// empty, `.` or `..` segments. A trailing `/` (a directory) and the empty
+/// string (the mount itself) are allowed.
+pub(crate) fn relative<'a>(path: &'a str, mount: &str) -> Option<Cow<'a, str>> {
+    let rest = path.strip_prefix(mount)?;
+    let decoded = if rest.as_bytes().contains(&b'%') {
+        let decoded = percent_decode_str(rest).decode_utf8().ok()?;
+        // An encoded separator or a second level of encoding never names a file.
+        if decoded.contains('%') || decoded.matches('/').count() != rest.matches('/').count() {
+            return None;
+        }
+        decoded
+    } else {
+        Cow::Borrowed(rest)
+    };
+    is_clean(&decoded).then_some(decoded)
+}
+
+fn is_clean(rel: &str) -> bool {
+    if rel.is_empty() {
+        return true;
+    }
+    if rel.contains(['\\', '\0']) || rel.starts_with('/') {
+        return false;
+    }
+    let body = rel.strip_suffix('/').unwrap_or(rel);
+    body.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_paths() {
+        assert_eq!(mount_path("/static/").as_deref(), Ok("/static/"));
+        assert_eq!(mount_path("static/").as_deref(), Ok("/static/"));
+        assert_eq!(
+            mount_path("https://cdn.example.com/static/").as_deref(),
+            Ok("/static/")
+        );
+        assert_eq!(mount_path("//cdn.example.com/s/").as_deref(), Ok("/s/"));
+        assert_eq!(mount_path("https://cdn.example.com").as_deref(), Ok("/"));
+        assert!(mount_path("/static").is_err());
+        assert!(mount_path("").is_err());
+    }
+
+    #[test]
+    fn clean_paths_pass_and_decode_once() {
+        assert_eq!(relative("/static/css/a.css", "/static/").as_deref(), Some("css/a.css"));
+        assert_eq!(relative("/static/a%20b.css", "/static/").as_deref(), Some("a b.css"));
+        assert_eq!(relative("/static/docs/", "/static/").as_deref(), Some("docs/"));
+        assert_eq!(relative("/static/", "/static/").as_deref(), Some(""));
+        assert_eq!(relative("/other/a.css", "/static/"), None);
+        assert_eq!(relative("/staticx", "/static/"), None);
+    }
+
+    #[test]
+    fn traversal_and_odd_encodings_are_refused() {
+        for bad in [
+            "/static/../secret",
+            "/static/css/../../x",
+            "/static/%2e%2e/x",
+            "/static/%2E%2E/x",
+            "/static/css%2fa.css",
+            "/static/css%2Fa.css",
+            "/static/..%2fx",
+            "/static/%252e%252e/x",
+            "/static/a%00.css",
+            "/static/a\\b",
+            "/static/a%5cb",
+            "/static//etc/passwd",
+            "/static/a//b",
+            "/static/./a",
+            "/static/%ff",
+            "/static/docs//",
+        ] {
+            assert_eq!(relative(bad, "/static/"), None, "{bad}");
+        }
+    }
+}

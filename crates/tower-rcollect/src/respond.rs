@@ -1,0 +1,171 @@
+//! Building responses from prepared header values: deciding between 200,
+//! 206, 304 and 416, and the error answers (405, 406, 500) and redirects.
+
+use http::header::{
+    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION, RANGE, VARY, X_CONTENT_TYPE_OPTIONS,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use rcollect_core::Encoding;
+
+use crate::body::StaticBody;
+use crate::conditional::{if_range_allows, not_modified};
+use crate::range::{self, Ranged};
+
+const ACCEPT_ENCODING_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+const BYTES: HeaderValue = HeaderValue::from_static("bytes");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+
+/// Everything about the selected representation that goes into headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub(crate) content_type: &'a HeaderValue,
+    pub(crate) cache_control: &'a HeaderValue,
+    pub(crate) last_modified: &'a HeaderValue,
+    /// `Last-Modified` in seconds since the epoch.
+    pub(crate) modified: u64,
+    pub(crate) etag: &'a HeaderValue,
+    pub(crate) len: u64,
+    pub(crate) content_length: &'a HeaderValue,
+    pub(crate) encoding: Option<Encoding>,
+    /// The file has encoded variants: send `Vary: Accept-Encoding`.
+    pub(crate) vary: bool,
+    pub(crate) extra: &'a [(HeaderName, HeaderValue)],
+}
+
+/// What to answer a GET or HEAD with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// 304.
+    NotModified,
+    /// 416.
+    Unsatisfiable,
+    /// 200 (`None`) or 206 with the inclusive byte range.
+    Send(Option<(u64, u64)>),
+}
+
+/// Evaluates the conditional and range headers against the representation.
+pub(crate) fn plan(headers: &HeaderMap, v: &View<'_>) -> Plan {
+    let etag = v.etag.as_bytes();
+    if not_modified(headers, etag, v.modified) {
+        return Plan::NotModified;
+    }
+    if let Some(r) = headers.get(RANGE) {
+        if if_range_allows(headers, etag, v.modified) {
+            return match range::parse(r.as_bytes(), v.len) {
+                Ranged::Full => Plan::Send(None),
+                Ranged::Partial { start, end } => Plan::Send(Some((start, end))),
+                Ranged::Unsatisfiable => Plan::Unsatisfiable,
+            };
+        }
+    }
+    Plan::Send(None)
+}
+
+/// The response for a plan, with an empty body (the caller sets the body
+/// for 200 and 206 on GET).
+pub(crate) fn head(v: &View<'_>, plan: Plan) -> Response<StaticBody> {
+    let mut res = Response::new(StaticBody::empty());
+    let mut status = StatusCode::OK;
+    let h = res.headers_mut();
+    h.reserve(12 + v.extra.len());
+    match plan {
+        Plan::NotModified => {
+            status = StatusCode::NOT_MODIFIED;
+            validators(h, v);
+        }
+        Plan::Unsatisfiable => {
+            status = StatusCode::RANGE_NOT_SATISFIABLE;
+            if let Ok(cr) = HeaderValue::try_from(format!("bytes */{}", v.len)) {
+                h.insert(CONTENT_RANGE, cr);
+            }
+            h.insert(ACCEPT_RANGES, BYTES);
+            if v.vary {
+                h.insert(VARY, ACCEPT_ENCODING_VALUE);
+            }
+        }
+        Plan::Send(range) => {
+            h.insert(CONTENT_TYPE, v.content_type.clone());
+            if let Some(e) = v.encoding {
+                h.insert(CONTENT_ENCODING, HeaderValue::from_static(e.token()));
+            }
+            match range {
+                None => {
+                    h.insert(CONTENT_LENGTH, v.content_length.clone());
+                }
+                Some((start, end)) => {
+                    status = StatusCode::PARTIAL_CONTENT;
+                    h.insert(CONTENT_LENGTH, HeaderValue::from(end - start + 1));
+                    if let Ok(cr) =
+                        HeaderValue::try_from(format!("bytes {start}-{end}/{}", v.len))
+                    {
+                        h.insert(CONTENT_RANGE, cr);
+                    }
+                }
+            }
+            h.insert(ACCEPT_RANGES, BYTES);
+            h.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+            validators(h, v);
+        }
+    }
+    *res.status_mut() = status;
+    res
+}
+
+/// The headers a 304 must repeat: ETag, Cache-Control, Last-Modified, Vary,
+/// plus the configured extra headers.
+fn validators(h: &mut HeaderMap, v: &View<'_>) {
+    h.insert(ETAG, v.etag.clone());
+    h.insert(LAST_MODIFIED, v.last_modified.clone());
+    h.insert(CACHE_CONTROL, v.cache_control.clone());
+    if v.vary {
+        h.insert(VARY, ACCEPT_ENCODING_VALUE);
+    }
+    for (name, value) in v.extra {
+        h.append(name.clone(), value.clone());
+    }
+}
+
+fn status(code: StatusCode) -> Response<StaticBody> {
+    let mut res = Response::new(StaticBody::empty());
+    *res.status_mut() = code;
+    res
+}
+
+/// 405 with `Allow: GET, HEAD`.
+pub(crate) fn method_not_allowed() -> Response<StaticBody> {
+    let mut res = status(StatusCode::METHOD_NOT_ALLOWED);
+    res.headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    res
+}
+
+/// 406: no acceptable representation is available.
+pub(crate) fn not_acceptable(vary: bool) -> Response<StaticBody> {
+    let mut res = status(StatusCode::NOT_ACCEPTABLE);
+    if vary {
+        res.headers_mut().insert(VARY, ACCEPT_ENCODING_VALUE);
+    }
+    res
+}
+
+/// 500: the file named by the manifest could not be read.
+pub(crate) fn internal_error() -> Response<StaticBody> {
+    status(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// 301 to the same path with a trailing slash (query kept).
+pub(crate) fn add_slash(path: &str, query: Option<&str>) -> Response<StaticBody> {
+    let location = match query {
+        Some(q) => format!("{path}/?{q}"),
+        None => format!("{path}/"),
+    };
+    match HeaderValue::try_from(location) {
+        Ok(loc) => {
+            let mut res = status(StatusCode::MOVED_PERMANENTLY);
+            res.headers_mut().insert(LOCATION, loc);
+            res
+        }
+        Err(_) => status(StatusCode::NOT_FOUND),
+    }
+}
