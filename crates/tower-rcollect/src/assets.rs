@@ -239,8 +239,9 @@ impl Loaded {
                 None => {
                     let file = file_of(hashed);
                     let record = match m.files.get(hashed) {
-                        Some(meta) => Record::from_meta(&file, meta)
-                            .map_err(|e| Error::manifest(manifest_path, format!("files['{hashed}']: {e}")))?,
+                        Some(meta) => Record::from_meta(&file, meta).map_err(|e| {
+                            Error::manifest(manifest_path, format!("files['{hashed}']: {e}"))
+                        })?,
                         None => match Record::from_disk(&file, hashed) {
                             Ok(r) => r,
                             Err(e) => {
@@ -357,7 +358,11 @@ impl Settings {
             .unwrap_or(HeaderValue::from_static("public, max-age=60"))
     }
 
-    pub(crate) fn content_type<'a>(&'a self, logical: &str, default: &'a HeaderValue) -> &'a HeaderValue {
+    pub(crate) fn content_type<'a>(
+        &'a self,
+        logical: &str,
+        default: &'a HeaderValue,
+    ) -> &'a HeaderValue {
         if self.mime_types.is_empty() {
             return default;
         }
@@ -412,7 +417,11 @@ impl Table {
         let entry = |logical: &str, record: &Arc<Record>, immutable_name: bool| Entry {
             record: record.clone(),
             content_type: s.content_type(logical, &record.content_type).clone(),
-            cache_control: if immutable_name { immutable.clone() } else { short.clone() },
+            cache_control: if immutable_name {
+                immutable.clone()
+            } else {
+                short.clone()
+            },
             extra: s.extra_headers(logical),
         };
         for f in &loaded.served {

@@ -182,9 +182,9 @@ where
             EitherProj::Static { body } => Pin::new(body)
                 .poll_frame(cx)
                 .map(|o| o.map(|r| r.map_err(Into::into))),
-            EitherProj::Inner { body } => {
-                body.poll_frame(cx).map(|o| o.map(|r| r.map_err(Into::into)))
-            }
+            EitherProj::Inner { body } => body
+                .poll_frame(cx)
+                .map(|o| o.map(|r| r.map_err(Into::into))),
         }
     }
 

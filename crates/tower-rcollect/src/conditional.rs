@@ -17,7 +17,10 @@ pub(crate) fn not_modified(headers: &HeaderMap, etag: &[u8], modified: u64) -> b
     if inm.peek().is_some() {
         return inm.any(|v| list_matches(v.as_bytes(), etag));
     }
-    match headers.get(IF_MODIFIED_SINCE).and_then(|v| parse_date(v.as_bytes())) {
+    match headers
+        .get(IF_MODIFIED_SINCE)
+        .and_then(|v| parse_date(v.as_bytes()))
+    {
         Some(since) => modified <= since,
         None => false,
     }
@@ -106,7 +109,9 @@ pub(crate) fn format_date(secs: u64) -> String {
 
 /// Seconds since the epoch of a file time (0 before the epoch).
 pub(crate) fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -136,11 +141,22 @@ mod tests {
             "junk, \"0123456789abcdef-br\"",
         ];
         for v in yes {
-            assert!(not_modified(&h(&[(IF_NONE_MATCH, v)]), TAG, MODIFIED), "{v}");
+            assert!(
+                not_modified(&h(&[(IF_NONE_MATCH, v)]), TAG, MODIFIED),
+                "{v}"
+            );
         }
-        let no = ["\"0123456789abcdef\"", "\"0123456789abcdef-gzip\"", "", "\"unterminated"];
+        let no = [
+            "\"0123456789abcdef\"",
+            "\"0123456789abcdef-gzip\"",
+            "",
+            "\"unterminated",
+        ];
         for v in no {
-            assert!(!not_modified(&h(&[(IF_NONE_MATCH, v)]), TAG, MODIFIED), "{v}");
+            assert!(
+                !not_modified(&h(&[(IF_NONE_MATCH, v)]), TAG, MODIFIED),
+                "{v}"
+            );
         }
     }
 
@@ -148,10 +164,26 @@ mod tests {
     fn if_none_match_beats_if_modified_since() {
         let later = format_date(MODIFIED + 10);
         let earlier = format_date(MODIFIED - 10);
-        assert!(not_modified(&h(&[(IF_MODIFIED_SINCE, &later)]), TAG, MODIFIED));
-        assert!(not_modified(&h(&[(IF_MODIFIED_SINCE, &format_date(MODIFIED))]), TAG, MODIFIED));
-        assert!(!not_modified(&h(&[(IF_MODIFIED_SINCE, &earlier)]), TAG, MODIFIED));
-        assert!(!not_modified(&h(&[(IF_MODIFIED_SINCE, "yesterday")]), TAG, MODIFIED));
+        assert!(not_modified(
+            &h(&[(IF_MODIFIED_SINCE, &later)]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(not_modified(
+            &h(&[(IF_MODIFIED_SINCE, &format_date(MODIFIED))]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(!not_modified(
+            &h(&[(IF_MODIFIED_SINCE, &earlier)]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(!not_modified(
+            &h(&[(IF_MODIFIED_SINCE, "yesterday")]),
+            TAG,
+            MODIFIED
+        ));
         // A non-matching If-None-Match wins over a matching date.
         assert!(!not_modified(
             &h(&[(IF_NONE_MATCH, "\"other\""), (IF_MODIFIED_SINCE, &later)]),
@@ -163,11 +195,35 @@ mod tests {
     #[test]
     fn if_range_strong_or_exact_date() {
         assert!(if_range_allows(&HeaderMap::new(), TAG, MODIFIED));
-        assert!(if_range_allows(&h(&[(IF_RANGE, "\"0123456789abcdef-br\"")]), TAG, MODIFIED));
-        assert!(!if_range_allows(&h(&[(IF_RANGE, "W/\"0123456789abcdef-br\"")]), TAG, MODIFIED));
-        assert!(!if_range_allows(&h(&[(IF_RANGE, "\"0123456789abcdef\"")]), TAG, MODIFIED));
-        assert!(if_range_allows(&h(&[(IF_RANGE, &format_date(MODIFIED))]), TAG, MODIFIED));
-        assert!(!if_range_allows(&h(&[(IF_RANGE, &format_date(MODIFIED + 1))]), TAG, MODIFIED));
-        assert!(!if_range_allows(&h(&[(IF_RANGE, "garbage")]), TAG, MODIFIED));
+        assert!(if_range_allows(
+            &h(&[(IF_RANGE, "\"0123456789abcdef-br\"")]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(!if_range_allows(
+            &h(&[(IF_RANGE, "W/\"0123456789abcdef-br\"")]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(!if_range_allows(
+            &h(&[(IF_RANGE, "\"0123456789abcdef\"")]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(if_range_allows(
+            &h(&[(IF_RANGE, &format_date(MODIFIED))]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(!if_range_allows(
+            &h(&[(IF_RANGE, &format_date(MODIFIED + 1))]),
+            TAG,
+            MODIFIED
+        ));
+        assert!(!if_range_allows(
+            &h(&[(IF_RANGE, "garbage")]),
+            TAG,
+            MODIFIED
+        ));
     }
 }

@@ -15,10 +15,13 @@ use crate::assets::{HeaderRule, Loaded, Settings, Table};
 use crate::error::{Error, MissingAsset};
 use crate::service::{NotFound, StaticFilesService};
 
-/// Characters escaped when a file name goes into a URL.
+/// Characters escaped when a file name goes into a URL. Includes the HTML
+/// specials, so the URLs are safe to put in an HTML attribute as they are.
 const URL_PATH: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
+    .add(b'&')
+    .add(b'\'')
     .add(b'#')
     .add(b'%')
     .add(b'<')
@@ -43,7 +46,7 @@ const URL_PATH: &AsciiSet = &CONTROLS
 /// let files = StaticFiles::from_manifest("/srv/static", "/static/")?
 ///     .max_age(300)
 ///     .header_for("fonts/**", "access-control-allow-origin", "*")?;
-/// let app = axum::Router::new()
+/// let app: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "hello" }))
 ///     .layer(files.clone());
 /// let href = files.static_url("css/app.css").unwrap_or_default();
@@ -93,9 +96,14 @@ impl StaticFiles {
     /// The manifest is missing, unreadable or invalid (the error names the
     /// file and the reason), or `static_url` does not end with `/`.
     pub fn from_manifest(root: impl AsRef<Path>, static_url: &str) -> Result<Self, Error> {
-        let mount = crate::path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))?;
+        let mount =
+            crate::path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))?;
         let loaded = Loaded::load(root.as_ref())?;
-        Ok(Self::build(Mode::Manifest(Arc::new(loaded)), mount, static_url))
+        Ok(Self::build(
+            Mode::Manifest(Arc::new(loaded)),
+            mount,
+            static_url,
+        ))
     }
 
     /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
@@ -252,6 +260,8 @@ impl StaticFiles {
 
     /// The URL of a logical path: STATIC_URL plus the hashed name
     /// (`/static/css/app.3f2a1b9c8d7e.css`), or the logical name in dev mode.
+    /// The name is percent-encoded where needed, HTML specials (`"&'<>`)
+    /// included, so the result can go into an HTML attribute unescaped.
     ///
     /// # Errors
     /// The path is not in the manifest (in dev mode: in no source dir).

@@ -6,7 +6,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use tower_rcollect::StaticFiles;
 //! let files = StaticFiles::from_manifest("staticfiles", "/static/")?;
-//! let app = axum::Router::new()
+//! let app: axum::Router = axum::Router::new()
 //!     .route("/", axum::routing::get(|| async { "hello" }))
 //!     .layer(files.clone());
 //! let css = files.static_url("css/app.css")?; // "/static/css/app.3f2a1b9c8d7e.css"

@@ -110,7 +110,10 @@ fn parse_item(item: &[u8], p: &mut Prefs) {
     let mut q: Q = 2000;
     for param in parts {
         let param = trim(param);
-        if param.len() >= 2 && param[0].eq_ignore_ascii_case(&b'q') && trim(&param[1..]).first() == Some(&b'=') {
+        if param.len() >= 2
+            && param[0].eq_ignore_ascii_case(&b'q')
+            && trim(&param[1..]).first() == Some(&b'=')
+        {
             let value = trim(&trim(&param[1..])[1..]);
             match parse_q(value) {
                 Some(v) => q = v,
@@ -193,9 +196,15 @@ mod tests {
         assert_eq!(pick(None, all()), Ok(None));
         assert_eq!(pick(Some(""), all()), Ok(None));
         assert_eq!(pick(Some("gzip, br"), all()), Ok(Some(Encoding::Br)));
-        assert_eq!(pick(Some("gzip, deflate, br, zstd"), all()), Ok(Some(Encoding::Br)));
+        assert_eq!(
+            pick(Some("gzip, deflate, br, zstd"), all()),
+            Ok(Some(Encoding::Br))
+        );
         assert_eq!(pick(Some("gzip, zstd"), all()), Ok(Some(Encoding::Zstd)));
-        assert_eq!(pick(Some("br;q=0.5, gzip;q=0.8"), all()), Ok(Some(Encoding::Gzip)));
+        assert_eq!(
+            pick(Some("br;q=0.5, gzip;q=0.8"), all()),
+            Ok(Some(Encoding::Gzip))
+        );
         assert_eq!(pick(Some("br;q=0.1"), all()), Ok(Some(Encoding::Br)));
         assert_eq!(pick(Some("BR ; Q = 1.0"), all()), Ok(Some(Encoding::Br)));
         assert_eq!(pick(Some("x-gzip"), all()), Ok(Some(Encoding::Gzip)));
@@ -208,21 +217,42 @@ mod tests {
     #[test]
     fn zero_excludes_and_identity_rules() {
         assert_eq!(pick(Some("br;q=0, gzip"), all()), Ok(Some(Encoding::Gzip)));
-        assert_eq!(pick(Some("br;q=0, gzip;q=0"), all().with(Encoding::Br)), Ok(None));
+        assert_eq!(
+            pick(Some("br;q=0, gzip;q=0"), all().with(Encoding::Br)),
+            Ok(None)
+        );
         assert_eq!(pick(Some("identity;q=1, br;q=0.9"), all()), Ok(None));
         assert_eq!(pick(Some("identity, br"), all()), Ok(Some(Encoding::Br)));
-        assert_eq!(pick(Some("identity;q=0"), Available::default()), Err(NotAcceptable));
-        assert_eq!(pick(Some("*;q=0"), Available::default()), Err(NotAcceptable));
-        assert_eq!(pick(Some("*;q=0, identity"), Available::default()), Ok(None));
-        assert_eq!(pick(Some("identity;q=0, gzip"), all()), Ok(Some(Encoding::Gzip)));
         assert_eq!(
-            pick(Some("identity;q=0, br"), Available::default().with(Encoding::Gzip)),
+            pick(Some("identity;q=0"), Available::default()),
+            Err(NotAcceptable)
+        );
+        assert_eq!(
+            pick(Some("*;q=0"), Available::default()),
+            Err(NotAcceptable)
+        );
+        assert_eq!(
+            pick(Some("*;q=0, identity"), Available::default()),
+            Ok(None)
+        );
+        assert_eq!(
+            pick(Some("identity;q=0, gzip"), all()),
+            Ok(Some(Encoding::Gzip))
+        );
+        assert_eq!(
+            pick(
+                Some("identity;q=0, br"),
+                Available::default().with(Encoding::Gzip)
+            ),
             Err(NotAcceptable)
         );
         assert_eq!(pick(Some("*"), all()), Ok(Some(Encoding::Br)));
         assert_eq!(pick(Some("*;q=0.5, gzip"), all()), Ok(Some(Encoding::Gzip)));
         assert_eq!(pick(Some("*, br;q=0"), all()), Ok(Some(Encoding::Zstd)));
-        assert_eq!(pick(Some("br;q=abc, gzip"), all()), Ok(Some(Encoding::Gzip)));
+        assert_eq!(
+            pick(Some("br;q=abc, gzip"), all()),
+            Ok(Some(Encoding::Gzip))
+        );
         assert_eq!(pick(Some("br;q=0.000"), all().with(Encoding::Br)), Ok(None));
     }
 

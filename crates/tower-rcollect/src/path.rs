@@ -74,7 +74,8 @@ fn is_clean(rel: &str) -> bool {
         return false;
     }
     let body = rel.strip_suffix('/').unwrap_or(rel);
-    body.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+    body.split('/')
+        .all(|s| !s.is_empty() && s != "." && s != "..")
 }
 
 #[cfg(test)]
@@ -97,9 +98,18 @@ mod tests {
 
     #[test]
     fn clean_paths_pass_and_decode_once() {
-        assert_eq!(relative("/static/css/a.css", "/static/").as_deref(), Some("css/a.css"));
-        assert_eq!(relative("/static/a%20b.css", "/static/").as_deref(), Some("a b.css"));
-        assert_eq!(relative("/static/docs/", "/static/").as_deref(), Some("docs/"));
+        assert_eq!(
+            relative("/static/css/a.css", "/static/").as_deref(),
+            Some("css/a.css")
+        );
+        assert_eq!(
+            relative("/static/a%20b.css", "/static/").as_deref(),
+            Some("a b.css")
+        );
+        assert_eq!(
+            relative("/static/docs/", "/static/").as_deref(),
+            Some("docs/")
+        );
         assert_eq!(relative("/static/", "/static/").as_deref(), Some(""));
         assert_eq!(relative("/other/a.css", "/static/"), None);
         assert_eq!(relative("/staticx", "/static/"), None);

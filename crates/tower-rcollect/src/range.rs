@@ -131,14 +131,27 @@ mod tests {
         assert_eq!(p("bytes=-0", 10), Ranged::Unsatisfiable);
         assert_eq!(p("bytes=0-", 0), Ranged::Unsatisfiable);
         assert_eq!(p("bytes=-5", 0), Ranged::Unsatisfiable);
-        assert_eq!(p("bytes=99999999999999999999999-", 10), Ranged::Unsatisfiable);
+        assert_eq!(
+            p("bytes=99999999999999999999999-", 10),
+            Ranged::Unsatisfiable
+        );
     }
 
     #[test]
     fn malformed_and_multiple_are_full() {
         for v in [
-            "", "bytes", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-2", "bytes=1-2-3", "items=0-1",
-            "bytes=0x1-2", "bytes=0-1,3-4", "bytes=0-1, -2", "bytes=+1-2",
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=-",
+            "bytes=a-b",
+            "bytes=5-2",
+            "bytes=1-2-3",
+            "items=0-1",
+            "bytes=0x1-2",
+            "bytes=0-1,3-4",
+            "bytes=0-1, -2",
+            "bytes=+1-2",
         ] {
             assert_eq!(p(v, 10), Ranged::Full, "{v}");
         }

@@ -96,8 +96,7 @@ pub(crate) fn head(v: &View<'_>, plan: Plan) -> Response<StaticBody> {
                 Some((start, end)) => {
                     status = StatusCode::PARTIAL_CONTENT;
                     h.insert(CONTENT_LENGTH, HeaderValue::from(end - start + 1));
-                    if let Ok(cr) =
-                        HeaderValue::try_from(format!("bytes {start}-{end}/{}", v.len))
+                    if let Ok(cr) = HeaderValue::try_from(format!("bytes {start}-{end}/{}", v.len))
                     {
                         h.insert(CONTENT_RANGE, cr);
                     }

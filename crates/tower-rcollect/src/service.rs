@@ -136,39 +136,41 @@ fn serve_entry(
         }
     }
     let record = record.clone();
-    let body: BodyFuture = if rep.len <= settings.memory_max_file
-        && loaded.reserve(rep.len, settings.memory_budget)
-    {
-        let loaded = loaded.clone();
-        Box::pin(async move {
-            let rep = record.rep(encoding);
-            let result = read_whole(&rep.path, rep.len).await;
-            let bytes = match result {
-                Ok(b) => b,
-                Err(e) => {
+    let body: BodyFuture =
+        if rep.len <= settings.memory_max_file && loaded.reserve(rep.len, settings.memory_budget) {
+            let loaded = loaded.clone();
+            Box::pin(async move {
+                let rep = record.rep(encoding);
+                let result = read_whole(&rep.path, rep.len).await;
+                let bytes = match result {
+                    Ok(b) => b,
+                    Err(e) => {
+                        loaded.release(rep.len);
+                        return Err(e);
+                    }
+                };
+                if rep.cached.set(bytes.clone()).is_err() {
+                    // Another request loaded it first; keep one copy.
                     loaded.release(rep.len);
-                    return Err(e);
                 }
-            };
-            if rep.cached.set(bytes.clone()).is_err() {
-                // Another request loaded it first; keep one copy.
-                loaded.release(rep.len);
-            }
-            slice(&bytes, start, end)
-                .map(StaticBody::full)
-                .ok_or_else(|| io::Error::other("range outside the file"))
-        })
-    } else {
-        Box::pin(async move {
-            let rep = record.rep(encoding);
-            let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
-            let mut file = tokio::fs::File::open(&rep.path).await.map_err(with_path)?;
-            if start > 0 {
-                file.seek(io::SeekFrom::Start(start)).await.map_err(with_path)?;
-            }
-            Ok(StaticBody::file(file, end - start + 1))
-        })
-    };
+                slice(&bytes, start, end)
+                    .map(StaticBody::full)
+                    .ok_or_else(|| io::Error::other("range outside the file"))
+            })
+        } else {
+            Box::pin(async move {
+                let rep = record.rep(encoding);
+                let with_path =
+                    |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
+                let mut file = tokio::fs::File::open(&rep.path).await.map_err(with_path)?;
+                if start > 0 {
+                    file.seek(io::SeekFrom::Start(start))
+                        .await
+                        .map_err(with_path)?;
+                }
+                Ok(StaticBody::file(file, end - start + 1))
+            })
+        };
     Action::Load { head: res, body }
 }
 
@@ -264,9 +266,7 @@ where
                 }
             }
             StateProj::Inner { fut } => {
-                return fut
-                    .poll(cx)
-                    .map_ok(|res| res.map(ResponseBody::inner));
+                return fut.poll(cx).map_ok(|res| res.map(ResponseBody::inner));
             }
         };
         Poll::Ready(Ok(res.map(ResponseBody::from_static)))
