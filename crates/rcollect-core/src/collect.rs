@@ -1,1 +1,715 @@
-//! Collect (being written).
+//! The collect run: plan, write hashed files, precompress, write the manifest.
+//!
+//! Safety rules:
+//! * every file is written to a temp name in its final directory and renamed;
+//! * a hashed file that already exists is never rewritten (its name is its
+//!   content), and its variants are reused;
+//! * the manifest is written last, atomically, and only if it changed;
+//! * nothing the previous manifest names is deleted, unless `clear`;
+//! * unhashed copies (mutable by nature) are updated after the manifest, as
+//!   hard links to the hashed files where the filesystem allows it.
+//!
+//! So a run that fails or is killed at any point leaves the previous manifest
+//! and every file it names intact.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::checks::{self, Finding, Level};
+use crate::compress::{self, Cache, worth_keeping};
+use crate::config::Config;
+use crate::content_type::{content_type, is_compressible};
+use crate::error::{ConfigError, Error, Result};
+use crate::find::Shadowed;
+use crate::hash::Digests;
+use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest, TEMP_SUFFIX, temp_name, write_atomic};
+use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
+
+/// Name of the lock file that keeps two collects out of one STATIC_ROOT.
+pub const LOCK_NAME: &str = ".rcollect.lock";
+
+/// Knobs of one collect run.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Compute and report everything, write nothing.
+    pub dry_run: bool,
+    /// Afterwards, delete every file in STATIC_ROOT this run did not produce.
+    pub clear: bool,
+    /// Receives progress events (the CLI draws a bar from them).
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("dry_run", &self.dry_run)
+            .field("clear", &self.clear)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stage of the run, for progress reporting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Writing hashed files.
+    Write,
+    /// Compressing variants (largest first).
+    Compress,
+}
+
+/// Receives progress events; implementations must be cheap and thread-safe.
+pub trait Progress: Send + Sync {
+    /// A phase starts with `total` steps.
+    fn begin(&self, phase: Phase, total: u64);
+    /// `n` steps are done.
+    fn advance(&self, n: u64);
+    /// The phase is over.
+    fn end(&self);
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Files whose hashed output was written (new content).
+    pub collected: usize,
+    /// Files whose hashed output already existed.
+    pub unchanged: usize,
+    /// Files whose references were rewritten.
+    pub post_processed: usize,
+    /// Variants produced by running a compressor.
+    pub compressed: usize,
+    /// Variants restored from the compression cache.
+    pub from_cache: usize,
+    /// Variants reused from STATIC_ROOT.
+    pub reused: usize,
+    /// Files hidden by a file with the same logical path in an earlier dir.
+    pub shadowed: Vec<Shadowed>,
+    /// Files deleted by `clear`.
+    pub deleted: usize,
+    /// Whether the manifest was (or, in a dry run, would be) written.
+    pub manifest_changed: bool,
+    /// The manifest's path.
+    pub manifest_path: PathBuf,
+    /// Configuration warnings.
+    pub findings: Vec<Finding>,
+    /// References left as written (`missing_references = "warn"`).
+    pub broken: Vec<BrokenReference>,
+    /// Groups of files that reference each other in a cycle.
+    pub cycles: Vec<Vec<String>>,
+    /// Total files in the manifest.
+    pub total: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// True for a dry run.
+    pub dry_run: bool,
+}
+
+/// Runs a collect.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use rcollect_core::{collect, config::SourceDir, Config};
+/// let t = tempfile::tempdir()?;
+/// std::fs::create_dir_all(t.path().join("assets/img"))?;
+/// std::fs::write(t.path().join("assets/img/a.svg"), "<svg/>")?;
+/// std::fs::write(t.path().join("assets/app.css"), "b{background:url(img/a.svg)}")?;
+/// let mut config = Config::new(t.path().join("out"), "/static/");
+/// config.cache_dir = None;
+/// config.dirs.push(SourceDir { prefix: String::new(), path: t.path().join("assets") });
+/// let summary = collect::collect(&config, &collect::Options::default())?;
+/// assert_eq!(summary.collected, 2);
+/// let manifest = rcollect_core::Manifest::load(&config.static_root)?.expect("manifest");
+/// let css = std::fs::read_to_string(config.static_root.join(&manifest.paths["app.css"]))?;
+/// assert!(css.contains(manifest.paths["img/a.svg"].trim_start_matches("img/")));
+/// # Ok(()) }
+/// ```
+pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
+    let start = Instant::now();
+    refuse_overlap(config)?;
+    let findings = checks::run(config);
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .map(|f| format!("error[{}]: {} (hint: {})", f.id, f.message, f.hint))
+        .collect();
+    if !errors.is_empty() {
+        return Err(ConfigError {
+            file: config.config_file.clone(),
+            line: None,
+            key: None,
+            message: format!("the configuration has errors:\n{}", errors.join("\n")),
+        }
+        .into());
+    }
+    for f in &findings {
+        tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
+    }
+
+    let plan = plan::plan(config, PlanOptions::default())?;
+    let root = &config.static_root;
+    let mut summary = Summary {
+        shadowed: plan.found.shadowed.clone(),
+        broken: plan.broken.clone(),
+        cycles: plan.cycles.clone(),
+        findings,
+        manifest_path: root.join(MANIFEST_NAME),
+        dry_run: options.dry_run,
+        total: plan.files.len(),
+        ..Summary::default()
+    };
+    let _lock = if options.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        Some(lock(root)?)
+    };
+    let old = match Manifest::load(root) {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!("{e}; it will be replaced");
+            Manifest::default()
+        }
+    };
+    let cache = config.cache_dir.as_ref().map(Cache::new);
+    let encodings: Vec<Encoding> = Encoding::ALL
+        .into_iter()
+        .filter(|e| match e {
+            Encoding::Br => config.compress.brotli,
+            Encoding::Gzip => config.compress.gzip,
+            Encoding::Zstd => config.compress.zstd,
+        })
+        .collect();
+
+    // 1. Hashed files, and the variants that need no compressor.
+    let progress = options.progress.as_deref();
+    if let Some(p) = progress {
+        p.begin(Phase::Write, plan.files.len() as u64);
+    }
+    let ctx = WriteCtx {
+        root,
+        old: &old,
+        cache: cache.as_ref(),
+        encodings: &encodings,
+        min_saving: config.compress.min_saving,
+        dry_run: options.dry_run,
+    };
+    let outcomes: Vec<Result<Outcome>> = plan
+        .files
+        .par_iter()
+        .map(|p| {
+            let r = ctx.write_file(p);
+            if let Some(pr) = progress {
+                pr.advance(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(p) = progress {
+        p.end();
+    }
+    let mut outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+    for (p, o) in plan.files.iter().zip(&outcomes) {
+        if o.written {
+            summary.collected += 1;
+        } else {
+            summary.unchanged += 1;
+        }
+        if p.rewritten {
+            summary.post_processed += 1;
+        }
+        summary.reused += o.reused;
+        summary.from_cache += o.from_cache;
+    }
+
+    // 2. Compression: each distinct content once per encoding, largest first.
+    if !options.dry_run {
+        let results = ctx.compress_all(&plan.files, &outcomes, progress)?;
+        summary.compressed = results.len();
+        for (p, o) in plan.files.iter().zip(outcomes.iter_mut()) {
+            for enc in std::mem::take(&mut o.pending) {
+                let key = (p.digests.sha256, enc);
+                if let Some(Some(size)) = results.get(&key) {
+                    o.variants.insert(enc, *size);
+                }
+            }
+        }
+    } else {
+        summary.compressed = outcomes.iter().map(|o| o.pending.len()).sum();
+    }
+
+    // 3. The manifest, last, and only if it changed.
+    let mut manifest = build_manifest(config, &plan.files, &outcomes);
+    if !encodings.is_empty() {
+        manifest.compress = Some(crate::manifest::CompressSettings {
+            encodings: encodings.clone(),
+            min_saving: config.compress.min_saving,
+        });
+    }
+    let bytes = manifest.to_json();
+    let current = std::fs::read(&summary.manifest_path).ok();
+    summary.manifest_changed = current.as_deref() != Some(&bytes[..]);
+    if summary.manifest_changed && !options.dry_run {
+        write_atomic(&summary.manifest_path, &bytes, true)?;
+    }
+
+    // 4. Unhashed copies, then cleanup.
+    if config.keep_unhashed && !options.dry_run {
+        plan.files
+            .par_iter()
+            .zip(outcomes.par_iter())
+            .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings))?;
+    }
+    summary.deleted = sweep(root, &manifest, options.clear, options.dry_run)?;
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+/// Refuses a STATIC_ROOT that equals, contains or is inside a source dir.
+pub fn refuse_overlap(config: &Config) -> Result<()> {
+    let root = canonical(&config.static_root);
+    for d in &config.dirs {
+        let dir = canonical(&d.path);
+        let how = if root == dir {
+            "is"
+        } else if root.starts_with(&dir) {
+            "is inside"
+        } else if dir.starts_with(&root) {
+            "contains"
+        } else {
+            continue;
+        };
+        return Err(ConfigError {
+            file: config.config_file.clone(),
+            line: None,
+            key: Some("static_root".into()),
+            message: format!(
+                "refusing to collect: STATIC_ROOT {} {how} the source dir {}; collecting would read its own output. Point static_root at a separate directory",
+                config.static_root.display(),
+                d.path.display()
+            ),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The canonical path where it exists; otherwise the canonical nearest
+/// ancestor joined with the rest.
+fn canonical(p: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = p.to_path_buf();
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            for r in rest.iter().rev() {
+                out.push(r);
+            }
+            return out;
+        }
+        match (cur.file_name().map(|n| n.to_os_string()), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                cur = parent.to_path_buf();
+            }
+            _ => return crate::config::normalize(p),
+        }
+    }
+}
+
+fn lock(root: &Path) -> Result<std::fs::File> {
+    let path = root.join(LOCK_NAME);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::io(
+            &path,
+            std::io::Error::other("another rcollect is collecting into this STATIC_ROOT"),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+/// Per-file result of the write phase.
+#[derive(Debug, Default)]
+struct Outcome {
+    written: bool,
+    variants: BTreeMap<Encoding, u64>,
+    pending: Vec<Encoding>,
+    reused: usize,
+    from_cache: usize,
+}
+
+struct WriteCtx<'a> {
+    root: &'a Path,
+    old: &'a Manifest,
+    cache: Option<&'a Cache>,
+    encodings: &'a [Encoding],
+    min_saving: f64,
+    dry_run: bool,
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn file_len(p: &Path) -> Option<u64> {
+    std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())
+}
+
+impl WriteCtx<'_> {
+    fn write_file(&self, p: &Planned) -> Result<Outcome> {
+        let mut o = Outcome::default();
+        let target = self.root.join(&p.hashed);
+        if file_len(&target) != Some(p.digests.size) {
+            o.written = true;
+            if !self.dry_run {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+                match &p.content {
+                    Content::Memory(bytes) => write_atomic(&target, bytes, false)?,
+                    Content::Source(src) => copy_verified(src, &target, &p.digests)?,
+                }
+            }
+        }
+        if p.digests.size == 0 || !is_compressible(&p.logical) {
+            return Ok(o);
+        }
+        let sha = p.digests.sha256_hex();
+        let old = self.old.files.get(&p.hashed);
+        let old_tried = self.old.compress.as_ref().filter(|c| c.min_saving == self.min_saving);
+        for &enc in self.encodings {
+            let vpath = with_suffix(&target, enc.suffix());
+            let recorded = old.and_then(|m| m.variants.get(&enc)).copied();
+            if recorded.is_some() && recorded == file_len(&vpath) {
+                if let Some(size) = recorded {
+                    o.variants.insert(enc, size);
+                    o.reused += 1;
+                }
+                continue;
+            }
+            if old.is_some() && recorded.is_none() && old_tried.is_some_and(|c| c.encodings.contains(&enc)) {
+                // Tried by the previous run and not worth keeping.
+                continue;
+            }
+            match self.cache.and_then(|c| c.get(enc, &sha)) {
+                Some(bytes) => {
+                    if worth_keeping(p.digests.size, bytes.len() as u64, self.min_saving) {
+                        if !self.dry_run {
+                            write_atomic(&vpath, &bytes, false)?;
+                        }
+                        o.variants.insert(enc, bytes.len() as u64);
+                        o.from_cache += 1;
+                    }
+                }
+                None => o.pending.push(enc),
+            }
+        }
+        Ok(o)
+    }
+
+    /// Compresses every pending (content, encoding) once, largest first on all
+    /// threads. Returns the kept size (or `None`) per (sha256, encoding).
+    fn compress_all(
+        &self,
+        files: &[Planned],
+        outcomes: &[Outcome],
+        progress: Option<&dyn Progress>,
+    ) -> Result<HashMap<([u8; 32], Encoding), Option<u64>>> {
+        struct Job<'p> {
+            file: &'p Planned,
+            encoding: Encoding,
+            targets: Vec<PathBuf>,
+            cost: u64,
+        }
+        let mut jobs: Vec<Job> = Vec::new();
+        let mut by_key: HashMap<([u8; 32], Encoding), usize> = HashMap::new();
+        for (p, o) in files.iter().zip(outcomes) {
+            for &enc in &o.pending {
+                let target = with_suffix(&self.root.join(&p.hashed), enc.suffix());
+                let key = (p.digests.sha256, enc);
+                match by_key.get(&key) {
+                    Some(&j) => jobs[j].targets.push(target),
+                    None => {
+                        by_key.insert(key, jobs.len());
+                        let weight = match enc {
+                            Encoding::Br => 10,
+                            Encoding::Zstd => 3,
+                            Encoding::Gzip => 1,
+                        };
+                        jobs.push(Job {
+                            file: p,
+                            encoding: enc,
+                            targets: vec![target],
+                            cost: p.digests.size.saturating_mul(weight),
+                        });
+                    }
+                }
+            }
+        }
+        jobs.sort_by(|a, b| b.cost.cmp(&a.cost));
+        if let Some(pr) = progress {
+            pr.begin(Phase::Compress, jobs.len() as u64);
+        }
+        let next = AtomicUsize::new(0);
+        let results: std::sync::Mutex<Vec<Result<(([u8; 32], Encoding), Option<u64>)>>> =
+            std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
+        let run = |job: &Job| -> Result<Option<u64>> {
+            let p = job.file;
+            // Opaque files are compressed from their verified copy in STATIC_ROOT,
+            // so a source edited mid-run can never give a variant of other bytes.
+            let compressed = match &p.content {
+                Content::Memory(bytes) => {
+                    compress::compress(job.encoding, &mut &bytes[..], p.digests.size)
+                        .map_err(|e| Error::io(&p.source, e))?
+                }
+                Content::Source(_) => {
+                    let copy = self.root.join(&p.hashed);
+                    let f = std::fs::File::open(&copy).map_err(|e| Error::io(&copy, e))?;
+                    let mut r = std::io::BufReader::with_capacity(256 * 1024, f);
+                    compress::compress(job.encoding, &mut r as &mut dyn Read, p.digests.size)
+                        .map_err(|e| Error::io(&copy, e))?
+                }
+            };
+            if let Some(c) = self.cache {
+                c.put(job.encoding, &p.digests.sha256_hex(), &compressed);
+            }
+            if !worth_keeping(p.digests.size, compressed.len() as u64, self.min_saving) {
+                return Ok(None);
+            }
+            for t in &job.targets {
+                write_atomic(t, &compressed, false)?;
+            }
+            Ok(Some(compressed.len() as u64))
+        };
+        let workers = rayon::current_num_threads().max(1);
+        rayon::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|_| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break };
+                        let r = run(job).map(|size| ((job.file.digests.sha256, job.encoding), size));
+                        let failed = r.is_err();
+                        if let Ok(mut v) = results.lock() {
+                            v.push(r);
+                        }
+                        if let Some(pr) = progress {
+                            pr.advance(1);
+                        }
+                        if failed {
+                            // Stop handing out work; others finish their current job.
+                            next.store(jobs.len(), Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(pr) = progress {
+            pr.end();
+        }
+        let results = results.into_inner().unwrap_or_default();
+        let mut out = HashMap::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok((k, v)) => {
+                    out.insert(k, v);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        match errors.len() {
+            0 => Ok(out),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+}
+
+/// Copies `src` to `dst` through a temp file and checks that the copy has the
+/// digests the plan computed (the source may have changed since).
+fn copy_verified(src: &Path, dst: &Path, expected: &Digests) -> Result<()> {
+    let tmp = temp_name(dst);
+    let result = (|| {
+        std::fs::copy(src, &tmp).map_err(|e| Error::io(src, e))?;
+        let got = Digests::of_file(&tmp)?;
+        if got != *expected {
+            return Err(Error::io(
+                src,
+                std::io::Error::other("the file changed while it was being collected; run collectstatic again"),
+            ));
+        }
+        std::fs::rename(&tmp, dst).map_err(|e| Error::io(dst, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn build_manifest(config: &Config, files: &[Planned], outcomes: &[Outcome]) -> Manifest {
+    let mut m = Manifest::new();
+    m.keep_unhashed = config.keep_unhashed;
+    for (p, o) in files.iter().zip(outcomes) {
+        m.paths.insert(p.logical.clone(), p.hashed.clone());
+        m.files.insert(
+            p.hashed.clone(),
+            FileMeta {
+                size: p.digests.size,
+                content_type: content_type(&p.logical),
+                sha256: p.digests.sha256_hex(),
+                integrity: p.digests.integrity(),
+                modified: p.modified,
+                variants: o.variants.clone(),
+            },
+        );
+    }
+    m.update_hash();
+    m
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// Makes `dst` hold the bytes of `src`: a hard link when possible, otherwise
+/// a copy; through a temp name either way. No-op if it already does.
+fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
+    let sm = std::fs::metadata(src).map_err(|e| Error::io(src, e))?;
+    if let Ok(dm) = std::fs::metadata(dst) {
+        if same_file(&sm, &dm) {
+            return Ok(());
+        }
+        if dm.is_file() && dm.len() == sm.len() {
+            let a = std::fs::read(src).map_err(|e| Error::io(src, e))?;
+            let b = std::fs::read(dst).map_err(|e| Error::io(dst, e))?;
+            if a == b {
+                return Ok(());
+            }
+        }
+    }
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let tmp = temp_name(dst);
+    let r = std::fs::hard_link(src, &tmp)
+        .or_else(|_| std::fs::copy(src, &tmp).map(|_| ()))
+        .and_then(|()| std::fs::rename(&tmp, dst));
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r.map_err(|e| Error::io(dst, e))
+}
+
+fn write_unhashed(root: &Path, p: &Planned, o: &Outcome, encodings: &[Encoding]) -> Result<()> {
+    if p.logical == p.hashed {
+        return Ok(());
+    }
+    let hashed = root.join(&p.hashed);
+    let plain = root.join(&p.logical);
+    link_or_copy(&hashed, &plain)?;
+    for enc in Encoding::ALL {
+        let vplain = with_suffix(&plain, enc.suffix());
+        if o.variants.contains_key(&enc) {
+            link_or_copy(&with_suffix(&hashed, enc.suffix()), &vplain)?;
+        } else if encodings.contains(&enc) || vplain.exists() {
+            // A stale variant of an older version would be served by
+            // gzip_static/brotli_static for the new file: remove it.
+            match std::fs::remove_file(&vplain) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&vplain, e)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes leftover temp files of killed runs and, with `clear`, every file
+/// the new manifest does not name. Returns the number of files deleted by
+/// `clear` (or that would be, in a dry run).
+fn sweep(root: &Path, manifest: &Manifest, clear: bool, dry_run: bool) -> Result<usize> {
+    if !root.is_dir() {
+        return Ok(0);
+    }
+    let mut keep: BTreeSet<String> = BTreeSet::new();
+    keep.insert(MANIFEST_NAME.to_string());
+    keep.insert(LOCK_NAME.to_string());
+    for (hashed, meta) in &manifest.files {
+        keep.insert(hashed.clone());
+        for enc in meta.variants.keys() {
+            keep.insert(format!("{hashed}{}", enc.suffix()));
+        }
+    }
+    if manifest.keep_unhashed {
+        for (logical, hashed) in &manifest.paths {
+            keep.insert(logical.clone());
+            if let Some(meta) = manifest.files.get(hashed) {
+                for enc in meta.variants.keys() {
+                    keep.insert(format!("{logical}{}", enc.suffix()));
+                }
+            }
+        }
+    }
+    let mut deleted = 0;
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+        let entry = entry.map_err(|e| {
+            let p = e.path().unwrap_or(root).to_path_buf();
+            Error::io(p, std::io::Error::other(e.to_string()))
+        })?;
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            dirs.push(path.to_path_buf());
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        let is_temp = name.starts_with('.') && name.ends_with(TEMP_SUFFIX);
+        let rel = path
+            .strip_prefix(root)
+            .ok()
+            .and_then(|r| r.to_str())
+            .map(|r| r.replace('\\', "/"));
+        let doomed = is_temp || (clear && !rel.is_some_and(|r| keep.contains(&r)));
+        if !doomed {
+            continue;
+        }
+        if !is_temp {
+            deleted += 1;
+        }
+        if !dry_run {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+    }
+    if clear && !dry_run {
+        for d in dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+    Ok(deleted)
+}

@@ -34,9 +34,23 @@ pub struct Manifest {
     /// Whether the unhashed names were written too (and may be served).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_unhashed: bool,
+    /// The compression settings of the run that wrote this manifest: a file
+    /// listed in `files` without a variant of one of these encodings was tried
+    /// and not worth keeping, so the next run need not try again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compress: Option<CompressSettings>,
     /// Per-file metadata keyed by hashed path. Absent in a Django-written manifest.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, FileMeta>,
+}
+
+/// Which variants a collect tried to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompressSettings {
+    /// Encodings tried for every compressible file.
+    pub encodings: Vec<Encoding>,
+    /// The minimum saving a variant needed to be kept.
+    pub min_saving: f64,
 }
 
 /// What the middleware needs to know about one collected file.

@@ -1,7 +1,208 @@
-//! collectstatic (being written).
+//! `rcollect collectstatic`: the CLI face of `rcollect_core::collect`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
-/// Args.
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rcollect_core::collect::{self, Phase, Progress, Summary};
+use rcollect_core::compress::Cache;
+use rcollect_core::config::Overrides;
+use serde_json::json;
+
+use crate::ConfigArgs;
+
+/// Output format of the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// A Django-like line (and details with -v).
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// Arguments of `rcollect collectstatic`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
-/// Run.
-pub(crate) fn run(_args: Args) -> anyhow::Result<ExitCode> { Ok(ExitCode::SUCCESS) }
+pub(crate) struct Args {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Report what would be done; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Afterwards, delete every file in STATIC_ROOT this run did not produce.
+    #[arg(long)]
+    clear: bool,
+    /// Never prompt (a prompt only ever appears on a TTY, before --clear).
+    #[arg(long, alias = "noinput")]
+    no_input: bool,
+    /// Print only errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also list shadowed files, cycles and references left as written.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Compression cache (default: the user's cache dir, e.g. ~/.cache/rcollect).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Don't use a compression cache (wins over --cache-dir).
+    #[arg(long)]
+    no_cache: bool,
+    /// Worker threads (default: number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// Runs the collect and prints the summary.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let verbosity = if args.quiet { -1 } else { args.verbose as i8 };
+    crate::init_tracing(verbosity);
+    let mut config = args.config.load(Overrides {
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
+        ..Overrides::default()
+    })?;
+    if config.cache_dir.is_none() && !args.no_cache {
+        config.cache_dir = Cache::default_dir();
+    }
+    if let Some(n) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if args.clear && !args.dry_run && !args.no_input && interactive && !confirm_clear(&config.static_root)? {
+        eprintln!("Collecting static files cancelled.");
+        return Ok(ExitCode::from(1));
+    }
+    let show_bar = !args.quiet && args.format == Format::Text && std::io::stderr().is_terminal();
+    let options = collect::Options {
+        dry_run: args.dry_run,
+        clear: args.clear,
+        progress: show_bar.then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
+    };
+    let summary = collect::collect(&config, &options)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&summary))?),
+        Format::Text if !args.quiet => print_text(&summary, &config.static_root, args.verbose),
+        Format::Text => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn confirm_clear(root: &std::path::Path) -> anyhow::Result<bool> {
+    eprint!(
+        "This will delete every file in '{}' that this run does not produce.\nAre you sure you want to do this? Type 'yes' to continue, or 'no' to cancel: ",
+        root.display()
+    );
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
+    for f in &s.findings {
+        eprintln!("warning[{}]: {}\n  hint: {}", f.id, f.message, f.hint);
+    }
+    if verbose > 0 {
+        for sh in &s.shadowed {
+            eprintln!(
+                "shadowed: '{}' from {} (using {})",
+                sh.logical,
+                sh.source.display(),
+                sh.winner.display()
+            );
+        }
+        for c in &s.cycles {
+            eprintln!("reference cycle resolved: {}", c.join(" -> "));
+        }
+    }
+    for b in &s.broken {
+        eprintln!(
+            "warning: {}:{}: reference to missing file '{}' left as written",
+            b.source.display(),
+            b.line,
+            b.target
+        );
+    }
+    let verb = if s.dry_run { "would be collected" } else { "collected" };
+    println!(
+        "{} files {verb} to '{}', {} unchanged, {} post-processed, {} compressed ({} from cache, {} reused), {} shadowed{} in {:.2}s.",
+        s.collected,
+        root.display(),
+        s.unchanged,
+        s.post_processed,
+        s.compressed,
+        s.from_cache,
+        s.reused,
+        s.shadowed.len(),
+        if s.deleted > 0 { format!(", {} deleted", s.deleted) } else { String::new() },
+        s.elapsed.as_secs_f64()
+    );
+}
+
+fn to_json(s: &Summary) -> serde_json::Value {
+    json!({
+        "collected": s.collected,
+        "unchanged": s.unchanged,
+        "post_processed": s.post_processed,
+        "compressed": s.compressed,
+        "from_cache": s.from_cache,
+        "reused": s.reused,
+        "shadowed": s.shadowed.len(),
+        "deleted": s.deleted,
+        "total": s.total,
+        "dry_run": s.dry_run,
+        "manifest": s.manifest_path,
+        "manifest_changed": s.manifest_changed,
+        "elapsed_s": s.elapsed.as_secs_f64(),
+        "warnings": s.findings.iter().map(|f| json!({"id": f.id, "message": f.message, "hint": f.hint})).collect::<Vec<_>>(),
+        "shadowed_files": s.shadowed.iter().map(|sh| json!({"logical": sh.logical, "source": sh.source, "winner": sh.winner})).collect::<Vec<_>>(),
+        "broken_references": s.broken.iter().map(|b| json!({"source": b.source, "line": b.line, "target": b.target, "resolved": b.resolved})).collect::<Vec<_>>(),
+        "cycles": s.cycles,
+    })
+}
+
+/// An indicatif bar on stderr, one per phase.
+#[derive(Default)]
+struct Bar {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for Bar {
+    fn begin(&self, phase: Phase, total: u64) {
+        let label = match phase {
+            Phase::Write => "writing",
+            Phase::Compress => "compressing",
+        };
+        let bar = ProgressBar::new(total).with_message(label);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        if let Ok(mut b) = self.bar.lock() {
+            *b = Some(bar);
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Ok(b) = self.bar.lock() {
+            if let Some(b) = b.as_ref() {
+                b.inc(n);
+            }
+        }
+    }
+
+    fn end(&self) {
+        if let Ok(mut b) = self.bar.lock() {
+            if let Some(b) = b.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
