@@ -39,7 +39,9 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd {
             let p = e.expect("entry").path();
             if p.is_dir() {
@@ -70,7 +72,14 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 
 /// Runs collectstatic with JSON output and a cache inside `dir`; asserts success.
 fn collect(dir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["collectstatic", "--no-input", "--format", "json", "--cache-dir", ".cache"];
+    let mut args = vec![
+        "collectstatic",
+        "--no-input",
+        "--format",
+        "json",
+        "--cache-dir",
+        ".cache",
+    ];
     args.extend_from_slice(extra);
     let out = run(dir, &args);
     assert!(
@@ -83,11 +92,14 @@ fn collect(dir: &Path, extra: &[&str]) -> Value {
 }
 
 fn manifest(root: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest")).expect("json")
+    serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest"))
+        .expect("json")
 }
 
 fn hashed<'a>(m: &'a Value, logical: &str) -> &'a str {
-    m["paths"][logical].as_str().unwrap_or_else(|| panic!("{logical} not in manifest"))
+    m["paths"][logical]
+        .as_str()
+        .unwrap_or_else(|| panic!("{logical} not in manifest"))
 }
 
 fn read(root: &Path, rel: &str) -> String {
@@ -99,7 +111,10 @@ fn basename(p: &str) -> &str {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn decode(enc: &str, bytes: &[u8]) -> Vec<u8> {
@@ -109,7 +124,9 @@ fn decode(enc: &str, bytes: &[u8]) -> Vec<u8> {
             brotli::BrotliDecompress(&mut &bytes[..], &mut out).expect("brotli");
         }
         "gzip" => {
-            flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).expect("gzip");
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .expect("gzip");
         }
         other => panic!("unexpected encoding {other}"),
     }
@@ -123,14 +140,26 @@ fn verify_root(root: &Path) {
         let h = h.as_str().expect("str");
         let meta = &m["files"][h];
         let bytes = std::fs::read(root.join(h)).unwrap_or_else(|e| panic!("{h} ({logical}): {e}"));
-        assert_eq!(bytes.len() as u64, meta["size"].as_u64().expect("size"), "{h}");
-        assert_eq!(sha256_hex(&bytes), meta["sha256"].as_str().expect("sha"), "{h}");
+        assert_eq!(
+            bytes.len() as u64,
+            meta["size"].as_u64().expect("size"),
+            "{h}"
+        );
+        assert_eq!(
+            sha256_hex(&bytes),
+            meta["sha256"].as_str().expect("sha"),
+            "{h}"
+        );
         if let Some(vs) = meta["variants"].as_object() {
             for (enc, size) in vs {
                 let suffix = if enc == "br" { ".br" } else { ".gz" };
                 let v = std::fs::read(root.join(format!("{h}{suffix}"))).expect("variant");
                 assert_eq!(v.len() as u64, size.as_u64().expect("size"));
-                assert_eq!(decode(enc, &v), bytes, "{h}{suffix} must decode to the file");
+                assert_eq!(
+                    decode(enc, &v),
+                    bytes,
+                    "{h}{suffix} must decode to the file"
+                );
             }
         }
     }
@@ -140,7 +169,10 @@ fn mtimes(root: &Path) -> BTreeMap<PathBuf, SystemTime> {
     walk(root)
         .into_iter()
         .map(|p| {
-            let m = std::fs::metadata(&p).expect("meta").modified().expect("mtime");
+            let m = std::fs::metadata(&p)
+                .expect("meta")
+                .modified()
+                .expect("mtime");
             (p, m)
         })
         .collect()
@@ -154,8 +186,14 @@ fn fixtures_collect_with_hashed_names_rewritten_references_and_variants() {
     let m = manifest(&root);
     assert_eq!(m["version"], "1.1");
     assert_eq!(m["hash"].as_str().map(str::len), Some(12));
-    assert!(m["paths"].get("css/app.scss").is_none(), "ignored by *.scss");
-    assert_eq!(s["total"].as_u64(), m["paths"].as_object().map(|p| p.len() as u64));
+    assert!(
+        m["paths"].get("css/app.scss").is_none(),
+        "ignored by *.scss"
+    );
+    assert_eq!(
+        s["total"].as_u64(),
+        m["paths"].as_object().map(|p| p.len() as u64)
+    );
     assert!(s["post_processed"].as_u64() >= Some(4));
 
     // Names: 12 hex digits before the last extension, the SHA-256 of the final bytes.
@@ -215,9 +253,15 @@ fn fixtures_collect_with_hashed_names_rewritten_references_and_variants() {
         format!("from \"./{util}\";"),
         format!("import \"./{}\";", basename(hashed(&m, "js/polyfills.js"))),
         format!("export {{ formatDate }} from './{util}';"),
-        format!("from \"/static/vendor/{}\";", basename(hashed(&m, "vendor/lib.js"))),
+        format!(
+            "from \"/static/vendor/{}\";",
+            basename(hashed(&m, "vendor/lib.js"))
+        ),
         format!("import(\"./{}\")", basename(hashed(&m, "js/lazy.js"))),
-        format!("//# sourceMappingURL={}", basename(hashed(&m, "js/app.js.map"))),
+        format!(
+            "//# sourceMappingURL={}",
+            basename(hashed(&m, "js/app.js.map"))
+        ),
     ] {
         assert!(js.contains(&needle), "missing {needle} in\n{js}");
     }
@@ -233,11 +277,25 @@ fn fixtures_collect_with_hashed_names_rewritten_references_and_variants() {
     // Metadata for the middleware.
     let meta = &m["files"][app];
     assert_eq!(meta["content_type"], "text/css; charset=utf-8");
-    assert!(meta["integrity"].as_str().expect("sri").starts_with("sha384-"));
+    assert!(
+        meta["integrity"]
+            .as_str()
+            .expect("sri")
+            .starts_with("sha384-")
+    );
     assert!(meta["variants"]["br"].as_u64().is_some());
     assert!(meta["variants"]["gzip"].as_u64().is_some());
-    assert!(m["files"][hashed(&m, "img/bg.png")].get("variants").is_none(), "png is not compressed");
-    assert!(m["files"][hashed(&m, "fonts/inter.woff2")].get("variants").is_none());
+    assert!(
+        m["files"][hashed(&m, "img/bg.png")]
+            .get("variants")
+            .is_none(),
+        "png is not compressed"
+    );
+    assert!(
+        m["files"][hashed(&m, "fonts/inter.woff2")]
+            .get("variants")
+            .is_none()
+    );
     verify_root(&root);
 
     // keep_unhashed: the original names hold the rewritten content too.
@@ -251,7 +309,10 @@ fn changing_an_image_renames_the_css_that_uses_it_and_only_that() {
     collect(t.path(), &[]);
     let root = t.path().join("staticfiles");
     let before = manifest(&root);
-    write(&t.path().join("assets/img/icon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>new</title></svg>\n");
+    write(
+        &t.path().join("assets/img/icon.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>new</title></svg>\n",
+    );
     let s = collect(t.path(), &[]);
     let after = manifest(&root);
     let changed: Vec<&String> = before["paths"]
@@ -262,7 +323,10 @@ fn changing_an_image_renames_the_css_that_uses_it_and_only_that() {
         .map(|(k, _)| k)
         .collect();
     // icon.svg, buttons.css (references it) and app.css (imports buttons.css).
-    assert_eq!(changed, ["css/app.css", "css/components/buttons.css", "img/icon.svg"]);
+    assert_eq!(
+        changed,
+        ["css/app.css", "css/components/buttons.css", "img/icon.svg"]
+    );
     assert_eq!(s["collected"], 3);
     // The old hashed files are still there (the old manifest's files are never deleted).
     assert!(root.join(hashed(&before, "css/app.css")).is_file());
@@ -295,7 +359,12 @@ fn two_runs_give_byte_identical_output() {
         walk(r)
             .into_iter()
             .filter(|p| !p.ends_with(".rcollect.lock"))
-            .map(|p| (p.strip_prefix(r).expect("prefix").to_path_buf(), std::fs::read(&p).expect("read")))
+            .map(|p| {
+                (
+                    p.strip_prefix(r).expect("prefix").to_path_buf(),
+                    std::fs::read(&p).expect("read"),
+                )
+            })
             .collect()
     };
     let (fa, fb) = (files(&a), files(&b));
@@ -333,31 +402,88 @@ fn no_config_file_needed() {
 #[test]
 fn prefixed_dirs_first_wins_and_shadowed_are_reported() {
     let t = project(&[("a/x.css", b"a"), ("b/x.css", b"b"), ("c/y.js", b"c")]);
-    let s = collect(t.path(), &["--root", "out", "--dir", "src/a", "--dir", "src/b", "--dir", "lib=src/c", "-v"]);
+    let s = collect(
+        t.path(),
+        &[
+            "--root",
+            "out",
+            "--dir",
+            "src/a",
+            "--dir",
+            "src/b",
+            "--dir",
+            "lib=src/c",
+            "-v",
+        ],
+    );
     assert_eq!(s["shadowed"], 1);
-    assert!(s["shadowed_files"][0]["source"].as_str().expect("src").ends_with("src/b/x.css"));
+    assert!(
+        s["shadowed_files"][0]["source"]
+            .as_str()
+            .expect("src")
+            .ends_with("src/b/x.css")
+    );
     let m = manifest(&t.path().join("out"));
     assert!(m["paths"].get("lib/y.js").is_some());
     assert_eq!(read(&t.path().join("out"), hashed(&m, "x.css")), "a");
 
-    let out = run(t.path(), &["findstatic", "x.css", "--dir", "src/a", "--dir", "src/b", "--root", "out"]);
+    let out = run(
+        t.path(),
+        &[
+            "findstatic",
+            "x.css",
+            "--dir",
+            "src/a",
+            "--dir",
+            "src/b",
+            "--root",
+            "out",
+        ],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     let a = text.find("src/a/x.css").expect("winner listed");
     let b = text.find("src/b/x.css").expect("shadowed listed");
     assert!(a < b, "winner first: {text}");
-    let out = run(t.path(), &["findstatic", "x.css", "--first", "--dir", "src/a", "--dir", "src/b", "--root", "out"]);
+    let out = run(
+        t.path(),
+        &[
+            "findstatic",
+            "x.css",
+            "--first",
+            "--dir",
+            "src/a",
+            "--dir",
+            "src/b",
+            "--root",
+            "out",
+        ],
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("src/b/x.css"));
-    let out = run(t.path(), &["findstatic", "nope.css", "--dir", "src/a", "--root", "out"]);
+    let out = run(
+        t.path(),
+        &["findstatic", "nope.css", "--dir", "src/a", "--root", "out"],
+    );
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn ignore_flags() {
-    let t = project(&[("a.css", b"a"), ("a.less", b"b"), (".hidden", b"c"), ("x~", b"d")]);
-    let s = collect(t.path(), &["--root", "out", "--dir", "src", "--ignore", "*.less"]);
+    let t = project(&[
+        ("a.css", b"a"),
+        ("a.less", b"b"),
+        (".hidden", b"c"),
+        ("x~", b"d"),
+    ]);
+    let s = collect(
+        t.path(),
+        &["--root", "out", "--dir", "src", "--ignore", "*.less"],
+    );
     assert_eq!(s["total"], 1);
-    let s = collect(t.path(), &["--root", "out2", "--dir", "src", "--no-default-ignore"]);
+    let s = collect(
+        t.path(),
+        &["--root", "out2", "--dir", "src", "--no-default-ignore"],
+    );
     assert_eq!(s["total"], 4);
 }
 
@@ -384,7 +510,10 @@ fn reference_cycle_resolves_deterministically() {
     collect(t.path(), &["--root", "out2", "--dir", "src"]);
     assert_eq!(manifest(&t.path().join("out2"))["paths"], m["paths"]);
     // A change to one member renames both.
-    write(&t.path().join("src/a.css"), "@import \"b.css\";\n.a{color:red}");
+    write(
+        &t.path().join("src/a.css"),
+        "@import \"b.css\";\n.a{color:red}",
+    );
     collect(t.path(), &["--root", "out", "--dir", "src"]);
     let m2 = manifest(&root);
     assert_ne!(m2["paths"]["a.css"], m["paths"]["a.css"]);
@@ -394,23 +523,54 @@ fn reference_cycle_resolves_deterministically() {
 
 #[test]
 fn missing_reference_is_an_error_naming_file_line_and_target() {
-    let t = project(&[("ok.css", b"a{}"), ("css/bad.css", b"a{}\n\nb { background: url(\"../img/nope.png\"); }\n")]);
-    collect(t.path(), &["--root", "out", "--dir", "src", "--ignore", "bad.css"]);
+    let t = project(&[
+        ("ok.css", b"a{}"),
+        (
+            "css/bad.css",
+            b"a{}\n\nb { background: url(\"../img/nope.png\"); }\n",
+        ),
+    ]);
+    collect(
+        t.path(),
+        &["--root", "out", "--dir", "src", "--ignore", "bad.css"],
+    );
     let before = std::fs::read(t.path().join("out/staticfiles.json")).expect("manifest");
-    let out = run(t.path(), &["collectstatic", "--root", "out", "--dir", "src", "--no-cache"]);
+    let out = run(
+        t.path(),
+        &[
+            "collectstatic",
+            "--root",
+            "out",
+            "--dir",
+            "src",
+            "--no-cache",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("css/bad.css:3"), "{err}");
     assert!(err.contains("../img/nope.png"), "{err}");
-    assert_eq!(std::fs::read(t.path().join("out/staticfiles.json")).expect("manifest"), before);
+    assert_eq!(
+        std::fs::read(t.path().join("out/staticfiles.json")).expect("manifest"),
+        before
+    );
 
     // With missing_references = "warn" the reference is left as written.
-    write(&t.path().join("rcollect.toml"), "static_root = \"out\"\ndirs = [\"src\"]\nmissing_references = \"warn\"\n");
+    write(
+        &t.path().join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"src\"]\nmissing_references = \"warn\"\n",
+    );
     let out = run(t.path(), &["collectstatic", "--no-cache"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.png"));
     let m = manifest(&t.path().join("out"));
-    assert!(read(&t.path().join("out"), hashed(&m, "css/bad.css")).contains("url(\"../img/nope.png\")"));
+    assert!(
+        read(&t.path().join("out"), hashed(&m, "css/bad.css")).contains("url(\"../img/nope.png\")")
+    );
 }
 
 #[test]
@@ -423,7 +583,10 @@ fn non_utf8_css_is_collected_byte_for_byte_around_references() {
     let m = manifest(&root);
     let out = std::fs::read(root.join(hashed(&m, "a.css"))).expect("read");
     let i = hashed(&m, "i.svg");
-    let at = css.windows(10).position(|w| w == b"url(i.svg)").expect("ref");
+    let at = css
+        .windows(10)
+        .position(|w| w == b"url(i.svg)")
+        .expect("ref");
     let expected = [&css[..at], format!("url({i})").as_bytes(), &css[at + 10..]].concat();
     assert_eq!(out, expected);
 }
@@ -435,11 +598,25 @@ fn unreadable_source_fails_naming_it_and_keeps_the_old_manifest() {
     let before = std::fs::read(t.path().join("out/staticfiles.json")).expect("manifest");
     // A dangling symlink cannot be read, even by root.
     #[cfg(unix)]
-    std::os::unix::fs::symlink(t.path().join("nowhere.css"), t.path().join("src/c.css")).expect("symlink");
-    let out = run(t.path(), &["collectstatic", "--root", "out", "--dir", "src", "--no-cache"]);
+    std::os::unix::fs::symlink(t.path().join("nowhere.css"), t.path().join("src/c.css"))
+        .expect("symlink");
+    let out = run(
+        t.path(),
+        &[
+            "collectstatic",
+            "--root",
+            "out",
+            "--dir",
+            "src",
+            "--no-cache",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("c.css"));
-    assert_eq!(std::fs::read(t.path().join("out/staticfiles.json")).expect("manifest"), before);
+    assert_eq!(
+        std::fs::read(t.path().join("out/staticfiles.json")).expect("manifest"),
+        before
+    );
     verify_root(&t.path().join("out"));
 }
 
@@ -455,7 +632,17 @@ fn permission_denied_source_is_an_error_when_not_root() {
         // test above covers unreadable files.
         return;
     }
-    let out = run(t.path(), &["collectstatic", "--root", "out", "--dir", "src", "--no-cache"]);
+    let out = run(
+        t.path(),
+        &[
+            "collectstatic",
+            "--root",
+            "out",
+            "--dir",
+            "src",
+            "--no-cache",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("a.css"));
 }
@@ -465,7 +652,17 @@ fn permission_denied_source_is_an_error_when_not_root() {
 fn symlink_loop_is_an_error_naming_the_path() {
     let t = project(&[("d/a.css", b"a{}")]);
     std::os::unix::fs::symlink(t.path().join("src"), t.path().join("src/d/loop")).expect("symlink");
-    let out = run(t.path(), &["collectstatic", "--root", "out", "--dir", "src", "--no-cache"]);
+    let out = run(
+        t.path(),
+        &[
+            "collectstatic",
+            "--root",
+            "out",
+            "--dir",
+            "src",
+            "--no-cache",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("loop"), "{err}");
@@ -475,9 +672,22 @@ fn symlink_loop_is_an_error_naming_the_path() {
 fn refuses_a_static_root_inside_a_source_dir() {
     let t = project(&[("a.css", b"a{}")]);
     for root in ["src/out", "src", "."] {
-        let out = run(t.path(), &["collectstatic", "--root", root, "--dir", "src", "--no-cache"]);
+        let out = run(
+            t.path(),
+            &[
+                "collectstatic",
+                "--root",
+                root,
+                "--dir",
+                "src",
+                "--no-cache",
+            ],
+        );
         assert_eq!(out.status.code(), Some(2), "{root}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("STATIC_ROOT"), "{root}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("STATIC_ROOT"),
+            "{root}"
+        );
     }
     assert!(!t.path().join("src/out").exists());
 }
@@ -485,7 +695,10 @@ fn refuses_a_static_root_inside_a_source_dir() {
 #[test]
 fn config_errors_name_file_line_and_key_and_exit_2() {
     let t = project(&[("a.css", b"a{}")]);
-    write(&t.path().join("rcollect.toml"), "static_root = \"out\"\ndirs = [\"src\"]\n\n[compress]\nbrotly = true\n");
+    write(
+        &t.path().join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"src\"]\n\n[compress]\nbrotly = true\n",
+    );
     let out = run(t.path(), &["collectstatic"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -498,7 +711,10 @@ fn config_errors_name_file_line_and_key_and_exit_2() {
 #[test]
 fn env_overrides_config_and_flags_override_env() {
     let t = project(&[("a.css", b"a{}")]);
-    write(&t.path().join("rcollect.toml"), "static_root = \"fromfile\"\ndirs = [\"src\"]\n");
+    write(
+        &t.path().join("rcollect.toml"),
+        "static_root = \"fromfile\"\ndirs = [\"src\"]\n",
+    );
     let out = bin()
         .current_dir(t.path())
         .env("RCOLLECT_STATIC_ROOT", "fromenv")
@@ -577,10 +793,19 @@ fn names_with_spaces_unicode_hash_and_question_marks() {
     let root = t.path().join("out");
     let m = manifest(&root);
     let css = read(&root, hashed(&m, "a.css"));
-    assert!(css.contains(&basename(hashed(&m, "img/a b.svg")).replace(' ', "%20")), "{css}");
+    assert!(
+        css.contains(&basename(hashed(&m, "img/a b.svg")).replace(' ', "%20")),
+        "{css}"
+    );
     let ete = basename(hashed(&m, "img/\u{e9}t\u{e9}.svg"));
     assert!(css.contains(&ete.replace('\u{e9}', "%C3%A9")), "{css}");
-    assert!(css.contains(&format!("{}?q", basename(hashed(&m, "img/x#1.svg")).replace('#', "%23"))), "{css}");
+    assert!(
+        css.contains(&format!(
+            "{}?q",
+            basename(hashed(&m, "img/x#1.svg")).replace('#', "%23")
+        )),
+        "{css}"
+    );
     assert_eq!(m["files"][hashed(&m, "empty.css")]["size"], 0);
     verify_root(&root);
 }
@@ -593,7 +818,13 @@ fn killed_collect_leaves_the_old_manifest_valid() {
     let generate = |version: u32| {
         for i in 0..120 {
             let body: String = (0..400)
-                .map(|j| format!(".c{i}-{j} {{ margin: {}px; content: \"v{version}-{}\"; }}\n", (i * j) % 97, (i * 31 + j * 17) % 1013))
+                .map(|j| {
+                    format!(
+                        ".c{i}-{j} {{ margin: {}px; content: \"v{version}-{}\"; }}\n",
+                        (i * j) % 97,
+                        (i * 31 + j * 17) % 1013
+                    )
+                })
                 .collect();
             write(&t.path().join(format!("src/css/f{i:03}.css")), body);
         }
@@ -606,7 +837,15 @@ fn killed_collect_leaves_the_old_manifest_valid() {
         generate(round as u32 + 2);
         let mut child = bin()
             .current_dir(t.path())
-            .args(["collectstatic", "--root", "out", "--dir", "src", "--no-cache", "-q"])
+            .args([
+                "collectstatic",
+                "--root",
+                "out",
+                "--dir",
+                "src",
+                "--no-cache",
+                "-q",
+            ])
             .spawn()
             .expect("spawn");
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
@@ -617,5 +856,9 @@ fn killed_collect_leaves_the_old_manifest_valid() {
     // A complete run afterwards succeeds and cleans up temp files.
     collect(t.path(), &["--root", "out", "--dir", "src", "--no-cache"]);
     verify_root(&root);
-    assert!(walk(&root).iter().all(|p| !p.to_string_lossy().ends_with(".rcollect-tmp")));
+    assert!(
+        walk(&root)
+            .iter()
+            .all(|p| !p.to_string_lossy().ends_with(".rcollect-tmp"))
+    );
 }

@@ -28,7 +28,9 @@ use crate::content_type::{content_type, is_compressible};
 use crate::error::{ConfigError, Error, Result};
 use crate::find::Shadowed;
 use crate::hash::Digests;
-use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest, TEMP_SUFFIX, temp_name, write_atomic};
+use crate::manifest::{
+    Encoding, FileMeta, MANIFEST_NAME, Manifest, TEMP_SUFFIX, temp_name, write_atomic,
+};
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
 
 /// Name of the lock file that keeps two collects out of one STATIC_ROOT.
@@ -350,6 +352,11 @@ struct Outcome {
     from_cache: usize,
 }
 
+/// Kept variant size (or `None`: not worth keeping) per (content sha256, encoding).
+type Compressed = HashMap<([u8; 32], Encoding), Option<u64>>;
+/// One finished compression job.
+type JobResult = Result<(([u8; 32], Encoding), Option<u64>)>;
+
 struct WriteCtx<'a> {
     root: &'a Path,
     old: &'a Manifest,
@@ -366,7 +373,10 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
 }
 
 fn file_len(p: &Path) -> Option<u64> {
-    std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len())
+    std::fs::metadata(p)
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
 }
 
 impl WriteCtx<'_> {
@@ -390,7 +400,11 @@ impl WriteCtx<'_> {
         }
         let sha = p.digests.sha256_hex();
         let old = self.old.files.get(&p.hashed);
-        let old_tried = self.old.compress.as_ref().filter(|c| c.min_saving == self.min_saving);
+        let old_tried = self
+            .old
+            .compress
+            .as_ref()
+            .filter(|c| c.min_saving == self.min_saving);
         for &enc in self.encodings {
             let vpath = with_suffix(&target, enc.suffix());
             let recorded = old.and_then(|m| m.variants.get(&enc)).copied();
@@ -401,7 +415,10 @@ impl WriteCtx<'_> {
                 }
                 continue;
             }
-            if old.is_some() && recorded.is_none() && old_tried.is_some_and(|c| c.encodings.contains(&enc)) {
+            if old.is_some()
+                && recorded.is_none()
+                && old_tried.is_some_and(|c| c.encodings.contains(&enc))
+            {
                 // Tried by the previous run and not worth keeping.
                 continue;
             }
@@ -428,7 +445,7 @@ impl WriteCtx<'_> {
         files: &[Planned],
         outcomes: &[Outcome],
         progress: Option<&dyn Progress>,
-    ) -> Result<HashMap<([u8; 32], Encoding), Option<u64>>> {
+    ) -> Result<Compressed> {
         struct Job<'p> {
             file: &'p Planned,
             encoding: Encoding,
@@ -460,12 +477,12 @@ impl WriteCtx<'_> {
                 }
             }
         }
-        jobs.sort_by(|a, b| b.cost.cmp(&a.cost));
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.cost));
         if let Some(pr) = progress {
             pr.begin(Phase::Compress, jobs.len() as u64);
         }
         let next = AtomicUsize::new(0);
-        let results: std::sync::Mutex<Vec<Result<(([u8; 32], Encoding), Option<u64>)>>> =
+        let results: std::sync::Mutex<Vec<JobResult>> =
             std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
         let run = |job: &Job| -> Result<Option<u64>> {
             let p = job.file;
@@ -502,7 +519,8 @@ impl WriteCtx<'_> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
-                        let r = run(job).map(|size| ((job.file.digests.sha256, job.encoding), size));
+                        let r =
+                            run(job).map(|size| ((job.file.digests.sha256, job.encoding), size));
                         let failed = r.is_err();
                         if let Ok(mut v) = results.lock() {
                             v.push(r);
@@ -550,7 +568,9 @@ fn copy_verified(src: &Path, dst: &Path, expected: &Digests) -> Result<()> {
         if got != *expected {
             return Err(Error::io(
                 src,
-                std::io::Error::other("the file changed while it was being collected; run collectstatic again"),
+                std::io::Error::other(
+                    "the file changed while it was being collected; run collectstatic again",
+                ),
             ));
         }
         std::fs::rename(&tmp, dst).map_err(|e| Error::io(dst, e))

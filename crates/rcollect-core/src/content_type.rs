@@ -48,9 +48,9 @@ pub fn content_type(path: &str) -> String {
 pub fn is_compressible(path: &str) -> bool {
     const SKIP: &[&str] = &[
         "jpg", "jpeg", "png", "gif", "webp", "avif", "heic", "jxl", "zip", "gz", "tgz", "bz2",
-        "tbz", "xz", "br", "zst", "7z", "rar", "swf", "flv", "woff", "woff2", "3gp", "3gpp",
-        "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "mkv", "mp3", "ogg",
-        "oga", "opus", "m4a", "aac", "flac", "pdf",
+        "tbz", "xz", "br", "zst", "7z", "rar", "swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf",
+        "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv", "mkv", "mp3", "ogg", "oga",
+        "opus", "m4a", "aac", "flac", "pdf",
     ];
     let ext = extension(path).to_ascii_lowercase();
     !SKIP.contains(&ext.as_str())
@@ -71,7 +71,10 @@ mod tests {
     #[test]
     fn strict_types() {
         assert_eq!(content_type("a/b.JS"), "text/javascript");
-        assert_eq!(content_type("site.webmanifest"), "application/manifest+json");
+        assert_eq!(
+            content_type("site.webmanifest"),
+            "application/manifest+json"
+        );
         assert_eq!(content_type("f.woff2"), "font/woff2");
         assert_eq!(content_type("i.svg"), "image/svg+xml");
         assert_eq!(content_type("m.wasm"), "application/wasm");

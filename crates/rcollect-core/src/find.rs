@@ -308,7 +308,10 @@ mod tests {
         c.default_ignore = false;
         let f = find(&c).expect("find");
         assert_eq!(f.assets.len(), 4);
-        assert_eq!(locate(&c, "vendor/a.js"), Some(t.path().join("lib/dist/a.js")));
+        assert_eq!(
+            locate(&c, "vendor/a.js"),
+            Some(t.path().join("lib/dist/a.js"))
+        );
         assert_eq!(locate(&c, "a.js"), None);
     }
 
@@ -318,7 +321,15 @@ mod tests {
         touch(&t.path().join("secret.txt"), "s");
         touch(&t.path().join("a/x.css"), "a");
         let c = config(t.path(), &[("", "a")]);
-        for bad in ["../secret.txt", "./x.css", "/x.css", "x.css/", "a\\..\\x", "", "x\0.css"] {
+        for bad in [
+            "../secret.txt",
+            "./x.css",
+            "/x.css",
+            "x.css/",
+            "a\\..\\x",
+            "",
+            "x\0.css",
+        ] {
             assert_eq!(locate(&c, bad), None, "{bad}");
         }
     }

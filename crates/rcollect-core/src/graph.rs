@@ -135,7 +135,10 @@ mod tests {
         g.add_edge(1, 3);
         g.add_edge(2, 3);
         let o = g.order();
-        assert_eq!(o.levels, vec![vec![vec![3]], vec![vec![1], vec![2]], vec![vec![0]]]);
+        assert_eq!(
+            o.levels,
+            vec![vec![vec![3]], vec![vec![1], vec![2]], vec![vec![0]]]
+        );
     }
 
     #[test]

@@ -18,10 +18,10 @@ pub mod content_type;
 pub mod error;
 pub mod find;
 pub mod graph;
-#[cfg(feature = "collect")]
-pub mod plan;
 pub mod hash;
 pub mod manifest;
+#[cfg(feature = "collect")]
+pub mod plan;
 pub mod rewrite;
 pub mod scan;
 

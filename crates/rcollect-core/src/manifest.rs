@@ -293,7 +293,9 @@ mod tests {
                 sha256: "00".into(),
                 integrity: "sha384-x".into(),
                 modified: 1,
-                variants: [(Encoding::Gzip, 2), (Encoding::Br, 1)].into_iter().collect(),
+                variants: [(Encoding::Gzip, 2), (Encoding::Br, 1)]
+                    .into_iter()
+                    .collect(),
             },
         );
         m.update_hash();

@@ -116,6 +116,9 @@ struct Edge {
     path_end: usize,
 }
 
+/// A scanned file and its broken references (`None` for files not scanned).
+type ScanResult = Result<Option<(Scanned, Vec<BrokenReference>)>>;
+
 struct Scanned {
     bytes: Vec<u8>,
     edges: Vec<Edge>,
@@ -137,7 +140,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         .collect();
 
     // 1. Read and scan CSS/JS; resolve references to asset indices.
-    let scanned: Vec<Result<Option<(Scanned, Vec<BrokenReference>)>>> = assets
+    let scanned: Vec<ScanResult> = assets
         .par_iter()
         .map(|a| scan_asset(config, a, &index))
         .collect();
@@ -337,7 +340,10 @@ fn plan_single(
     match &scanned[i] {
         Some(s) => {
             let (bytes, rewritten) = rewrite_with(s, |t| {
-                results.get(t).and_then(|r| r.as_ref()).map(|p| p.hashed.as_str())
+                results
+                    .get(t)
+                    .and_then(|r| r.as_ref())
+                    .map(|p| p.hashed.as_str())
             });
             let digests = Digests::of(&bytes);
             Ok(Planned {
@@ -383,7 +389,10 @@ fn plan_cycle(
                     if comp.contains(&t) {
                         None
                     } else {
-                        results.get(t).and_then(|r| r.as_ref()).map(|p| p.hashed.as_str())
+                        results
+                            .get(t)
+                            .and_then(|r| r.as_ref())
+                            .map(|p| p.hashed.as_str())
                     }
                 })
                 .0
@@ -421,7 +430,10 @@ fn plan_cycle(
             };
             let (bytes, rewritten) = rewrite_with(s, |t| {
                 names.get(&t).map(String::as_str).or_else(|| {
-                    results.get(t).and_then(|r| r.as_ref()).map(|p| p.hashed.as_str())
+                    results
+                        .get(t)
+                        .and_then(|r| r.as_ref())
+                        .map(|p| p.hashed.as_str())
                 })
             });
             let digests = Digests::of(&bytes);

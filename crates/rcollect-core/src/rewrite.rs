@@ -67,16 +67,16 @@ pub enum Target {
 pub fn resolve(text: &str, kind: RefKind, from: &str, static_url: &str) -> Target {
     let path_end = text.find(['?', '#']).unwrap_or(text.len());
     let path = &text[..path_end];
-    if path.is_empty() || path.starts_with("//") || has_scheme(path) && !path.starts_with(static_url)
+    if path.is_empty()
+        || path.starts_with("//")
+        || has_scheme(path) && !path.starts_with(static_url)
     {
         return Target::External;
     }
     let js = matches!(kind, RefKind::JsImport | RefKind::JsDynamicImport);
     let (base, rel) = if !static_url.is_empty() && path.starts_with(static_url) {
         ("", &path[static_url.len()..])
-    } else if path.starts_with('/') {
-        return Target::External;
-    } else if js && !(path.starts_with("./") || path.starts_with("../")) {
+    } else if path.starts_with('/') || js && !(path.starts_with("./") || path.starts_with("../")) {
         return Target::External;
     } else {
         (from.rfind('/').map_or("", |i| &from[..i]), path)
@@ -99,12 +99,18 @@ pub fn resolve(text: &str, kind: RefKind, from: &str, static_url: &str) -> Targe
     }
     let logical = segments.join("/");
     if outside {
-        return Target::Outside { resolved: format!("../{logical}") };
+        return Target::Outside {
+            resolved: format!("../{logical}"),
+        };
     }
     if decoded.ends_with('/') || logical.is_empty() {
         // A directory is never a collected file; report it as missing.
         return Target::Outside {
-            resolved: if logical.is_empty() { "/".into() } else { format!("{logical}/") },
+            resolved: if logical.is_empty() {
+                "/".into()
+            } else {
+                format!("{logical}/")
+            },
         };
     }
     let name_start = path.rfind('/').map_or(0, |i| i + 1);
@@ -168,12 +174,29 @@ mod tests {
     #[test]
     fn relative_and_absolute() {
         let css = RefKind::CssUrl;
-        assert_eq!(local("img/a.png", css, "css/x.css").as_deref(), Some("css/img/a.png"));
+        assert_eq!(
+            local("img/a.png", css, "css/x.css").as_deref(),
+            Some("css/img/a.png")
+        );
         assert_eq!(local("./a.png", css, "x.css").as_deref(), Some("a.png"));
-        assert_eq!(local("../a.png#f", css, "css/x.css").as_deref(), Some("a.png"));
-        assert_eq!(local("/static/i/a.png", css, "css/x.css").as_deref(), Some("i/a.png"));
-        assert_eq!(local("%C3%A9t%C3%A9.png", css, "x.css").as_deref(), Some("été.png"));
-        let abs = resolve("https://cdn.example.com/static/a.png", css, "x.css", "https://cdn.example.com/static/");
+        assert_eq!(
+            local("../a.png#f", css, "css/x.css").as_deref(),
+            Some("a.png")
+        );
+        assert_eq!(
+            local("/static/i/a.png", css, "css/x.css").as_deref(),
+            Some("i/a.png")
+        );
+        assert_eq!(
+            local("%C3%A9t%C3%A9.png", css, "x.css").as_deref(),
+            Some("été.png")
+        );
+        let abs = resolve(
+            "https://cdn.example.com/static/a.png",
+            css,
+            "x.css",
+            "https://cdn.example.com/static/",
+        );
         assert!(matches!(abs, Target::Local { ref logical, .. } if logical == "a.png"));
     }
 
@@ -191,25 +214,49 @@ mod tests {
             ("@scope/pkg/x.js", RefKind::JsDynamicImport),
             ("lib/x.js", RefKind::JsImport),
         ] {
-            assert_eq!(resolve(t, k, "css/x.css", "/static/"), Target::External, "{t}");
+            assert_eq!(
+                resolve(t, k, "css/x.css", "/static/"),
+                Target::External,
+                "{t}"
+            );
         }
-        assert_eq!(local("./x.js", RefKind::JsImport, "js/a.js").as_deref(), Some("js/x.js"));
-        assert_eq!(local("/static/x.js", RefKind::JsImport, "js/a.js").as_deref(), Some("x.js"));
+        assert_eq!(
+            local("./x.js", RefKind::JsImport, "js/a.js").as_deref(),
+            Some("js/x.js")
+        );
+        assert_eq!(
+            local("/static/x.js", RefKind::JsImport, "js/a.js").as_deref(),
+            Some("x.js")
+        );
     }
 
     #[test]
     fn climbing_out_and_directories_are_not_local() {
-        assert!(matches!(resolve("../../a.png", RefKind::CssUrl, "css/x.css", "/static/"), Target::Outside { .. }));
-        assert!(matches!(resolve("img/", RefKind::CssUrl, "x.css", "/static/"), Target::Outside { .. }));
+        assert!(matches!(
+            resolve("../../a.png", RefKind::CssUrl, "css/x.css", "/static/"),
+            Target::Outside { .. }
+        ));
+        assert!(matches!(
+            resolve("img/", RefKind::CssUrl, "x.css", "/static/"),
+            Target::Outside { .. }
+        ));
     }
 
     #[test]
     fn replacement_keeps_dir_query_and_fragment() {
         let text = "../img/my%20a.png?v=1#x";
-        let Target::Local { name_start, path_end, .. } = resolve(text, RefKind::CssUrl, "css/x.css", "/static/") else {
+        let Target::Local {
+            name_start,
+            path_end,
+            ..
+        } = resolve(text, RefKind::CssUrl, "css/x.css", "/static/")
+        else {
             panic!("local")
         };
-        assert_eq!(replacement(text, name_start, path_end, "img/my a.0123456789ab.png"), "../img/my%20a.0123456789ab.png?v=1#x");
+        assert_eq!(
+            replacement(text, name_start, path_end, "img/my a.0123456789ab.png"),
+            "../img/my%20a.0123456789ab.png?v=1#x"
+        );
     }
 
     #[test]

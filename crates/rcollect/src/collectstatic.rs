@@ -74,7 +74,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .build_global()?;
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if args.clear && !args.dry_run && !args.no_input && interactive && !confirm_clear(&config.static_root)? {
+    if args.clear
+        && !args.dry_run
+        && !args.no_input
+        && interactive
+        && !confirm_clear(&config.static_root)?
+    {
         eprintln!("Collecting static files cancelled.");
         return Ok(ExitCode::from(1));
     }
@@ -129,7 +134,11 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
             b.target
         );
     }
-    let verb = if s.dry_run { "would be collected" } else { "collected" };
+    let verb = if s.dry_run {
+        "would be collected"
+    } else {
+        "collected"
+    };
     println!(
         "{} files {verb} to '{}', {} unchanged, {} post-processed, {} compressed ({} from cache, {} reused), {} shadowed{} in {:.2}s.",
         s.collected,
@@ -140,7 +149,11 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
         s.from_cache,
         s.reused,
         s.shadowed.len(),
-        if s.deleted > 0 { format!(", {} deleted", s.deleted) } else { String::new() },
+        if s.deleted > 0 {
+            format!(", {} deleted", s.deleted)
+        } else {
+            String::new()
+        },
         s.elapsed.as_secs_f64()
     );
 }

@@ -38,5 +38,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("  {}", p.display());
         }
     }
-    Ok(if missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if missing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
