@@ -1,0 +1,280 @@
+//! End-to-end: the real `rcollect serve` binary on a hand-built STATIC_ROOT,
+//! spoken to over a raw socket.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rcollect_core::{Encoding, FileMeta, Manifest};
+
+const CSS: &[u8] = b"body { color: red } /* some padding to make brotli worth it */\n";
+const HASHED: &str = "css/app.0123456789ab.css";
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+        w.write_all(data).expect("brotli");
+    }
+    out
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    rcollect_core::manifest::hex(&sha2::Sha256::digest(data))
+}
+
+fn static_root(root: &Path) {
+    std::fs::create_dir_all(root.join("css")).expect("mkdir");
+    std::fs::write(root.join(HASHED), CSS).expect("write");
+    std::fs::write(root.join("css/app.css"), CSS).expect("write");
+    let br = brotli(CSS);
+    std::fs::write(root.join(format!("{HASHED}.br")), &br).expect("write");
+    let mut m = Manifest::new();
+    m.keep_unhashed = true;
+    m.paths.insert("css/app.css".into(), HASHED.into());
+    m.files.insert(
+        HASHED.into(),
+        FileMeta {
+            size: CSS.len() as u64,
+            content_type: "text/css; charset=utf-8".into(),
+            sha256: sha256_hex(CSS),
+            integrity: "sha384-x".into(),
+            modified: 1_700_000_000,
+            variants: BTreeMap::from([(Encoding::Br, br.len() as u64)]),
+        },
+    );
+    m.update_hash();
+    m.write_atomic(root).expect("manifest");
+}
+
+/// The running server; killed on drop if the test did not stop it.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(cwd: &Path, args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("RCOLLECT_STATIC_ROOT")
+        .env_remove("RCOLLECT_STATIC_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rcollect serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut addr = None;
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("stderr line");
+        if let Some((_, url)) = line.split_once(" at http://") {
+            let host = url.split('/').next().expect("host");
+            addr = Some(host.parse().expect("address"));
+            seen.push(line);
+            break;
+        }
+        seen.push(line);
+    }
+    // Keep draining stderr so the server never blocks on it.
+    std::thread::spawn(move || for _ in lines {});
+    let addr = match addr {
+        Some(a) => a,
+        None => {
+            let _ = child.kill();
+            panic!("serve did not print its address: {seen:?}");
+        }
+    };
+    assert!(
+        seen.last().is_some_and(|l| l.starts_with("serving ")),
+        "{seen:?}"
+    );
+    Server { child, addr }
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("send");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("read");
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers");
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    Reply {
+        status,
+        head,
+        body: buf[end + 4..].to_vec(),
+    }
+}
+
+#[test]
+fn serve_answers_over_a_socket() {
+    let t = tempfile::tempdir().expect("tempdir");
+    static_root(&t.path().join("root"));
+    let server = start(t.path(), &["--root", "root"]);
+    let url = format!("/static/{HASHED}");
+
+    let r = send(server.addr, "GET", &url, &[("Accept-Encoding", "gzip, br")]);
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.body, brotli(CSS));
+    assert_eq!(r.header("content-encoding").as_deref(), Some("br"));
+    assert_eq!(
+        r.header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(r.header("vary").as_deref(), Some("Accept-Encoding"));
+    let etag = r.header("etag").expect("etag");
+    assert_eq!(etag, format!("\"{}-br\"", &sha256_hex(CSS)[..16]));
+
+    let r = send(
+        server.addr,
+        "GET",
+        &url,
+        &[("Accept-Encoding", "br"), ("If-None-Match", &etag)],
+    );
+    assert_eq!(r.status, 304);
+    assert_eq!(r.header("vary").as_deref(), Some("Accept-Encoding"));
+    assert_eq!(r.header("etag"), Some(etag));
+
+    let r = send(server.addr, "GET", "/static/css/app.css", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, CSS);
+    assert_eq!(
+        r.header("cache-control").as_deref(),
+        Some("public, max-age=60")
+    );
+
+    let r = send(server.addr, "GET", &url, &[("Range", "bytes=0-3")]);
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &CSS[..4]);
+    assert_eq!(
+        r.header("content-range"),
+        Some(format!("bytes 0-3/{}", CSS.len()))
+    );
+
+    let r = send(server.addr, "HEAD", &url, &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some(CSS.len().to_string()));
+    assert!(r.body.is_empty());
+
+    let r = send(server.addr, "POST", &url, &[("Content-Length", "0")]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET, HEAD"));
+
+    for p in [
+        "/static/nope.css",
+        "/static/staticfiles.json",
+        "/static/../root/css/app.css",
+        "/static/%2e%2e/root/css/app.css",
+        "/",
+    ] {
+        assert_eq!(send(server.addr, "GET", p, &[]).status, 404, "{p}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let t = tempfile::tempdir().expect("tempdir");
+    static_root(&t.path().join("root"));
+    let mut server = start(t.path(), &["--root", "root"]);
+    assert_eq!(
+        send(server.addr, "GET", "/static/css/app.css", &[]).status,
+        200
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(code) = server.child.try_wait().expect("wait") {
+            assert!(code.success(), "{code:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_dev_mode_serves_sources_without_collect() {
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(t.path().join("assets/js")).expect("mkdir");
+    std::fs::write(t.path().join("assets/js/app.js"), b"v1").expect("write");
+    let server = start(t.path(), &["--dev", "--root", "out", "--dir", "assets"]);
+    let r = send(server.addr, "GET", "/static/js/app.js", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"v1");
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-cache"));
+    std::fs::write(t.path().join("assets/js/app.js"), b"v2!").expect("write");
+    assert_eq!(
+        send(server.addr, "GET", "/static/js/app.js", &[]).body,
+        b"v2!"
+    );
+    assert_eq!(
+        send(server.addr, "GET", "/static/js/nope.js", &[]).status,
+        404
+    );
+}
+
+#[test]
+fn serve_without_manifest_fails_with_a_clear_message() {
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(t.path().join("root")).expect("mkdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--root", "root"])
+        .current_dir(t.path())
+        .env_remove("RCOLLECT_STATIC_ROOT")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("staticfiles.json"), "{err}");
+}
