@@ -43,6 +43,8 @@ mod path;
 mod range;
 mod respond;
 mod service;
+#[cfg(test)]
+mod tests;
 
 pub use body::{BoxError, ResponseBody, StaticBody};
 pub use error::{Error, MissingAsset};
