@@ -129,7 +129,7 @@ async fn works_as_an_axum_layer() {
         .layer(files.clone());
     let url = files.static_url("a.css").expect("url");
     for (path, status, body) in [
-        (url.as_str(), StatusCode::OK, &BODY[..]),
+        (url.as_str(), StatusCode::OK, BODY),
         ("/", StatusCode::OK, &b"home"[..]),
         ("/static/missing.css", StatusCode::NOT_FOUND, &b""[..]),
     ] {
