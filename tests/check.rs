@@ -513,12 +513,60 @@ fn help_documents_exit_codes_and_flags() {
 }
 
 #[test]
-fn references_flag_is_accepted_but_claims_nothing() {
+fn e030_broken_references_name_file_and_line() {
     let p = Project::clean("");
-    let out = p.run(&["--format", "json", "--references"]);
-    assert_eq!(out.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not implemented"), "{stderr}");
+    p.write(
+        "assets/css/app.css",
+        "a{}\n.b { background: url(../img/nope.png); }\n",
+    );
+    p.write("assets/js/app.js", "import './ok.js';\n");
+    p.write("assets/js/ok.js", "export {};\n");
+    let (code, doc) = p.json(&["--references"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(ids(&doc), ["E030"]);
+    let msg = doc["findings"][0]["message"].as_str().expect("message");
+    assert!(msg.contains("css/app.css:2"), "{msg}");
+    assert!(msg.contains("../img/nope.png"), "{msg}");
+    // Without --references the (expensive) reference check does not run.
+    let (code, doc) = p.json(&[]);
+    assert_eq!((code, ids(&doc).len()), (0, 0), "{doc}");
+}
+
+#[test]
+fn e030_passes_when_every_reference_resolves() {
+    let p = Project::clean("");
+    p.write(
+        "assets/css/app.css",
+        ".b { background: url(../img/a.png); }\n",
+    );
+    p.write("assets/img/a.png", "png");
+    let (code, doc) = p.json(&["--references"]);
+    assert_eq!((code, ids(&doc).len()), (0, 0), "{doc}");
+}
+
+#[test]
+fn e031_stale_static_root_is_reported_and_a_fresh_one_passes() {
+    let p = Project::clean("");
+    let out = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .current_dir(p.path())
+        .args(["collectstatic", "--no-cache", "-q"])
+        .output()
+        .expect("collect");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, doc) = p.json(&["--manifest"]);
+    assert_eq!((code, ids(&doc).len()), (0, 0), "{doc}");
+    p.write("assets/css/app.css", "body{color:red}");
+    p.write("assets/css/new.css", "x{}");
+    let (code, doc) = p.json(&["--manifest"]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(ids(&doc), ["E031"]);
+    let msg = doc["findings"][0]["message"].as_str().expect("message");
+    assert!(msg.contains("'css/new.css' is not collected"), "{msg}");
+    assert!(msg.contains("'css/app.css' is collected as"), "{msg}");
 }
 
 // ---------------------------------------------------------------- --manifest
@@ -544,7 +592,16 @@ fn brotli(bytes: &[u8]) -> Vec<u8> {
 /// `.gz` and `.br` variants, and a manifest describing them.
 fn collected() -> (Project, PathBuf) {
     let p = Project::clean("");
-    let hashed = "css/app.0123456789ab.css";
+    // The source matches what is collected, so the root is up to date (no E031).
+    p.write(
+        "assets/css/app.css",
+        std::str::from_utf8(CSS).expect("utf8"),
+    );
+    let digests = rcollect_core::hash::Digests::of(CSS);
+    let hashed = &rcollect_core::hash::hashed_name(
+        "css/app.css",
+        &rcollect_core::hash::name_hash(&digests.sha256),
+    );
     let file = p.p("out").join(hashed);
     std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
     std::fs::write(&file, CSS).expect("write");
@@ -602,7 +659,8 @@ fn manifest_truncated_file_is_e022() {
     let (p, file) = collected();
     std::fs::write(&file, &CSS[..20]).expect("truncate");
     let doc = expect(&p, &["--manifest"], 1, &["E022"]);
-    assert!(message(&doc, 0).contains("app.0123456789ab.css"), "{doc:#}");
+    let name = file.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(message(&doc, 0).contains(name), "{doc:#}");
     assert!(message(&doc, 0).contains("is 20 bytes"), "{doc:#}");
 }
 

@@ -154,6 +154,11 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     }
 
     let plan = plan::plan(config, PlanOptions::default())?;
+    let mut findings = findings;
+    for f in checks::check_sources(config, &plan.found) {
+        tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
+        findings.push(f);
+    }
     let root = &config.static_root;
     let mut summary = Summary {
         shadowed: plan.found.shadowed.clone(),

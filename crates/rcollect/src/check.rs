@@ -6,6 +6,8 @@ use rcollect_core::Config;
 use rcollect_core::checks::{self, Finding};
 use rcollect_core::config::Overrides;
 use rcollect_core::find::{self, Found, Ignore};
+use rcollect_core::manifest::Manifest;
+use rcollect_core::plan::{self, PlanOptions};
 
 use crate::ConfigArgs;
 
@@ -20,6 +22,8 @@ Checks (IDs are stable; E = error, W = warning):
   E009 invalid ignore glob     E010 the source dirs cannot be walked
   E020-E024 (--manifest) staticfiles.json missing, or a file, variant or
             path target missing or different from what it records
+  E030 (--references) a CSS/JS reference names a missing file (file:line)
+  E031 (--manifest) STATIC_ROOT is out of date with the sources
   W001 MEDIA_URL inside STATIC_URL (or the reverse)
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist
@@ -48,11 +52,12 @@ pub(crate) struct Args {
     /// Also verify STATIC_ROOT against staticfiles.json: every listed file
     /// exists with its recorded size and SHA-256, every .br/.gz/.zst variant
     /// has its recorded size and decodes to the file's bytes, and every
-    /// target of `paths` exists.
+    /// target of `paths` exists; and that STATIC_ROOT is up to date with the
+    /// sources (E031).
     #[arg(long)]
     manifest: bool,
-    /// Also check that every CSS/JS reference resolves to a file
-    /// (not implemented yet: accepted, but no reference checks are run).
+    /// Also check that every CSS/JS reference resolves to a file (E030,
+    /// naming the file and line of each broken one).
     #[arg(long)]
     references: bool,
 }
@@ -93,7 +98,12 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     match find::find(config) {
         Ok(found) => {
             findings.extend(checks::check_sources(config, &found));
-            findings.extend(source_findings(config, &found, args.references));
+            findings.extend(source_findings(
+                config,
+                &found,
+                args.manifest,
+                args.references,
+            ));
         }
         // A bad ignore glob makes the walk fail; `run` already reported it.
         Err(_) if Ignore::new(config).is_err() => {}
@@ -105,24 +115,91 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     findings
 }
 
-/// The checks that need the collect planner, NOT IMPLEMENTED YET (returns no
-/// findings, and claims nothing):
+/// The checks that need the collect planner (they read and hash every
+/// source file, so they run only when asked for):
 ///
-/// * whether STATIC_ROOT is up to date with the sources (what a collect
-///   would change), always;
-/// * with `references` (`--references`), whether every CSS/JS reference
-///   resolves to a file.
-fn source_findings(config: &Config, found: &Found, references: bool) -> Vec<Finding> {
-    let _ = (config, found);
-    if references {
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "note: --references is not implemented yet; no reference checks were run"
-        );
+/// * with `manifest` (`--manifest`): E031, STATIC_ROOT is not up to date with
+///   the sources (a file not collected yet, or collected from older content);
+/// * with `references` (`--references`): E030, a CSS/JS reference that names
+///   no file, with the file and line.
+fn source_findings(
+    config: &Config,
+    found: &Found,
+    manifest: bool,
+    references: bool,
+) -> Vec<Finding> {
+    if !manifest && !references {
+        return Vec::new();
     }
-    Vec::new()
+    let options = PlanOptions { keep_going: true };
+    let plan = match plan::plan_found(config, found.clone(), options) {
+        Ok(p) => p,
+        Err(e) => return vec![checks::walk_failed(&e)],
+    };
+    let mut out = Vec::new();
+    if references {
+        for b in plan.broken.iter().take(LIMIT) {
+            out.push(Finding::error(
+                "E030",
+                format!(
+                    "{}:{}: reference to missing file '{}' (resolved to '{}')",
+                    b.source.display(),
+                    b.line,
+                    b.target,
+                    b.resolved
+                ),
+                "add the file to a source dir, fix the path, or set missing_references = \"warn\" to leave it as written",
+            ));
+        }
+        if plan.broken.len() > LIMIT {
+            out.push(Finding::error(
+                "E030",
+                format!("and {} more broken references", plan.broken.len() - LIMIT),
+                "run `rcollect check --references --format json` to list them all",
+            ));
+        }
+    }
+    if manifest {
+        // A missing or invalid manifest is already E020.
+        if let Ok(Some(m)) = Manifest::load(&config.static_root) {
+            let stale: Vec<String> = plan
+                .files
+                .iter()
+                .filter_map(|p| match m.paths.get(&p.logical) {
+                    None => Some(format!("'{}' is not collected", p.logical)),
+                    Some(h) if *h != p.hashed => Some(format!(
+                        "'{}' is collected as '{h}' but the sources now give '{}'",
+                        p.logical, p.hashed
+                    )),
+                    Some(_) => None,
+                })
+                .collect();
+            if !stale.is_empty() {
+                let shown: Vec<&str> = stale.iter().take(5).map(String::as_str).collect();
+                let more = stale.len().saturating_sub(shown.len());
+                out.push(Finding::error(
+                    "E031",
+                    format!(
+                        "STATIC_ROOT {} is out of date with the sources ({} files): {}{}",
+                        config.static_root.display(),
+                        stale.len(),
+                        shown.join("; "),
+                        if more > 0 {
+                            format!("; and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    "run `rcollect collectstatic` before deploying",
+                ));
+            }
+        }
+    }
+    out
 }
+
+/// At most this many findings of one kind are listed.
+const LIMIT: usize = 20;
 
 fn emit(findings: &[Finding], format: Format) -> anyhow::Result<()> {
     let text = match format {

@@ -110,9 +110,7 @@ fn confirm_clear(root: &std::path::Path) -> anyhow::Result<bool> {
 }
 
 fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
-    for f in &s.findings {
-        eprintln!("warning[{}]: {}\n  hint: {}", f.id, f.message, f.hint);
-    }
+    // Configuration warnings were already logged (tracing, on stderr).
     if verbose > 0 {
         for sh in &s.shadowed {
             eprintln!(
@@ -125,14 +123,6 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
         for c in &s.cycles {
             eprintln!("reference cycle resolved: {}", c.join(" -> "));
         }
-    }
-    for b in &s.broken {
-        eprintln!(
-            "warning: {}:{}: reference to missing file '{}' left as written",
-            b.source.display(),
-            b.line,
-            b.target
-        );
     }
     let verb = if s.dry_run {
         "would be collected"
