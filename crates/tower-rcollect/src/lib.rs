@@ -25,11 +25,27 @@
 //!   `If-Modified-Since` → 304, `Range` / `If-Range` → 206 or 416;
 //! * `Cache-Control: public, max-age=31536000, immutable` on hashed names,
 //!   `public, max-age=N` on unhashed ones, `no-cache` in dev mode;
-//! * `HEAD`; other methods get 405; unknown names go to the inner service.
+//! * `HEAD`; other methods get 405; unknown names go to the inner service;
+//! * optional `index.html` for directory paths, with a 301 to add the slash.
 //!
-//! Modules, one concept each: [`path`](crate) normalisation, `negotiate`,
-//! `conditional`, `range`, `respond`, `assets` (the table), `dev`, `layer`
-//! and `service`.
+//! Choices worth knowing:
+//!
+//! * A request for several ranges gets the whole file (200): multipart
+//!   responses are almost never used for assets and cost a copy.
+//! * Header values (types, ETags per encoding, `Last-Modified`,
+//!   `Cache-Control`, `Content-Length`) are prepared at start-up. File bytes
+//!   are read on the first request for them and then kept in memory (files up
+//!   to `memory_max_file`, within `memory_budget`), so start-up time and
+//!   memory follow what is actually requested, not the size of the tree.
+//!   Larger files are streamed from disk in 128 KiB chunks.
+//! * Paths that are not clean after one percent-decoding (`..`, `%2f`,
+//!   backslashes, NUL, double encoding) are never looked up; they go to the
+//!   inner service like any unknown path, so the app decides the 404.
+//!
+//! Modules, one concept each: `path` (request path normalisation),
+//! `negotiate` (Accept-Encoding), `conditional` (If-None-Match,
+//! If-Modified-Since, If-Range), `range`, `respond` (building responses),
+//! `assets` (manifest → table), `dev`, `body`, `layer` and `service`.
 #![deny(unsafe_code)]
 
 mod assets;
