@@ -108,16 +108,21 @@ impl StaticFiles {
 
     /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
     /// source dirs when `config.debug` is set; the `[serve]` table applies.
-    /// The configuration checks run and their findings are logged (with
-    /// `tracing`); they do not stop the server, since most of them are about
-    /// collecting. What serving needs (the manifest, valid `[serve]` values)
-    /// is an error here.
+    /// The configuration checks run and the findings that matter for serving
+    /// are logged (with `tracing`: errors as errors, warnings as warnings);
+    /// findings only about collecting (source dirs when serving STATIC_ROOT,
+    /// a read-only STATIC_ROOT) are skipped. Findings do not stop the server:
+    /// what serving needs (the manifest, a valid STATIC_URL, valid `[serve]`
+    /// values) is checked here and is an error.
     ///
     /// # Errors
     /// As [`from_manifest`](Self::from_manifest), plus invalid `[serve]`
     /// values (header rules, MIME types).
     pub fn from_config(config: &Config) -> Result<Self, Error> {
         for f in checks::run(config) {
+            if !relevant_to_serving(f.id, config.debug) {
+                continue;
+            }
             match f.level {
                 Level::Error => tracing::error!("{}: {} ({})", f.id, f.message, f.hint),
                 Level::Warning => tracing::warn!("{}: {} ({})", f.id, f.message, f.hint),
@@ -346,6 +351,27 @@ impl StaticFiles {
             })
             .clone()
     }
+}
+
+/// Whether a check finding concerns serving. Serving STATIC_ROOT needs no
+/// source dirs and no write access; dev mode needs no STATIC_ROOT at all.
+fn relevant_to_serving(id: &str, dev: bool) -> bool {
+    use rcollect_core::checks::ids;
+    let collect_only: &[&str] = if dev {
+        &[ids::ROOT_NOT_WRITABLE, ids::ROOT_OVERLAPS_SOURCE]
+    } else {
+        &[
+            ids::NO_SOURCE_DIRS,
+            ids::ROOT_OVERLAPS_SOURCE,
+            ids::BAD_PREFIX,
+            ids::BAD_IGNORE,
+            ids::SHADOWED,
+            ids::ROOT_NOT_WRITABLE,
+            ids::SOURCE_DIR_MISSING,
+            ids::WALK_FAILED,
+        ]
+    };
+    !collect_only.contains(&id)
 }
 
 impl<S> Layer<S> for StaticFiles {
