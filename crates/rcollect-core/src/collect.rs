@@ -153,7 +153,11 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
     }
 
-    let plan = plan::plan(config, PlanOptions::default())?;
+    let plan_options = PlanOptions {
+        reuse_root: Some(config.static_root.clone()),
+        ..PlanOptions::default()
+    };
+    let mut plan = plan::plan(config, plan_options)?;
     let mut findings = findings;
     for f in checks::check_sources(config, &plan.found) {
         tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
@@ -234,8 +238,13 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         summary.from_cache += o.from_cache;
     }
 
-    // 2. Compression: each distinct content once per encoding, largest first.
+    // 2. Compression: each distinct content once per encoding, largest first,
+    // reading the hashed files just written rather than holding every file's
+    // bytes until its last variant is done.
     if !options.dry_run {
+        for p in &mut plan.files {
+            p.content = Content::Source(root.join(&p.hashed));
+        }
         let results = ctx.compress_all(&plan.files, &outcomes, progress)?;
         summary.compressed = results.len();
         for (p, o) in plan.files.iter().zip(outcomes.iter_mut()) {

@@ -101,11 +101,16 @@ pub struct Plan {
 }
 
 /// Planning knobs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     /// Report broken references in [`Plan::broken`] instead of failing, whatever
     /// the config says (for `rcollect check --references`).
     pub keep_going: bool,
+    /// A STATIC_ROOT whose existing hashed files stand in for the final bytes:
+    /// when `root/<hashed>` exists with the right size, the planned content
+    /// points at it instead of holding the bytes in memory (a hashed name is
+    /// its content), so an up-to-date collect holds almost nothing.
+    pub reuse_root: Option<PathBuf>,
 }
 
 /// A resolved reference inside a scanned file.
@@ -120,8 +125,13 @@ struct Edge {
 type ScanResult = Result<Option<(Scanned, Vec<BrokenReference>)>>;
 
 struct Scanned {
+    /// The source bytes; empty when `digests` is set.
     bytes: Vec<u8>,
     edges: Vec<Edge>,
+    /// For a file without local references (its final bytes are its source
+    /// bytes): the digests, computed while the bytes were at hand, which are
+    /// then dropped; the file is copied from its source like an opaque one.
+    digests: Option<Digests>,
 }
 
 /// Plans a collect of `config`'s source dirs.
@@ -202,8 +212,20 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
                 } else {
                     plan_cycle(assets, &files_scanned, &results, comp)
                 }
+                .map(|planned| {
+                    planned
+                        .into_iter()
+                        .map(|p| reuse(p, options.reuse_root.as_deref()))
+                        .collect()
+                })
             })
             .collect();
+        // A file's source bytes are only needed for its own final bytes.
+        for comp in level {
+            for &i in comp {
+                files_scanned[i] = None;
+            }
+        }
         for (comp, r) in level.iter().zip(done) {
             if comp.len() > 1 || graph.has_self_edge(comp[0]) {
                 cycles.push(comp.iter().map(|&i| assets[i].logical.clone()).collect());
@@ -228,6 +250,17 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         broken,
         cycles,
     })
+}
+
+/// Points `p`'s content at an existing hashed file in `root`, dropping the bytes.
+fn reuse(mut p: Planned, root: Option<&std::path::Path>) -> Planned {
+    if let (Some(root), Content::Memory(_)) = (root, &p.content) {
+        let existing = root.join(&p.hashed);
+        if std::fs::metadata(&existing).is_ok_and(|m| m.is_file() && m.len() == p.digests.size) {
+            p.content = Content::Source(existing);
+        }
+    }
+    p
 }
 
 fn many(mut errors: Vec<Error>) -> Error {
@@ -284,7 +317,20 @@ fn scan_asset(
             resolved,
         });
     }
-    Ok(Some((Scanned { bytes, edges }, broken)))
+    let scanned = if edges.is_empty() {
+        Scanned {
+            digests: Some(Digests::of(&bytes)),
+            bytes: Vec::new(),
+            edges,
+        }
+    } else {
+        Scanned {
+            bytes,
+            edges,
+            digests: None,
+        }
+    };
+    Ok(Some((scanned, broken)))
 }
 
 fn mtime_secs(t: SystemTime) -> u64 {
@@ -338,6 +384,18 @@ fn plan_single(
     let a = &assets[i];
     let own = mtime_secs(a.modified);
     match &scanned[i] {
+        Some(Scanned {
+            digests: Some(digests),
+            ..
+        }) => Ok(Planned {
+            logical: a.logical.clone(),
+            hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
+            source: a.source.clone(),
+            content: Content::Source(a.source.clone()),
+            digests: *digests,
+            modified: own,
+            rewritten: false,
+        }),
         Some(s) => {
             let (bytes, rewritten) = rewrite_with(s, |t| {
                 results

@@ -131,7 +131,10 @@ fn source_findings(
     if !manifest && !references {
         return Vec::new();
     }
-    let options = PlanOptions { keep_going: true };
+    let options = PlanOptions {
+        keep_going: true,
+        ..PlanOptions::default()
+    };
     let plan = match plan::plan_found(config, found.clone(), options) {
         Ok(p) => p,
         Err(e) => return vec![checks::walk_failed(&e)],
