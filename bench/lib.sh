@@ -13,8 +13,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print
 spread() { printf '%s\n' "$@" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%.3f-%.3f\n", lo, hi}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f\n", a / b }'; }
 
-# Wait (up to 5 min) until the machine is nearly idle, so runs are comparable.
+# Wait (up to 5 min) until the machine is nearly idle, so runs are comparable
+# (BENCH_WAIT_QUIET=0 skips the wait).
 wait_quiet() {
+  [[ ${BENCH_WAIT_QUIET:-1} == 1 ]] || return 0
   local i a b
   for ((i = 0; i < 75; i++)); do
     a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
