@@ -862,3 +862,30 @@ fn killed_collect_leaves_the_old_manifest_valid() {
             .all(|p| !p.to_string_lossy().ends_with(".rcollect-tmp"))
     );
 }
+
+#[test]
+fn zstd_variants_when_enabled() {
+    let css = "body { color: red; margin: 0 auto; padding: 1px; }\n".repeat(40);
+    let t = project(&[("a.css", css.as_bytes())]);
+    write(
+        &t.path().join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"src\"]\n[compress]\nzstd = true\ngzip = false\n",
+    );
+    collect(t.path(), &[]);
+    let root = t.path().join("out");
+    let m = manifest(&root);
+    let h = hashed(&m, "a.css");
+    let variants = m["files"][h]["variants"].as_object().expect("variants");
+    assert!(variants.contains_key("zstd") && variants.contains_key("br"));
+    assert!(!variants.contains_key("gzip"));
+    let z = std::fs::read(root.join(format!("{h}.zst"))).expect("zst");
+    assert_eq!(z.len() as u64, variants["zstd"].as_u64().expect("size"));
+    // zstd frame magic, and `rcollect check --manifest` decodes it.
+    assert_eq!(&z[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
+    let out = run(t.path(), &["check", "--manifest", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

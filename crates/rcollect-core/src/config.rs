@@ -321,6 +321,10 @@ impl Config {
         if overrides.no_cache {
             c.cache_dir = None;
         }
+        if root.is_none() && c.debug {
+            // Dev mode serves the source dirs; STATIC_ROOT is not used.
+            root = Some(base.join("staticfiles"));
+        }
         c.static_root = root.ok_or_else(|| ConfigError {
             file: file.clone(),
             line: None,
@@ -516,6 +520,19 @@ min_saving = 0.1
         assert_eq!(c.dirs.len(), 2);
         assert_eq!(c.dirs[0].prefix, "v");
         assert_eq!(c.dirs[1].prefix, "");
+    }
+
+    #[test]
+    fn dev_mode_needs_no_static_root() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let o = Overrides {
+            debug: true,
+            dirs: vec!["assets".into()],
+            ..Overrides::default()
+        };
+        let c = Config::load_with_env(t.path(), None, &o, no_env).expect("load");
+        assert!(c.debug);
+        assert_eq!(c.static_root, t.path().join("staticfiles"));
     }
 
     #[test]
