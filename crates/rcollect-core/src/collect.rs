@@ -197,7 +197,11 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         })
         .collect();
 
-    // 1. Hashed files, and the variants that need no compressor.
+    // 1. Hashed files, and the variants that need no compressor. Their
+    // directories are made once up front, not once per file.
+    if !options.dry_run {
+        make_dirs(root, &plan.files, config.keep_unhashed)?;
+    }
     let progress = options.progress.as_deref();
     if let Some(p) = progress {
         p.begin(Phase::Write, plan.files.len() as u64);
@@ -400,9 +404,6 @@ impl WriteCtx<'_> {
         if file_len(&target) != Some(p.digests.size) {
             o.written = true;
             if !self.dry_run {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-                }
                 match &p.content {
                     Content::Memory(bytes) => write_atomic(&target, bytes, false)?,
                     Content::Source(src) => copy_verified(src, &target, &p.digests)?,
@@ -627,8 +628,29 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     false
 }
 
+/// Creates the directories every output lives in (each once).
+fn make_dirs(root: &Path, files: &[Planned], unhashed: bool) -> Result<()> {
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
+    for p in files {
+        let names =
+            std::iter::once(p.hashed.as_str()).chain(unhashed.then_some(p.logical.as_str()));
+        for name in names {
+            if let Some((dir, _)) = name.rsplit_once('/') {
+                dirs.insert(dir);
+            }
+        }
+    }
+    for d in dirs {
+        let path = root.join(d);
+        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}
+
 /// Makes `dst` hold the bytes of `src`: a hard link when possible, otherwise
-/// a copy; through a temp name either way. No-op if it already does.
+/// a copy. A new name is linked directly (it appears complete, atomically);
+/// an existing one is replaced through a temp name. No-op if it already
+/// holds the bytes.
 fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
     let sm = std::fs::metadata(src).map_err(|e| Error::io(src, e))?;
     if let Ok(dm) = std::fs::metadata(dst) {
@@ -643,8 +665,14 @@ fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
             }
         }
     }
-    if let Some(parent) = dst.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    match std::fs::hard_link(src, dst) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = dst.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+        }
+        Err(_) => {}
     }
     let tmp = temp_name(dst);
     let r = std::fs::hard_link(src, &tmp)
