@@ -46,6 +46,10 @@
 //! `negotiate` (Accept-Encoding), `conditional` (If-None-Match,
 //! If-Modified-Since, If-Range), `range`, `respond` (building responses),
 //! `assets` (manifest → table), `dev`, `body`, `layer` and `service`.
+//!
+//! The `fuzzing` feature adds a hidden `fuzzing` module (wrappers around the
+//! request parsers for `fuzz/` and the property tests); it is not a stable
+//! API.
 #![deny(unsafe_code)]
 
 mod assets;
@@ -53,6 +57,9 @@ mod body;
 mod conditional;
 mod dev;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod layer;
 mod negotiate;
 mod path;

@@ -263,4 +263,72 @@ mod tests {
         h.append(ACCEPT_ENCODING, HeaderValue::from_static("br"));
         assert_eq!(negotiate(&h, all()), Ok(Some(Encoding::Br)));
     }
+
+    mod properties {
+        use crate::fuzzing::check_negotiate;
+        use proptest::prelude::*;
+        use rcollect_core::Encoding;
+
+        /// One `Accept-Encoding` item: known and unknown codings, odd case,
+        /// whitespace, valid and invalid q-values, extra parameters.
+        fn item() -> impl Strategy<Value = String> {
+            let coding = prop_oneof![
+                Just("br"),
+                Just("BR"),
+                Just("zstd"),
+                Just("gzip"),
+                Just("x-gzip"),
+                Just("identity"),
+                Just("*"),
+                Just("deflate"),
+                Just(""),
+            ];
+            let q = prop_oneof![
+                Just(String::new()),
+                Just(";q=0".to_string()),
+                Just(";q=0.000".to_string()),
+                Just(";q=1".to_string()),
+                Just(";Q = 1.0".to_string()),
+                Just(";q=abc".to_string()),
+                Just(";q=".to_string()),
+                Just(";q=2".to_string()),
+                Just(";level=1".to_string()),
+                (0u32..=1000).prop_map(|t| format!(";q=0.{t:03}")),
+                (0u32..=99999).prop_map(|t| format!(";q=0.{t}")),
+            ];
+            (coding, q, "[ \t]{0,2}").prop_map(|(c, q, ws)| format!("{ws}{c}{q}{ws}"))
+        }
+
+        fn header() -> impl Strategy<Value = Vec<String>> {
+            let line = prop::collection::vec(item(), 0..6).prop_map(|items| items.join(","));
+            prop::collection::vec(line, 0..3)
+        }
+
+        fn available() -> impl Strategy<Value = Vec<Encoding>> {
+            prop::sample::subsequence(Encoding::ALL.to_vec(), 0..=3)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn choice_is_acceptable_and_available(lines in header(), avail in available()) {
+                let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+                if let Err(e) = check_negotiate(&lines, &avail) {
+                    return Err(TestCaseError::fail(e));
+                }
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_break_the_rules(
+                lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..3),
+                avail in available(),
+            ) {
+                let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+                if let Err(e) = check_negotiate(&lines, &avail) {
+                    return Err(TestCaseError::fail(e));
+                }
+            }
+        }
+    }
 }

@@ -138,4 +138,56 @@ mod tests {
             assert_eq!(relative(bad, "/static/"), None, "{bad}");
         }
     }
+
+    mod properties {
+        use crate::fuzzing::check_relative;
+        use proptest::prelude::*;
+
+        /// Path pieces that matter: separators, dots, encodings of them,
+        /// backslashes, NUL, non-ASCII.
+        fn path() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("/"),
+                Just("."),
+                Just(".."),
+                Just("%2e"),
+                Just("%2E"),
+                Just("%2f"),
+                Just("%2F"),
+                Just("%5c"),
+                Just("%00"),
+                Just("%25"),
+                Just("%"),
+                Just("\\"),
+                Just("\0"),
+                Just("a"),
+                Just("css"),
+                Just("é"),
+                Just("%c3%a9"),
+                Just("%ff"),
+            ];
+            prop::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+
+            #[test]
+            fn relative_never_yields_an_unsafe_name(p in path(), m in 0usize..2) {
+                let mount = ["/static/", "/"][m];
+                for full in [p.clone(), format!("{mount}{p}")] {
+                    if let Err(e) = check_relative(&full, mount) {
+                        return Err(TestCaseError::fail(e));
+                    }
+                }
+            }
+
+            #[test]
+            fn arbitrary_strings_never_yield_an_unsafe_name(p in "\\PC{0,40}") {
+                if let Err(e) = check_relative(&format!("/static/{p}"), "/static/") {
+                    return Err(TestCaseError::fail(e));
+                }
+            }
+        }
+    }
 }

@@ -158,4 +158,65 @@ mod tests {
         let many = format!("bytes={}", "0-1,".repeat(10_000));
         assert_eq!(p(&many, 10), Ranged::Full);
     }
+
+    mod properties {
+        use super::*;
+        use crate::fuzzing::check_range;
+        use proptest::prelude::*;
+
+        fn length() -> impl Strategy<Value = u64> {
+            prop_oneof![0u64..64, any::<u64>(), Just(u64::MAX)]
+        }
+
+        fn position() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                (0u64..80).prop_map(|n| n.to_string()),
+                any::<u64>().prop_map(|n| n.to_string()),
+                Just("99999999999999999999999".to_string()),
+                Just(" 3".to_string()),
+                Just("x".to_string()),
+            ]
+        }
+
+        fn header() -> impl Strategy<Value = String> {
+            let spec = (position(), position()).prop_map(|(a, b)| format!("{a}-{b}"));
+            (
+                prop_oneof![Just("bytes="), Just("BYTES = "), Just("items=")],
+                prop::collection::vec(spec, 0..3),
+            )
+                .prop_map(|(unit, specs)| format!("{unit}{}", specs.join(",")))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn partial_ranges_lie_within_the_file(value in header(), len in length()) {
+                if let Err(e) = check_range(value.as_bytes(), len) {
+                    return Err(TestCaseError::fail(e));
+                }
+            }
+
+            #[test]
+            fn arbitrary_bytes_stay_within_the_file(
+                value in prop::collection::vec(any::<u8>(), 0..40),
+                len in length(),
+            ) {
+                if let Err(e) = check_range(&value, len) {
+                    return Err(TestCaseError::fail(e));
+                }
+            }
+
+            #[test]
+            fn a_satisfiable_range_is_honoured_exactly(len in 1u64..10_000, a in 0u64..10_000, b in 0u64..10_000) {
+                let (start, end) = (a.min(b) % len, a.max(b) % len);
+                let (start, end) = (start.min(end), start.max(end));
+                prop_assert_eq!(
+                    parse(format!("bytes={start}-{end}").as_bytes(), len),
+                    Ranged::Partial { start, end }
+                );
+            }
+        }
+    }
 }
