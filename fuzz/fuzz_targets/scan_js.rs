@@ -1,21 +1,5 @@
-//! The JavaScript reference scanner never panics, and every span it reports lies
-//! inside the input, in order, without overlaps.
+//! See `tower_rcollect::fuzzing::fuzz_scan_js` for the input format and the
+//! property checked.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use rcollect_core::scan::{Reference, js};
-
-fuzz_target!(|data: &[u8]| check(data, &js::scan(data)));
-
-fn check(data: &[u8], refs: &[Reference]) {
-    let mut prev_end = 0;
-    let mut prev_line = 1;
-    for r in refs {
-        assert!(r.span.start < r.span.end, "empty span {r:?}");
-        assert!(r.span.end <= data.len(), "span past the end {r:?}");
-        assert!(r.span.start >= prev_end, "unsorted or overlapping {r:?}");
-        assert!(r.line >= prev_line, "line numbers go back {r:?}");
-        prev_end = r.span.end;
-        prev_line = r.line;
-    }
-}
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tower_rcollect::fuzzing::fuzz_scan_js(data));

@@ -3,6 +3,10 @@
 //! the properties they must keep, for the fuzz targets in `fuzz/` and the
 //! property tests. Only compiled with the `fuzzing` feature (and in tests);
 //! it may change or disappear in any release.
+//!
+//! The `fuzz_*` functions take a fuzzer's raw input, decode it and panic
+//! when a property does not hold; each target in `fuzz/fuzz_targets` is one
+//! call, and the unit tests replay the committed seeds in `fuzz/seeds`.
 
 use std::path::{Component, Path};
 
@@ -268,5 +272,120 @@ pub fn check_relative(path: &str, mount: &str) -> Result<Option<String>, String>
         Ok(got)
     } else {
         Err(format!("path {path:?} under {mount:?}: got {rel:?}"))
+    }
+}
+
+/// Fuzz input → property check: the CSS scanner's spans lie inside the
+/// input, in order, without overlaps, with non-decreasing line numbers.
+pub fn fuzz_scan_css(data: &[u8]) {
+    check_spans(data, &rcollect_core::scan::css::scan(data));
+}
+
+/// Fuzz input → property check: as [`fuzz_scan_css`], for JavaScript.
+pub fn fuzz_scan_js(data: &[u8]) {
+    check_spans(data, &rcollect_core::scan::js::scan(data));
+}
+
+fn check_spans(data: &[u8], refs: &[rcollect_core::scan::Reference]) {
+    let mut prev_end = 0;
+    let mut prev_line = 1;
+    for r in refs {
+        assert!(r.span.start < r.span.end, "empty span {r:?}");
+        assert!(r.span.end <= data.len(), "span past the end {r:?}");
+        assert!(r.span.start >= prev_end, "unsorted or overlapping {r:?}");
+        assert!(r.line >= prev_line, "line numbers go back {r:?}");
+        prev_end = r.span.end;
+        prev_line = r.line;
+    }
+}
+
+/// Fuzz input → [`check_negotiate`]: the first byte's low three bits pick the
+/// available variants (`br`, `zstd`, `gzip`), its high bit means "no header";
+/// the rest is the header, `\n` separating header lines.
+pub fn fuzz_accept_encoding(data: &[u8]) {
+    let Some((&bits, header)) = data.split_first() else {
+        return;
+    };
+    let available: Vec<Encoding> = Encoding::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, e)| e)
+        .collect();
+    let lines: Vec<&[u8]> = if bits & 0x80 != 0 {
+        Vec::new()
+    } else {
+        header.split(|&b| b == b'\n').collect()
+    };
+    if let Err(e) = check_negotiate(&lines, &available) {
+        panic!("{e}");
+    }
+}
+
+/// Fuzz input → [`check_range`]: the first 8 bytes give the file length
+/// (little endian; even values become a small length `< 4096`, odd ones a
+/// huge one), the rest is the header value.
+pub fn fuzz_range(data: &[u8]) {
+    let Some((len, value)) = data.split_first_chunk::<8>() else {
+        return;
+    };
+    let raw = u64::from_le_bytes(*len);
+    let len = if raw & 1 == 0 {
+        (raw >> 1) % 4096
+    } else {
+        raw.rotate_right(1)
+    };
+    if let Err(e) = check_range(value, len) {
+        panic!("{e}");
+    }
+}
+
+/// Fuzz input → [`check_relative`]: the first byte picks the mount
+/// (`/static/`, `/` or `/a%2e/`), the rest is the path (UTF-8, else
+/// ignored), tried as sent and prefixed with the mount.
+pub fn fuzz_request_path(data: &[u8]) {
+    const MOUNTS: [&str; 3] = ["/static/", "/", "/a%2e/"];
+    let Some((&m, path)) = data.split_first() else {
+        return;
+    };
+    let Ok(path) = std::str::from_utf8(path) else {
+        return;
+    };
+    let mount = MOUNTS[usize::from(m) % MOUNTS.len()];
+    for p in [path.to_string(), format!("{mount}{path}")] {
+        if let Err(e) = check_relative(&p, mount) {
+            panic!("{e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    /// Replays `fuzz/seeds/<target>/*` (and any crash inputs committed there
+    /// as regressions) through the fuzz targets' checks, so the harness is
+    /// built and run by `cargo test` without cargo-fuzz.
+    #[test]
+    fn committed_fuzz_seeds_pass() {
+        let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+        type Target = (&'static str, fn(&[u8]));
+        let targets: [Target; 5] = [
+            ("scan_css", super::fuzz_scan_css),
+            ("scan_js", super::fuzz_scan_js),
+            ("accept_encoding", super::fuzz_accept_encoding),
+            ("range", super::fuzz_range),
+            ("request_path", super::fuzz_request_path),
+        ];
+        for (name, run) in targets {
+            let dir = seeds.join(name);
+            let mut n = 0;
+            for entry in std::fs::read_dir(&dir).expect("fuzz/seeds/<target>") {
+                let path = entry.expect("dir entry").path();
+                run(&std::fs::read(&path).expect("seed"));
+                n += 1;
+            }
+            assert!(n > 0, "no seeds in {}", dir.display());
+        }
     }
 }
