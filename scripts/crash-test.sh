@@ -8,12 +8,14 @@
 # (default 30): appends a comment to 3 random CSS/JS files, starts
 # `rcollect collectstatic` (alternating --no-cache and a cache dir, every
 # fourth run with --clear), sends SIGKILL after a random delay between 0 and
-# the measured run time, and verifies STATIC_ROOT with
+# twice the measured run time, and verifies STATIC_ROOT with
 # `rcollect check --manifest`: staticfiles.json parses, every file it names
 # exists with its recorded size and SHA-256, every .br/.gz/.zst variant
 # decodes to its file. E031 ("out of date with the sources") is expected after
 # a kill and ignored. Stops with exit 1 at the first failure.
 # Afterwards a complete run must succeed, leave no temp files and be up to date.
+#
+# The scratch dir is removed afterwards unless --keep is given or a check failed.
 #
 # Disk full (as root, skipped with a message when the mount fails): a small
 # project is collected into a 2 MiB tmpfs, then a larger version of it must
@@ -21,7 +23,8 @@
 # manifest valid.
 set -euo pipefail
 
-die() { echo "crash-test: FAIL: $*" >&2; exit 1; }
+FAILED=0
+die() { echo "crash-test: FAIL: $*" >&2; FAILED=1; exit 1; }
 log() { echo "crash-test: $*" >&2; }
 
 KILLS=30 WORK="" KEEP=0 DISK_FULL=1 SRCS=()
@@ -31,12 +34,12 @@ while (($#)); do
     --work) WORK=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --no-disk-full) DISK_FULL=0; shift ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) SRCS+=("$1"); shift ;;
   esac
 done
-((${#SRCS[@]})) || { sed -n '2,21p' "$0"; exit 2; }
+((${#SRCS[@]})) || { sed -n '2,23p' "$0"; exit 2; }
 [[ $KILLS =~ ^[0-9]+$ ]] || { echo "--kills takes a number" >&2; exit 2; }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +51,7 @@ fi
 MNT=$WORK/diskfull/root
 cleanup() {
   mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"
-  if ((KEEP)); then log "kept $WORK"; else rm -rf "$WORK"; fi
+  if ((KEEP || FAILED)); then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -114,21 +117,30 @@ TYPICAL=$(($(now_ms) - t0))
 ROUND=0; touch_sources
 t0=$(now_ms); collect --cache-dir "$CACHE" || die "third collect failed"
 TYPICAL=$(( (TYPICAL + $(now_ms) - t0) / 2 + 1 ))
-log "typical incremental run: $TYPICAL ms; kill delays are drawn from 0..$TYPICAL ms"
+# Work left by a killed run adds to the next one, so draw delays from up to
+# twice the typical time: some kills then land around the manifest rename.
+SPAN=$((2 * TYPICAL))
+log "typical incremental run: $TYPICAL ms; kill delays are drawn from 0..$SPAN ms"
 
-killed=0 finished=0
+killed=0 finished=0 replaced=0
+manifest_sum() { sha256sum "$ROOT/staticfiles.json" | cut -d' ' -f1; }
 for ((ROUND = 1; ROUND <= KILLS; ROUND++)); do
   touch_sources
   args=()
   if ((ROUND % 2)); then args+=(--no-cache); else args+=(--cache-dir "$CACHE"); fi
   ((ROUND % 4 == 0)) && args+=(--clear)
-  delay=$(( (RANDOM * 32768 + RANDOM) % (TYPICAL + 1) ))
-  collect "${args[@]}" >/dev/null 2>&1 &
+  delay=$(( (RANDOM * 32768 + RANDOM) % (SPAN + 1) ))
+  before=$(manifest_sum)
+  # The binary itself in the background (not the shell function, which
+  # would run in a subshell): the signal must reach rcollect, and the check
+  # must not race with a collect that is still running.
+  "$BIN" collectstatic --root "$ROOT" "${DIRS[@]}" --no-input -q "${args[@]}" >/dev/null 2>&1 &
   pid=$!
   sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
   if kill -KILL "$pid" 2>/dev/null; then state=killed; else state=finished; fi
   wait "$pid" 2>/dev/null || true
   [[ $state == killed ]] && killed=$((killed + 1)) || finished=$((finished + 1))
+  [[ $(manifest_sum) == "$before" ]] || { replaced=$((replaced + 1)); state+=", new manifest"; }
   verify "$ROOT" "${DIRS[@]}" || die "round $ROUND (${args[*]}, SIGKILL after $delay ms, $state): STATIC_ROOT does not match its manifest"
   log "round $ROUND/$KILLS: ${args[*]}, SIGKILL at $delay ms ($state): manifest valid"
 done
@@ -138,7 +150,7 @@ collect --cache-dir "$CACHE" || die "the collect after the kills failed"
 ALLOW_STALE=0 verify "$ROOT" "${DIRS[@]}" || die "STATIC_ROOT invalid or stale after a complete run"
 leftover=$(find "$ROOT" -name '*.rcollect-tmp' | head -n 3)
 [[ -z $leftover ]] || die "temp files left after a complete run: $leftover"
-log "kill test passed: $KILLS rounds ($killed killed mid-run, $finished finished before the signal), manifest valid after each"
+log "kill test passed: $KILLS rounds ($killed killed mid-run, $finished finished before the signal; $replaced replaced the manifest), manifest valid after each"
 
 # --- disk full ---------------------------------------------------------------
 disk_full() {
