@@ -578,7 +578,10 @@ impl WriteCtx<'_> {
 fn copy_verified(src: &Path, dst: &Path, expected: &Digests) -> Result<()> {
     let tmp = temp_name(dst);
     let result = (|| {
-        std::fs::copy(src, &tmp).map_err(|e| Error::io(src, e))?;
+        std::fs::copy(src, &tmp).map_err(|e| {
+            let what = format!("copying from {}: {e}", src.display());
+            Error::io(dst, std::io::Error::new(e.kind(), what))
+        })?;
         let got = Digests::of_file(&tmp)?;
         if got != *expected {
             return Err(Error::io(

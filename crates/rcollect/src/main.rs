@@ -87,10 +87,24 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             exit_code_for(&e)
         }
     }
+}
+
+/// The error and its causes, each cause once: our error types already put
+/// their cause in their message, `anyhow` contexts do not.
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }
 
 /// 2 for configuration/usage errors, 1 for everything else.

@@ -33,7 +33,7 @@ pub(crate) fn if_range_allows(headers: &HeaderMap, etag: &[u8], modified: u64) -
     let Some(v) = headers.get(IF_RANGE) else {
         return true;
     };
-    let v = trim(v.as_bytes());
+    let v = v.as_bytes().trim_ascii();
     if v.first() == Some(&b'"') {
         return v == etag;
     }
@@ -80,16 +80,6 @@ fn list_matches(mut list: &[u8], etag: &[u8]) -> bool {
 
 fn skip_separators(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t' | b',', rest @ ..] = s {
-        s = rest;
-    }
-    s
-}
-
-fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
         s = rest;
     }
     s

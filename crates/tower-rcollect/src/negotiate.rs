@@ -103,18 +103,18 @@ pub(crate) fn negotiate(
 
 fn parse_item(item: &[u8], p: &mut Prefs) {
     let mut parts = item.split(|&b| b == b';');
-    let coding = trim(parts.next().unwrap_or_default());
+    let coding = parts.next().unwrap_or_default().trim_ascii();
     if coding.is_empty() {
         return;
     }
     let mut q: Q = 2000;
     for param in parts {
-        let param = trim(param);
+        let param = param.trim_ascii();
         if param.len() >= 2
             && param[0].eq_ignore_ascii_case(&b'q')
-            && trim(&param[1..]).first() == Some(&b'=')
+            && param[1..].trim_ascii().first() == Some(&b'=')
         {
-            let value = trim(&trim(&param[1..])[1..]);
+            let value = param[1..].trim_ascii()[1..].trim_ascii();
             match parse_q(value) {
                 Some(v) => q = v,
                 None => return,
@@ -159,16 +159,6 @@ fn parse_q(v: &[u8]) -> Option<Q> {
         scale /= 10;
     }
     Some((whole + thousandths).min(1000) * 2)
-}
-
-fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }
 
 #[cfg(test)]

@@ -27,13 +27,13 @@ pub(crate) enum Ranged {
 
 /// Interprets a `Range` header value for a representation of `len` bytes.
 pub(crate) fn parse(value: &[u8], len: u64) -> Ranged {
-    let value = trim(value);
+    let value = value.trim_ascii();
     if value.len() < 6 || !value[..6].eq_ignore_ascii_case(b"bytes=") {
         return Ranged::Full;
     }
     let mut specs = value[6..]
         .split(|&b| b == b',')
-        .map(trim)
+        .map(<[u8]>::trim_ascii)
         .filter(|s| !s.is_empty())
         .take(MAX_RANGES);
     let Some(spec) = specs.next() else {
@@ -45,7 +45,7 @@ pub(crate) fn parse(value: &[u8], len: u64) -> Ranged {
     let Some(dash) = spec.iter().position(|&b| b == b'-') else {
         return Ranged::Full;
     };
-    let (first, last) = (trim(&spec[..dash]), trim(&spec[dash + 1..]));
+    let (first, last) = (spec[..dash].trim_ascii(), spec[dash + 1..].trim_ascii());
     if first.is_empty() {
         // Suffix range: the last N bytes.
         let Some(n) = number(last) else {
@@ -87,16 +87,6 @@ fn number(s: &[u8]) -> Option<u64> {
     Some(s.iter().fold(0u64, |acc, &d| {
         acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
-}
-
-fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }
 
 #[cfg(test)]
