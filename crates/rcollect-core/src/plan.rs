@@ -364,6 +364,14 @@ fn rewrite_with<'a>(
     (splice(&scanned.bytes, &edits), changed)
 }
 
+/// The hashed name already planned for asset `t`.
+fn name_of(results: &[Option<Planned>], t: usize) -> Option<&str> {
+    results
+        .get(t)
+        .and_then(|r| r.as_ref())
+        .map(|p| p.hashed.as_str())
+}
+
 fn dep_modified(scanned: Option<&Scanned>, results: &[Option<Planned>]) -> u64 {
     scanned.map_or(0, |s| {
         s.edges
@@ -397,12 +405,7 @@ fn plan_single(
             rewritten: false,
         }),
         Some(s) => {
-            let (bytes, rewritten) = rewrite_with(s, |t| {
-                results
-                    .get(t)
-                    .and_then(|r| r.as_ref())
-                    .map(|p| p.hashed.as_str())
-            });
+            let (bytes, rewritten) = rewrite_with(s, |t| name_of(results, t));
             let digests = Digests::of(&bytes);
             Ok(Planned {
                 logical: a.logical.clone(),
@@ -447,10 +450,7 @@ fn plan_cycle(
                     if comp.contains(&t) {
                         None
                     } else {
-                        results
-                            .get(t)
-                            .and_then(|r| r.as_ref())
-                            .map(|p| p.hashed.as_str())
+                        name_of(results, t)
                     }
                 })
                 .0
@@ -487,12 +487,10 @@ fn plan_cycle(
                 ));
             };
             let (bytes, rewritten) = rewrite_with(s, |t| {
-                names.get(&t).map(String::as_str).or_else(|| {
-                    results
-                        .get(t)
-                        .and_then(|r| r.as_ref())
-                        .map(|p| p.hashed.as_str())
-                })
+                names
+                    .get(&t)
+                    .map(String::as_str)
+                    .or_else(|| name_of(results, t))
             });
             let digests = Digests::of(&bytes);
             Ok(Planned {
