@@ -4,23 +4,14 @@
 //! manifest names, and keep answering (bounded work per request).
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
+use support::Server;
 
 fn rcollect(cwd: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rcollect"));
@@ -67,27 +58,7 @@ fn serve_collected(t: &Path) -> Server {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut child = rcollect(t)
-        .args(["serve", "--root", "out", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut addr = None;
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some((_, url)) = line.split_once(" at http://") {
-            addr = url.split('/').next().and_then(|h| h.parse().ok());
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    let addr = addr.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("serve did not print its address")
-    });
-    Server { child, addr }
+    support::start(t, &["--root", "out"])
 }
 
 struct Reply {
