@@ -98,6 +98,8 @@ pub struct Summary {
     pub manifest_changed: bool,
     /// The manifest's path.
     pub manifest_path: PathBuf,
+    /// The history name the replaced manifest was kept under, if one was.
+    pub history: Option<String>,
     /// Configuration warnings.
     pub findings: Vec<Finding>,
     /// References left as written (`missing_references = "warn"`).
@@ -275,6 +277,9 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     let current = std::fs::read(&summary.manifest_path).ok();
     summary.manifest_changed = current.as_deref() != Some(&bytes[..]);
     if summary.manifest_changed && !options.dry_run {
+        // The version being replaced joins the history first, so that old
+        // hashed URLs stay known (rolling deploys, `rcollect clean --keep`).
+        summary.history = crate::history::keep_live(root)?;
         write_atomic(&summary.manifest_path, &bytes, true)?;
     }
 
@@ -342,7 +347,7 @@ fn canonical(p: &Path) -> PathBuf {
     }
 }
 
-fn lock(root: &Path) -> Result<std::fs::File> {
+pub(crate) fn lock(root: &Path) -> Result<std::fs::File> {
     let path = root.join(LOCK_NAME);
     let f = std::fs::OpenOptions::new()
         .create(true)
@@ -751,6 +756,10 @@ fn sweep(root: &Path, manifest: &Manifest, clear: bool, dry_run: bool) -> Result
         }
         let name = entry.file_name().to_string_lossy();
         let is_temp = name.starts_with('.') && name.ends_with(TEMP_SUFFIX);
+        if entry.depth() == 1 && crate::history::is_history_name(&name) {
+            // Manifest versions are removed by `rcollect clean`, not here.
+            continue;
+        }
         let rel = path
             .strip_prefix(root)
             .ok()

@@ -47,6 +47,67 @@ pub struct Config {
     pub compress: CompressConfig,
     /// Settings for the middleware.
     pub serve: ServeConfig,
+    /// Set when `static_root` is an object-store URL (`s3://bucket/prefix`,
+    /// `file:///path`): the files are collected into a local staging dir
+    /// (then [`Config::static_root`]) and published to the store.
+    pub storage: Option<StorageConfig>,
+}
+
+/// Publishing to object storage: the URL from `static_root` plus the
+/// `[storage]` table. Credentials, endpoint, region and `allow_http` also come
+/// from the standard `AWS_*` environment variables, which win over the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// `s3://bucket/prefix` or `file:///path`.
+    pub url: String,
+    /// S3 endpoint (`http://127.0.0.1:9000` for a local store).
+    pub endpoint: Option<String>,
+    /// Region (`us-east-1` when neither this nor `AWS_REGION` is set).
+    pub region: Option<String>,
+    /// Allow plain-HTTP endpoints.
+    pub allow_http: Option<bool>,
+    /// Access key id (prefer `AWS_ACCESS_KEY_ID`).
+    pub access_key_id: Option<String>,
+    /// Secret access key (prefer `AWS_SECRET_ACCESS_KEY`).
+    pub secret_access_key: Option<String>,
+    /// Session token (prefer `AWS_SESSION_TOKEN`).
+    pub session_token: Option<String>,
+    /// `bucket.host/key` requests instead of `host/bucket/key`.
+    pub virtual_hosted_style_request: Option<bool>,
+    /// Requests in flight at most while publishing.
+    pub concurrency: usize,
+    /// Retries of a failed request (with exponential backoff).
+    pub retries: usize,
+}
+
+/// URL schemes `static_root` may use for object storage.
+pub const STORAGE_SCHEMES: &[&str] = &["s3", "s3a", "file"];
+
+/// The `[storage]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    staging: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    allow_http: Option<bool>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    session_token: Option<String>,
+    virtual_hosted_style_request: Option<bool>,
+    concurrency: Option<usize>,
+    retries: Option<usize>,
+}
+
+/// The scheme of an object-store URL (`s3` of `s3://bucket`), or `None` for
+/// a filesystem path.
+pub fn storage_scheme(root: &str) -> Option<&str> {
+    let (scheme, _) = root.split_once("://")?;
+    (!scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+'))
+    .then_some(scheme)
 }
 
 /// One entry of `dirs`.
@@ -174,6 +235,7 @@ struct RawConfig {
     cache_dir: Option<String>,
     compress: Option<CompressConfig>,
     serve: Option<ServeConfig>,
+    storage: Option<RawStorage>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +279,7 @@ impl Config {
             cache_dir: None,
             compress: CompressConfig::default(),
             serve: ServeConfig::default(),
+            storage: None,
         }
     }
 
@@ -259,7 +322,9 @@ impl Config {
         };
         let mut c = Config::new(PathBuf::new(), "/static/");
         c.config_file = file.clone();
-        let mut root = raw.static_root.map(|r| absolute(&base, Path::new(&r)));
+        // STATIC_ROOT as given, with the directory relative paths resolve
+        // against (URLs are kept as they are).
+        let mut root: Option<(String, PathBuf)> = raw.static_root.map(|r| (r, base.clone()));
         if let Some(u) = raw.static_url {
             c.static_url = u;
         }
@@ -290,13 +355,13 @@ impl Config {
         c.serve = raw.serve.unwrap_or_default();
 
         if let Some(r) = env("RCOLLECT_STATIC_ROOT") {
-            root = Some(absolute(cwd, Path::new(&r)));
+            root = Some((r, cwd.to_path_buf()));
         }
         if let Some(u) = env("RCOLLECT_STATIC_URL") {
             c.static_url = u;
         }
         if let Some(r) = &overrides.static_root {
-            root = Some(absolute(cwd, r));
+            root = Some((r.to_string_lossy().into_owned(), cwd.to_path_buf()));
         }
         if let Some(u) = &overrides.static_url {
             c.static_url = u.clone();
@@ -323,14 +388,50 @@ impl Config {
         }
         if root.is_none() && c.debug {
             // Dev mode serves the source dirs; STATIC_ROOT is not used.
-            root = Some(base.join("staticfiles"));
+            root = Some(("staticfiles".into(), base.clone()));
         }
-        c.static_root = root.ok_or_else(|| ConfigError {
+        let (root, root_base) = root.ok_or_else(|| ConfigError {
             file: file.clone(),
             line: None,
             key: Some("static_root".into()),
             message: "not set: add `static_root = \"...\"` to rcollect.toml, set RCOLLECT_STATIC_ROOT or pass --root DIR".into(),
         })?;
+        let storage = raw.storage.unwrap_or_default();
+        match storage_scheme(&root) {
+            None => {
+                c.static_root = absolute(&root_base, Path::new(&root));
+                if storage.staging.is_some() {
+                    tracing::debug!("[storage] staging is ignored: static_root is a directory");
+                }
+            }
+            Some(scheme) if STORAGE_SCHEMES.contains(&scheme) => {
+                let staging = storage.staging.as_deref().unwrap_or(".rcollect-staging");
+                c.static_root = absolute(&base, Path::new(staging));
+                c.storage = Some(StorageConfig {
+                    url: root.clone(),
+                    endpoint: storage.endpoint,
+                    region: storage.region,
+                    allow_http: storage.allow_http,
+                    access_key_id: storage.access_key_id,
+                    secret_access_key: storage.secret_access_key,
+                    session_token: storage.session_token,
+                    virtual_hosted_style_request: storage.virtual_hosted_style_request,
+                    concurrency: storage.concurrency.unwrap_or(16).max(1),
+                    retries: storage.retries.unwrap_or(5),
+                });
+            }
+            Some(scheme) => {
+                return Err(ConfigError {
+                    file,
+                    line: None,
+                    key: Some("static_root".into()),
+                    message: format!(
+                        "unsupported storage URL scheme '{scheme}://' (supported: s3://bucket/prefix, file:///path)"
+                    ),
+                }
+                .into());
+            }
+        }
         if !(c.compress.min_saving >= 0.0 && c.compress.min_saving < 1.0) {
             return Err(ConfigError {
                 file,

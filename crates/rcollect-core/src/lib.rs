@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod checks;
+pub mod clean;
 #[cfg(feature = "collect")]
 pub mod collect;
 #[cfg(feature = "collect")]
@@ -19,6 +20,7 @@ pub mod error;
 pub mod find;
 pub mod graph;
 pub mod hash;
+pub mod history;
 pub mod manifest;
 #[cfg(feature = "collect")]
 pub mod plan;

@@ -1,0 +1,172 @@
+//! Manifest history: the previous versions of `staticfiles.json`.
+//!
+//! When a collect (or a publish) replaces the live manifest, the one it
+//! replaces is first kept as `staticfiles.<timestamp>.json`, named by the time
+//! it went live (its modification time), e.g.
+//! `staticfiles.20261121T103000.123Z.json`. The names sort in time order.
+//!
+//! The history is what makes rolling deploys safe and cleanup possible: the
+//! middleware also serves the hashed files the kept versions name (so pages
+//! rendered by an instance of the previous release keep working), and
+//! `rcollect clean --keep N` removes only what none of the last `N` versions
+//! names.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::error::{Error, Result};
+use crate::manifest::{MANIFEST_NAME, Manifest, write_atomic};
+
+/// Prefix of history manifest names.
+const PREFIX: &str = "staticfiles.";
+/// Suffix of history manifest names.
+const SUFFIX: &str = ".json";
+
+/// The history name for a manifest that went live at `at`:
+/// `staticfiles.YYYYMMDDTHHMMSS.mmmZ.json` (UTC).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let at = UNIX_EPOCH + Duration::from_millis(1_795_000_000_123);
+/// assert_eq!(
+///     rcollect_core::history::name_at(at),
+///     "staticfiles.20261118T110640.123Z.json"
+/// );
+/// ```
+pub fn name_at(at: SystemTime) -> String {
+    let stamp: String = humantime::format_rfc3339_millis(at)
+        .to_string()
+        .chars()
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    format!("{PREFIX}{stamp}{SUFFIX}")
+}
+
+/// True for a history manifest name (not the live `staticfiles.json`).
+pub fn is_history_name(name: &str) -> bool {
+    let Some(stamp) = name
+        .strip_prefix(PREFIX)
+        .and_then(|s| s.strip_suffix(SUFFIX))
+    else {
+        return false;
+    };
+    // YYYYMMDDTHHMMSS.mmmZ
+    let b = stamp.as_bytes();
+    b.len() == 20
+        && b[8] == b'T'
+        && b[15] == b'.'
+        && b[19] == b'Z'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| matches!(i, 8 | 15 | 19) || c.is_ascii_digit())
+}
+
+/// The history manifests in `root`, oldest first.
+pub fn list(root: &Path) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(root, e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(root, e))?;
+        if let Some(name) = entry.file_name().to_str() {
+            if is_history_name(name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The live manifest and the history, newest first, as (file name,
+/// manifest). Unreadable or invalid history files are skipped with a
+/// warning; they name nothing that must be kept.
+pub fn load_all(root: &Path) -> Result<Vec<(String, Manifest)>> {
+    let mut out = Vec::new();
+    if let Some(live) = Manifest::load(root)? {
+        out.push((MANIFEST_NAME.to_string(), live));
+    }
+    for name in list(root)?.into_iter().rev() {
+        let path = root.join(&name);
+        let parsed = std::fs::read(&path)
+            .map_err(|e| Error::io(&path, e))
+            .and_then(|b| Manifest::from_slice(&path, &b));
+        match parsed {
+            Ok(m) => out.push((name, m)),
+            Err(e) => tracing::warn!("{e}; skipping this manifest version"),
+        }
+    }
+    Ok(out)
+}
+
+/// Before the live manifest in `root` is replaced: keeps it as a history
+/// version named by its modification time. Does nothing when there is no
+/// live manifest or a version of that name exists already. Returns the name
+/// written, if any.
+pub fn keep_live(root: &Path) -> Result<Option<String>> {
+    let live = root.join(MANIFEST_NAME);
+    let (bytes, modified) = match std::fs::read(&live) {
+        Ok(b) => {
+            let m = std::fs::metadata(&live)
+                .and_then(|m| m.modified())
+                .unwrap_or_else(|_| SystemTime::now());
+            (b, m)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&live, e)),
+    };
+    let name = name_at(modified);
+    let path = root.join(&name);
+    if path.exists() {
+        return Ok(None);
+    }
+    write_atomic(&path, &bytes, true)?;
+    Ok(Some(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn names_sort_in_time_order_and_are_recognised() {
+        let a = name_at(UNIX_EPOCH + Duration::from_millis(1_700_000_000_000));
+        let b = name_at(UNIX_EPOCH + Duration::from_millis(1_700_000_000_001));
+        let c = name_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+        assert!(a < b && b < c, "{a} {b} {c}");
+        for n in [&a, &b, &c] {
+            assert!(is_history_name(n), "{n}");
+        }
+        for n in [
+            "staticfiles.json",
+            "staticfiles.x.json",
+            "staticfiles.20261121T103000.123Z.json.br",
+            "css/staticfiles.20261121T103000.123Z.json",
+            "staticfiles.2026112aT103000.123Z.json",
+        ] {
+            assert!(!is_history_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn keep_live_copies_the_live_manifest_once() {
+        let t = tempfile::tempdir().expect("tempdir");
+        assert_eq!(keep_live(t.path()).expect("none"), None);
+        let mut m = Manifest::new();
+        m.paths.insert("a.css".into(), "a.111111111111.css".into());
+        m.write_atomic(t.path()).expect("write");
+        let name = keep_live(t.path()).expect("keep").expect("a name");
+        assert!(is_history_name(&name));
+        assert_eq!(keep_live(t.path()).expect("again"), None);
+        assert_eq!(list(t.path()).expect("list"), vec![name.clone()]);
+        let all = load_all(t.path()).expect("load");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].0, MANIFEST_NAME);
+        assert_eq!(all[1].0, name);
+        assert_eq!(all[1].1, m);
+    }
+}
