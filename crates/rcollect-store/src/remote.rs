@@ -1,0 +1,147 @@
+//! Reading the store: listing, manifests, and `clean`.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectMeta;
+use rcollect_core::Manifest;
+use rcollect_core::clean::{self, CleanOptions, CleanPlan, Object};
+use rcollect_core::history::is_history_name;
+use rcollect_core::manifest::MANIFEST_NAME;
+
+use crate::{Error, Result, Store};
+
+/// An object under the prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    pub(crate) size: u64,
+    pub(crate) modified: SystemTime,
+}
+
+impl Store {
+    /// Every object under the prefix, by key relative to it.
+    pub(crate) async fn list_all(&self) -> Result<HashMap<String, Remote>> {
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        let metas: Vec<ObjectMeta> =
+            self.inner
+                .list(prefix)
+                .try_collect()
+                .await
+                .map_err(|source| Error::List {
+                    url: self.url.clone(),
+                    source,
+                })?;
+        let strip = if self.prefix.as_ref().is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix.as_ref())
+        };
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| {
+                let key = m
+                    .location
+                    .as_ref()
+                    .strip_prefix(strip.as_str())?
+                    .to_string();
+                let remote = Remote {
+                    size: m.size,
+                    modified: m.last_modified.into(),
+                };
+                Some((key, remote))
+            })
+            .collect())
+    }
+
+    /// The bytes of an object, `None` if there is none.
+    pub(crate) async fn get_bytes(&self, key: &str) -> Result<Option<Bytes>> {
+        let got = self.inner.get(&self.path(key)).await;
+        let got = match got {
+            Ok(g) => g.bytes().await,
+            Err(e) => Err(e),
+        };
+        match got {
+            Ok(b) => Ok(Some(b)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(source) => Err(self.object_error(key, source)),
+        }
+    }
+
+    pub(crate) fn object_error(&self, key: &str, source: object_store::Error) -> Error {
+        Error::Object {
+            url: self.url.clone(),
+            key: key.to_string(),
+            source,
+        }
+    }
+
+    /// The live manifest in the store (what the middleware needs for
+    /// `static_url` when the files are served from a CDN), `None` when
+    /// nothing was published yet.
+    ///
+    /// # Errors
+    /// The request fails or the manifest is invalid.
+    pub async fn manifest(&self) -> Result<Option<Manifest>> {
+        match self.get_bytes(MANIFEST_NAME).await? {
+            None => Ok(None),
+            Some(b) => Ok(Some(Manifest::from_slice(
+                std::path::Path::new(&format!("{}/{MANIFEST_NAME}", self.url)),
+                &b,
+            )?)),
+        }
+    }
+
+    /// The live manifest and the kept versions, newest first.
+    async fn versions(&self, objects: &HashMap<String, Remote>) -> Result<Vec<(String, Manifest)>> {
+        let mut out = Vec::new();
+        if let Some(live) = self.manifest().await? {
+            out.push((MANIFEST_NAME.to_string(), live));
+        }
+        let mut names: Vec<&String> = objects.keys().filter(|k| is_history_name(k)).collect();
+        names.sort();
+        for name in names.into_iter().rev() {
+            let Some(bytes) = self.get_bytes(name).await? else {
+                continue;
+            };
+            let label = format!("{}/{name}", self.url);
+            match Manifest::from_slice(std::path::Path::new(&label), &bytes) {
+                Ok(m) => out.push((name.clone(), m)),
+                Err(e) => tracing::warn!("{e}; skipping this manifest version"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `rcollect clean` on the store: removes the objects no manifest among
+    /// the `options.keep` newest versions names (and older than
+    /// `options.older_than`), with the rules of [`rcollect_core::clean`].
+    /// With `dry_run`, only decides.
+    ///
+    /// # Errors
+    /// Listing, reading a manifest or a delete fails.
+    pub async fn clean(&self, options: CleanOptions, dry_run: bool) -> Result<CleanPlan> {
+        let objects = self.list_all().await?;
+        let versions = self.versions(&objects).await?;
+        let listed: Vec<Object> = objects
+            .iter()
+            .map(|(k, r)| Object {
+                key: k.clone(),
+                modified: r.modified,
+            })
+            .collect();
+        let plan = clean::plan(&versions, &listed, options, SystemTime::now());
+        if !dry_run {
+            let paths = futures::stream::iter(plan.remove.iter().map(|k| Ok(self.path(k)))).boxed();
+            let mut deleted = self.inner.delete_stream(paths);
+            while let Some(r) = deleted.next().await {
+                match r {
+                    Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(source) => return Err(self.object_error("(delete)", source)),
+                }
+            }
+        }
+        Ok(plan)
+    }
+}
