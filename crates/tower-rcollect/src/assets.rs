@@ -9,7 +9,7 @@
 //! A Django-written manifest (only `paths`) has no metadata, so each file it
 //! names is read once at start-up to compute its hash, size and variants.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -215,7 +215,102 @@ impl Loaded {
         let manifest = Manifest::load(root)?.ok_or_else(|| Error::MissingManifest {
             path: manifest_path.clone(),
         })?;
-        Self::from_manifest(root, &manifest_path, &manifest)
+        let mut loaded = Self::from_manifest(root, &manifest_path, &manifest)?;
+        loaded.add_history(root);
+        Ok(loaded)
+    }
+
+    /// A table that serves nothing and only maps logical paths to hashed
+    /// names, for files served by a CDN from object storage. Entries of a
+    /// Django manifest (no `files`) get an empty integrity value.
+    #[cfg(feature = "store")]
+    pub(crate) fn urls_only(m: &Manifest) -> Loaded {
+        let mut logical = HashMap::new();
+        for (l, hashed) in &m.paths {
+            let placeholder = FileMeta {
+                size: 0,
+                content_type: "application/octet-stream".into(),
+                sha256: "0".repeat(64),
+                integrity: String::new(),
+                modified: 0,
+                variants: Default::default(),
+            };
+            let meta = m.files.get(hashed).unwrap_or(&placeholder);
+            let record = Record::from_meta(Path::new(hashed), meta)
+                .or_else(|_| Record::from_meta(Path::new(hashed), &placeholder));
+            if let Ok(r) = record {
+                logical.insert(l.clone(), (hashed.clone(), Arc::new(r)));
+            }
+        }
+        Loaded {
+            served: Vec::new(),
+            indexes: Vec::new(),
+            logical,
+            memory_used: AtomicU64::new(0),
+        }
+    }
+
+    /// Also serves the hashed names of the previous manifest versions
+    /// (`staticfiles.<timestamp>.json`, newest first) whose files are still
+    /// there: during a rolling deploy, pages rendered by an instance of the
+    /// previous release keep working against this one. Their unhashed names
+    /// and `static_url` stay the live manifest's.
+    fn add_history(&mut self, root: &Path) {
+        let versions = match rcollect_core::history::list(root) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("{e}; not serving previous manifest versions");
+                return;
+            }
+        };
+        let mut known: HashSet<String> = self.served.iter().map(|s| s.name.clone()).collect();
+        for name in versions.iter().rev() {
+            let path = root.join(name);
+            let parsed = std::fs::read(&path)
+                .map_err(|e| rcollect_core::Error::io(&path, e))
+                .and_then(|b| Manifest::from_slice(&path, &b));
+            let m = match parsed {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!("{e}; not serving its files");
+                    continue;
+                }
+            };
+            let logical_of: HashMap<&str, &str> = m
+                .paths
+                .iter()
+                .map(|(l, h)| (h.as_str(), l.as_str()))
+                .collect();
+            for (hashed, meta) in &m.files {
+                let Some(logical) = logical_of.get(hashed.as_str()) else {
+                    continue;
+                };
+                if *logical == hashed.as_str() || known.contains(hashed) {
+                    continue;
+                }
+                let mut file = root.to_path_buf();
+                file.extend(hashed.split('/'));
+                if !file.is_file() {
+                    continue; // removed by `rcollect clean`
+                }
+                let mut meta = meta.clone();
+                meta.variants.retain(|e, _| {
+                    let mut v = file.as_os_str().to_owned();
+                    v.push(e.suffix());
+                    Path::new(&v).is_file()
+                });
+                let Ok(record) = Record::from_meta(&file, &meta) else {
+                    continue;
+                };
+                known.insert(hashed.clone());
+                self.served.push(Served {
+                    name: hashed.clone(),
+                    logical: logical.to_string(),
+                    immutable: true,
+                    record: Arc::new(record),
+                });
+            }
+        }
     }
 
     pub(crate) fn from_manifest(

@@ -44,6 +44,10 @@ pub enum Error {
     /// Loading the configuration failed.
     #[error(transparent)]
     Core(rcollect_core::Error),
+    /// Loading the manifest from object storage failed.
+    #[cfg(feature = "store")]
+    #[error(transparent)]
+    Store(#[from] rcollect_store::Error),
 }
 
 impl Error {

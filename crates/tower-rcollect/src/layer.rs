@@ -169,6 +169,40 @@ impl StaticFiles {
         Self::from_config(&config)
     }
 
+    /// For files published to object storage (`static_root = "s3://…"`)
+    /// and served by a CDN: loads the live manifest from the store, so that
+    /// [`static_url`](Self::static_url) (with an absolute `static_url` such
+    /// as `https://cdn.example.com/static/`) and
+    /// [`integrity`](Self::integrity) work. Nothing is served locally: every
+    /// request goes to the inner service. Needs the `store` feature.
+    ///
+    /// # Errors
+    /// `config.static_root` is not an object-store URL, the store cannot be
+    /// reached, or it has no valid manifest.
+    #[cfg(feature = "store")]
+    pub async fn from_store(config: &Config) -> Result<Self, Error> {
+        let storage = config.storage.as_ref().ok_or_else(|| {
+            Error::setting(
+                "static_root",
+                "not an object-store URL (s3://bucket/prefix)",
+            )
+        })?;
+        let store = rcollect_store::Store::open(storage)?;
+        let manifest = store
+            .manifest()
+            .await?
+            .ok_or_else(|| Error::MissingManifest {
+                path: format!("{}/{}", storage.url, rcollect_core::manifest::MANIFEST_NAME).into(),
+            })?;
+        let mount = crate::path::mount_path(&config.static_url)
+            .map_err(|m| Error::setting("static_url", m))?;
+        Ok(Self::build(
+            Mode::Manifest(Arc::new(Loaded::urls_only(&manifest))),
+            mount,
+            &config.static_url,
+        ))
+    }
+
     /// Dev mode: serves the source dirs of `config` directly (first dir that
     /// has a path wins, ignore patterns apply), with `Cache-Control:
     /// no-cache`, picking up edits without a restart. No manifest is needed.

@@ -73,3 +73,17 @@ pub use body::{BoxError, ResponseBody, StaticBody};
 pub use error::{Error, MissingAsset};
 pub use layer::StaticFiles;
 pub use service::{NotFound, ResponseFuture, StaticFilesService};
+
+/// The URL path STATIC_URL is served under: the path part of an absolute
+/// URL, with a leading and a trailing `/`.
+///
+/// ```
+/// assert_eq!(tower_rcollect::mount_path("https://cdn.example.com/static/").unwrap(), "/static/");
+/// assert!(tower_rcollect::mount_path("/static").is_err());
+/// ```
+///
+/// # Errors
+/// `static_url` does not end with `/` or is not a URL path.
+pub fn mount_path(static_url: &str) -> Result<String, Error> {
+    path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))
+}
