@@ -118,13 +118,21 @@ pub fn keep_live(root: &Path) -> Result<Option<String>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(&live, e)),
     };
-    let name = name_at(modified);
-    let path = root.join(&name);
-    if path.exists() {
-        return Ok(None);
+    // Two versions in the same millisecond get the next free one.
+    let mut at = modified;
+    loop {
+        let name = name_at(at);
+        let path = root.join(&name);
+        match std::fs::read(&path) {
+            Ok(existing) if existing == bytes => return Ok(None), // kept already
+            Ok(_) => at += std::time::Duration::from_millis(1),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                write_atomic(&path, &bytes, true)?;
+                return Ok(Some(name));
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        }
     }
-    write_atomic(&path, &bytes, true)?;
-    Ok(Some(name))
 }
 
 #[cfg(test)]

@@ -158,12 +158,22 @@ impl Store {
                 let went_live = listed
                     .get(MANIFEST_NAME)
                     .map_or_else(SystemTime::now, |r| r.modified);
-                let name = history::name_at(went_live);
-                if !listed.contains_key(&name) {
-                    if !options.dry_run {
-                        self.put(&name, old, manifest_attributes(), None).await?;
+                // Stores keep whole seconds: two versions that went live in
+                // the same second get the next free millisecond.
+                let mut at = went_live;
+                loop {
+                    let name = history::name_at(at);
+                    if !listed.contains_key(&name) {
+                        if !options.dry_run {
+                            self.put(&name, old, manifest_attributes(), None).await?;
+                        }
+                        summary.history = Some(name);
+                        break;
                     }
-                    summary.history = Some(name);
+                    if self.get_bytes(&name).await?.as_ref() == Some(&old) {
+                        break; // kept already (a publish that failed after it)
+                    }
+                    at += std::time::Duration::from_millis(1);
                 }
             }
             if !options.dry_run {

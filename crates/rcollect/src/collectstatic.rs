@@ -90,10 +90,33 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress: show_bar.then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
     };
     let summary = collect::collect(&config, &options)?;
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&summary))?),
-        Format::Text if !args.quiet => print_text(&summary, &config.static_root, args.verbose),
-        Format::Text => {}
+    if let Format::Text = args.format {
+        if !args.quiet {
+            print_text(&summary, &config.static_root, args.verbose);
+        }
+    }
+    let published = match &config.storage {
+        Some(storage) => {
+            let bar = show_bar.then(Bar::default);
+            let p = crate::publish::publish(
+                &config,
+                storage,
+                args.dry_run,
+                bar.as_ref().map(|b| b as &dyn rcollect_store::Progress),
+            )?;
+            if args.format == Format::Text && !args.quiet {
+                crate::publish::print_text(&p, &storage.url, args.dry_run);
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    if let Format::Json = args.format {
+        let mut out = to_json(&summary);
+        if let (Some(p), Some(s)) = (&published, &config.storage) {
+            out["publish"] = crate::publish::to_json(p, &s.url);
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -182,6 +205,34 @@ impl Progress for Bar {
             Phase::Write => "writing",
             Phase::Compress => "compressing",
         };
+        self.start(label, total);
+    }
+
+    fn advance(&self, n: u64) {
+        self.inc(n);
+    }
+
+    fn end(&self) {
+        self.finish();
+    }
+}
+
+impl rcollect_store::Progress for Bar {
+    fn begin(&self, total: u64) {
+        self.start("uploading", total);
+    }
+
+    fn advance(&self, n: u64) {
+        self.inc(n);
+    }
+
+    fn end(&self) {
+        self.finish();
+    }
+}
+
+impl Bar {
+    fn start(&self, label: &'static str, total: u64) {
         let bar = ProgressBar::new(total).with_message(label);
         bar.set_style(
             ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {elapsed}")
@@ -193,7 +244,7 @@ impl Progress for Bar {
         }
     }
 
-    fn advance(&self, n: u64) {
+    fn inc(&self, n: u64) {
         if let Ok(b) = self.bar.lock() {
             if let Some(b) = b.as_ref() {
                 b.inc(n);
@@ -201,7 +252,7 @@ impl Progress for Bar {
         }
     }
 
-    fn end(&self) {
+    fn finish(&self) {
         if let Ok(mut b) = self.bar.lock() {
             if let Some(b) = b.take() {
                 b.finish_and_clear();

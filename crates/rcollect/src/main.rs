@@ -6,8 +6,11 @@
 #![deny(unsafe_code)]
 
 mod check;
+mod clean;
 mod collectstatic;
 mod findstatic;
+mod nginx_conf;
+mod publish;
 mod serve;
 
 use std::path::PathBuf;
@@ -35,6 +38,11 @@ enum Command {
     Check(check::Args),
     /// Serve STATIC_ROOT (or, with --dev, the source dirs) over HTTP.
     Serve(serve::Args),
+    /// Remove collected files that none of the last N manifest versions
+    /// names (in STATIC_ROOT or the object store).
+    Clean(clean::Args),
+    /// Print an nginx `location` block that serves STATIC_ROOT the same way.
+    NginxConf(nginx_conf::Args),
 }
 
 /// Where the configuration comes from; shared by every subcommand.
@@ -83,6 +91,8 @@ fn main() -> ExitCode {
         Command::Findstatic(args) => findstatic::run(args),
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Clean(args) => clean::run(args),
+        Command::NginxConf(args) => nginx_conf::run(args),
     };
     match result {
         Ok(code) => code,
@@ -109,10 +119,16 @@ fn message(e: &anyhow::Error) -> String {
 
 /// 2 for configuration/usage errors, 1 for everything else.
 pub(crate) fn exit_code_for(e: &anyhow::Error) -> ExitCode {
-    match e.downcast_ref::<rcollect_core::Error>() {
-        Some(err) if err.is_config() => ExitCode::from(2),
-        _ => ExitCode::from(1),
-    }
+    let config = match (
+        e.downcast_ref::<rcollect_core::Error>(),
+        e.downcast_ref::<rcollect_store::Error>(),
+    ) {
+        (Some(err), _) => err.is_config(),
+        (_, Some(rcollect_store::Error::Config { .. })) => true,
+        (_, Some(rcollect_store::Error::Core(err))) => err.is_config(),
+        _ => false,
+    };
+    ExitCode::from(if config { 2 } else { 1 })
 }
 
 /// Sets up `tracing` output on stderr; `verbosity` -1 quiet, 0 normal, 1+ verbose.
