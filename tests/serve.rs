@@ -226,3 +226,140 @@ fn serve_without_manifest_fails_with_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("staticfiles.json"), "{err}");
 }
+
+/// Issue: a rolling deploy. A new version is collected into the same
+/// STATIC_ROOT while a server runs and a client fetches: the running server
+/// keeps answering the old URLs, and a server started on the new version
+/// still answers the previous version's hashed URLs (from the manifest
+/// history) until `rcollect clean` drops that version.
+#[test]
+fn rolling_deploy_keeps_old_hashed_urls_working() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let write_version = |v: &str| {
+        std::fs::create_dir_all(d.join("assets/css")).expect("mkdir");
+        let css = format!(
+            ".{v} {{ background: url(../img/a.svg) }}\n{}",
+            "p{margin:0}\n".repeat(50)
+        );
+        std::fs::write(d.join("assets/css/app.css"), css).expect("write");
+        std::fs::create_dir_all(d.join("assets/img")).expect("mkdir");
+        std::fs::write(
+            d.join("assets/img/a.svg"),
+            format!("<svg><!-- {v} --></svg>"),
+        )
+        .expect("write");
+    };
+    let collect = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+            .current_dir(d)
+            .args([
+                "collectstatic",
+                "--no-input",
+                "-q",
+                "--no-cache",
+                "--root",
+                "out",
+                "--dir",
+                "assets",
+            ])
+            .output()
+            .expect("collect");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let m = Manifest::load(&d.join("out"))
+            .expect("manifest")
+            .expect("some");
+        (m.paths["css/app.css"].clone(), m.paths["img/a.svg"].clone())
+    };
+    write_version("v1");
+    let (css1, svg1) = collect();
+    let old = start(d, &["--root", "out"]);
+
+    // A client hammers the old URLs while version 2 is collected.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, bad) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let client = {
+        let (stop, ok, bad, addr) = (stop.clone(), ok.clone(), bad.clone(), old.addr);
+        let urls = [
+            format!("/static/{css1}"),
+            format!("/static/{svg1}"),
+            "/static/css/app.css".to_string(),
+        ];
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for u in &urls {
+                    let r = send(addr, "GET", u, &[("Accept-Encoding", "br, gzip")]);
+                    let counter = if r.status == 200 { &ok } else { &bad };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    write_version("v2");
+    let (css2, svg2) = collect();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    client.join().expect("client");
+    assert_ne!(css1, css2);
+    assert_eq!(
+        bad.load(Ordering::Relaxed),
+        0,
+        "the running server failed old URLs"
+    );
+    assert!(ok.load(Ordering::Relaxed) > 10);
+    // The running server still answers the unhashed name with the version
+    // it loaded (consistent body and headers), not a mix.
+    let r = send(old.addr, "GET", "/static/css/app.css", &[]);
+    assert!(String::from_utf8_lossy(&r.body).starts_with(".v1 "));
+
+    // A new instance serves version 2, and version 1's hashed names too.
+    let new = start(d, &["--root", "out"]);
+    for (u, want) in [(&css2, ".v2"), (&css1, ".v1")] {
+        let r = send(new.addr, "GET", &format!("/static/{u}"), &[]);
+        assert_eq!(r.status, 200, "{u}");
+        assert!(String::from_utf8_lossy(&r.body).starts_with(want));
+        assert_eq!(
+            r.header("cache-control").as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+    }
+    assert_eq!(
+        send(new.addr, "GET", &format!("/static/{svg1}"), &[]).status,
+        200
+    );
+    assert_eq!(
+        send(new.addr, "GET", &format!("/static/{svg2}"), &[]).status,
+        200
+    );
+    let r = send(new.addr, "GET", "/static/css/app.css", &[]);
+    assert!(String::from_utf8_lossy(&r.body).starts_with(".v2 "));
+
+    // After `clean --keep 1`, version 1 is gone for new instances.
+    let out = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .current_dir(d)
+        .args(["clean", "--root", "out", "--keep", "1"])
+        .output()
+        .expect("clean");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cleaned = start(d, &["--root", "out"]);
+    assert_eq!(
+        send(cleaned.addr, "GET", &format!("/static/{css1}"), &[]).status,
+        404
+    );
+    assert_eq!(
+        send(cleaned.addr, "GET", &format!("/static/{css2}"), &[]).status,
+        200
+    );
+}

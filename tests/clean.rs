@@ -1,0 +1,221 @@
+//! End-to-end tests of `rcollect clean` on a local STATIC_ROOT and of the
+//! manifest history that collect keeps for it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .current_dir(dir)
+        .env_remove("RCOLLECT_STATIC_ROOT")
+        .env_remove("RCOLLECT_STATIC_URL")
+        .args(args)
+        .output()
+        .expect("run rcollect")
+}
+
+fn ok(out: Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn collect_version(d: &Path, v: u32) -> Value {
+    std::fs::create_dir_all(d.join("assets/css")).expect("mkdir");
+    std::fs::write(
+        d.join("assets/css/app.css"),
+        format!(".v{v} {{ color: red; }}\n"),
+    )
+    .expect("write");
+    std::fs::write(d.join("assets/stable.txt"), "same in every version\n").expect("write");
+    ok(run(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "-q",
+            "--no-cache",
+            "--root",
+            "out",
+            "--dir",
+            "assets",
+        ],
+    ));
+    serde_json::from_slice(&std::fs::read(d.join("out/staticfiles.json")).expect("manifest"))
+        .expect("json")
+}
+
+fn hashed(m: &Value) -> String {
+    m["paths"]["css/app.css"]
+        .as_str()
+        .expect("hashed")
+        .to_string()
+}
+
+fn history(d: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d.join("out"))
+        .expect("ls")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("staticfiles.2"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn backdate(p: &Path, by: Duration) {
+    let f = std::fs::File::options().write(true).open(p).expect("open");
+    f.set_modified(SystemTime::now() - by).expect("set mtime");
+}
+
+#[test]
+fn collect_keeps_replaced_manifests_and_clean_honours_keep_and_age() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let out = d.join("out");
+    let versions: Vec<Value> = (1..=4).map(|v| collect_version(d, v)).collect();
+    // Each collect that changed the manifest kept the one it replaced.
+    let h = history(d);
+    assert_eq!(h.len(), 3, "{h:?}");
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(out.join(&h[0])).expect("read")).expect("json");
+    assert_eq!(kept, versions[0]);
+    // A no-op collect adds no version.
+    collect_version(d, 4);
+    assert_eq!(history(d).len(), 3);
+    // --clear leaves the history alone.
+    ok(run(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "-q",
+            "--no-cache",
+            "--clear",
+            "--root",
+            "out",
+            "--dir",
+            "assets",
+        ],
+    ));
+    assert_eq!(history(d).len(), 3);
+    // --clear removed the old versions' files: collect them again for clean
+    // (the history now has more entries, newest last).
+    let versions: Vec<Value> = (1..=4).map(|v| collect_version(d, v)).collect();
+    let user_file = out.join("robots.txt");
+    std::fs::write(&user_file, "User-agent: *\n").expect("write");
+
+    // Make everything old except version 3's CSS.
+    for e in walk(&out) {
+        backdate(&e, Duration::from_secs(7200));
+    }
+    let young = out.join(hashed(&versions[2]));
+    backdate(&young, Duration::from_secs(10));
+
+    // --keep 1 --older-than 1h: versions 1 and 2 go; 3's CSS is young (AND).
+    let r = ok(run(
+        d,
+        &[
+            "clean",
+            "--root",
+            "out",
+            "--keep",
+            "1",
+            "--older-than",
+            "1h",
+            "--format",
+            "json",
+        ],
+    ));
+    assert!(!out.join(hashed(&versions[0])).exists());
+    assert!(!out.join(hashed(&versions[1])).exists());
+    assert!(young.exists(), "younger than --older-than: kept");
+    assert_eq!(r["kept_young"][0], hashed(&versions[2]));
+    assert!(out.join(hashed(&versions[3])).exists(), "live file kept");
+    assert!(out.join("css/app.css").exists(), "live unhashed name kept");
+    assert!(
+        out.join(versions[3]["paths"]["stable.txt"].as_str().expect("s"))
+            .exists()
+    );
+    assert!(
+        user_file.exists(),
+        "files rcollect never wrote are not touched"
+    );
+    assert!(out.join("staticfiles.json").exists());
+    assert!(
+        history(d).is_empty(),
+        "old manifest versions go too: {:?}",
+        history(d)
+    );
+
+    // Without an age, the young orphan goes as well; a dry run first.
+    let r = ok(run(
+        d,
+        &[
+            "clean",
+            "--root",
+            "out",
+            "--keep",
+            "1",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(r["removed"][0], hashed(&versions[2]));
+    assert!(young.exists(), "dry run removes nothing");
+    ok(run(d, &["clean", "--root", "out", "--keep", "1"]));
+    assert!(!young.exists());
+    let check = run(
+        d,
+        &["check", "--root", "out", "--dir", "assets", "--manifest"],
+    );
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+#[test]
+fn keep_two_keeps_the_previous_version_serveable() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let v1 = collect_version(d, 1);
+    let v2 = collect_version(d, 2);
+    let v3 = collect_version(d, 3);
+    ok(run(d, &["clean", "--root", "out", "--keep", "2"]));
+    let out = d.join("out");
+    assert!(!out.join(hashed(&v1)).exists());
+    assert!(out.join(hashed(&v2)).exists());
+    assert!(out.join(hashed(&v3)).exists());
+    assert_eq!(history(d).len(), 1);
+}
+
+#[test]
+fn keep_zero_is_refused() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let out = run(t.path(), &["clean", "--root", "out", "--keep", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("ls").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,204 @@
+//! `rcollect nginx-conf` against a real nginx: the printed `location` block
+//! is dropped into a server on 127.0.0.1, which then serves the collected
+//! files with their precompressed variants and the right caching.
+//!
+//! Needs `nginx` on PATH (`.ci/run` installs it and sets
+//! `RCOLLECT_REQUIRE_NGINX=1`); without it the test prints that it was
+//! skipped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn rcollect(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .current_dir(dir)
+        .env_remove("RCOLLECT_STATIC_ROOT")
+        .env_remove("RCOLLECT_STATIC_URL")
+        .args(args)
+        .output()
+        .expect("run rcollect")
+}
+
+/// One HTTP/1.1 request; returns (status, lowercase headers, body).
+fn get(port: u16, path: &str, accept_encoding: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {accept_encoding}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn nginx_serves_the_collected_files_with_the_generated_block() {
+    if Command::new("nginx").arg("-v").output().is_err() {
+        if std::env::var_os("RCOLLECT_REQUIRE_NGINX").is_some() {
+            panic!("RCOLLECT_REQUIRE_NGINX is set but nginx is not on PATH");
+        }
+        eprintln!("SKIPPED: nginx is not installed");
+        return;
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let src = d.join("assets");
+    std::fs::create_dir_all(src.join("css")).expect("mkdir");
+    let css = format!(
+        ".a {{ color: red; }}\n{}",
+        "p { margin: 0 auto; }\n".repeat(200)
+    );
+    std::fs::write(src.join("css/app.css"), &css).expect("write");
+    let root = d.join("public");
+    let out = rcollect(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "-q",
+            "--no-cache",
+            "--root",
+            "public",
+            "--dir",
+            "assets",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rcollect(d, &["nginx-conf", "--root", "public", "--url", "/static/"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let block = String::from_utf8(out.stdout).expect("utf8");
+    let brotli = block.contains("\n    brotli_static on;");
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let modules = if Path::new("/etc/nginx/modules-enabled").is_dir() {
+        "include /etc/nginx/modules-enabled/*.conf;"
+    } else {
+        ""
+    };
+    let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .map(|p| format!("include {p};"))
+        .unwrap_or_default();
+    let tmp = d.join("nginx");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let t_ = tmp.display();
+    let conf = format!(
+        "{modules}\nuser root;\nworker_processes 1;\ndaemon off;\npid {t_}/nginx.pid;\nerror_log {t_}/error.log;\nevents {{}}\nhttp {{\n{mime}\naccess_log off;\nclient_body_temp_path {t_}/body;\nproxy_temp_path {t_}/proxy;\nfastcgi_temp_path {t_}/fastcgi;\nuwsgi_temp_path {t_}/uwsgi;\nscgi_temp_path {t_}/scgi;\nserver {{\nlisten 127.0.0.1:{port};\n{block}\n}}\n}}\n"
+    );
+    let conf_path = tmp.join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("write conf");
+    let check = Command::new("nginx")
+        .args(["-t", "-c"])
+        .arg(&conf_path)
+        .output()
+        .expect("nginx -t");
+    assert!(
+        check.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let _nginx = Nginx(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest"))
+            .expect("json");
+    let hashed = manifest["paths"]["css/app.css"].as_str().expect("hashed");
+
+    // Hashed name: immutable, precompressed (brotli when the module is there).
+    let (status, h, body) = get(port, &format!("/static/{hashed}"), "br, gzip");
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let (enc, file) = if brotli { ("br", "br") } else { ("gzip", "gz") };
+    assert_eq!(header(&h, "content-encoding"), Some(enc));
+    assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+    assert_eq!(
+        body,
+        std::fs::read(root.join(format!("{hashed}.{file}"))).expect("variant")
+    );
+    assert!(header(&h, "content-type").is_some_and(|t| t.starts_with("text/css")));
+
+    // gzip only; identity.
+    let (_, h, _) = get(port, &format!("/static/{hashed}"), "gzip");
+    assert_eq!(header(&h, "content-encoding"), Some("gzip"));
+    let (_, h, body) = get(port, &format!("/static/{hashed}"), "identity");
+    assert_eq!(header(&h, "content-encoding"), None);
+    assert_eq!(body, css.as_bytes());
+
+    // Unhashed name: short caching.
+    let (status, h, _) = get(port, "/static/css/app.css", "identity");
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "cache-control"), Some("public, max-age=60"));
+
+    // Not assets: the manifest, the lock file, a missing name.
+    for path in [
+        "/static/staticfiles.json",
+        "/static/.rcollect.lock",
+        "/static/nope.css",
+    ] {
+        let (status, _, _) = get(port, path, "identity");
+        assert_eq!(status, 404, "{path}");
+    }
+}
