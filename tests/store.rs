@@ -331,7 +331,25 @@ fn first_publish_then_no_op_then_one_change() {
     let fresh = publish(d);
     assert_eq!(fresh["uploaded"], 0, "{fresh}");
     assert_eq!(fresh["unchanged"], total);
+    // The listing's ETags (MD5 of single-PUT objects) decided; no HEADs.
+    assert_eq!(fresh["checked"], 0, "{fresh}");
     assert_eq!(fresh["manifest_uploaded"], false);
+
+    // An unhashed object changed behind our back (same size, other bytes)
+    // is put back; one uploaded in parts (its ETag is not an MD5) with the
+    // right SHA-256 in its metadata is left alone after a HEAD.
+    let good = s3.get("css/app.css");
+    let mut bad = good.clone();
+    bad[0] ^= 1;
+    s3.put_plain("css/app.css", bad);
+    s3.put_multipart("css/app.css.gz", s3.get("css/app.css.gz"));
+    let repaired = publish(d);
+    assert_eq!(
+        keys(&repaired["uploaded_keys"]),
+        BTreeSet::from(["css/app.css".to_string()])
+    );
+    assert_eq!(repaired["checked"], 2, "{repaired}");
+    assert_eq!(s3.get("css/app.css"), good);
 
     // 3. One changed image: the image, the CSS that references it (new
     // hash), their unhashed names, and their variants. Nothing else.
@@ -367,6 +385,35 @@ fn first_publish_then_no_op_then_one_change() {
 }
 
 impl S3 {
+    /// A PUT without our metadata.
+    fn put_plain(&self, key: &str, bytes: Vec<u8>) {
+        rt().block_on(self.store.put(&self.path(key), bytes.into()))
+            .expect("put");
+    }
+
+    /// A multipart upload (ETag `<md5 of md5s>-1`) with the sha256 metadata
+    /// rcollect would have set.
+    fn put_multipart(&self, key: &str, bytes: Vec<u8>) {
+        let mut attrs = object_store::Attributes::new();
+        attrs.insert(
+            Attribute::Metadata("sha256".into()),
+            sha256_hex(&bytes).into(),
+        );
+        let opts = object_store::PutMultipartOptions {
+            attributes: attrs,
+            ..Default::default()
+        };
+        rt().block_on(async {
+            let mut up = self
+                .store
+                .put_multipart_opts(&self.path(key), opts)
+                .await
+                .expect("multipart");
+            up.put_part(bytes.into()).await.expect("part");
+            up.complete().await.expect("complete");
+        });
+    }
+
     fn manifest_at(&self, name: &str) -> Value {
         serde_json::from_slice(&self.get(name)).expect("manifest json")
     }

@@ -9,7 +9,9 @@
 //!   so an object of that key and size is never uploaded again: one `LIST`
 //!   of the prefix decides for all of them;
 //! * **unhashed names** change in place, so an existing object is compared by
-//!   the SHA-256 stored in its metadata (`x-amz-meta-sha256`, one `HEAD`);
+//!   content: its listed ETag against the MD5 of the local bytes (the ETag of
+//!   a single-`PUT` object), else the SHA-256 stored in its metadata
+//!   (`x-amz-meta-sha256`, one `HEAD`);
 //! * every object gets `Content-Type`, `Cache-Control` (`immutable` for
 //!   hashed names) and, for variants, `Content-Encoding`;
 //! * uploads run in parallel with a bounded number of requests in flight,

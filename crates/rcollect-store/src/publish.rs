@@ -1,11 +1,17 @@
 //! Uploading a staged STATIC_ROOT: what is missing or changed, manifest last.
+//!
+//! Requests for a no-op publish: the `LIST` pages of the prefix and one
+//! `GET` of the manifest; an unhashed object costs a `HEAD` only when its
+//! listed ETag is not the MD5 of the local bytes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use md5::Md5;
 use object_store::{Attribute, Attributes, GetOptions, PutOptions, PutPayload};
 use rcollect_core::manifest::{Encoding, MANIFEST_NAME, hex};
 use rcollect_core::{Manifest, history};
@@ -60,6 +66,9 @@ pub struct PublishSummary {
     pub uploaded_bytes: u64,
     /// Objects already in the store with the same content.
     pub unchanged: usize,
+    /// Objects whose content had to be checked with a request of its own
+    /// (a `HEAD` for its stored SHA-256) because the listing did not decide.
+    pub checked: usize,
     /// Keys uploaded, sorted (the manifest and history not included).
     pub uploaded_keys: Vec<String>,
     /// Whether `staticfiles.json` was replaced.
@@ -119,12 +128,13 @@ impl Store {
         if let Some(p) = progress {
             p.begin(jobs.len() as u64);
         }
+        let checked = AtomicUsize::new(0);
         let results: Vec<(String, Result<Done>)> = futures::stream::iter(jobs)
             .map(|job| {
-                let listed = &listed;
+                let (listed, checked) = (&listed, &checked);
                 async move {
                     let r = self
-                        .ensure(&job, listed.get(&job.key), options.dry_run)
+                        .ensure(&job, listed.get(&job.key), options.dry_run, checked)
                         .await;
                     if let Some(p) = progress {
                         p.advance(1);
@@ -138,6 +148,7 @@ impl Store {
         if let Some(p) = progress {
             p.end();
         }
+        summary.checked = checked.into_inner();
         for (key, r) in results {
             match r? {
                 Done::Unchanged => summary.unchanged += 1,
@@ -186,7 +197,13 @@ impl Store {
     }
 
     /// Makes sure the store has `job`'s object with the local content.
-    async fn ensure(&self, job: &Job, remote: Option<&Remote>, dry_run: bool) -> Result<Done> {
+    async fn ensure(
+        &self,
+        job: &Job,
+        remote: Option<&Remote>,
+        dry_run: bool,
+        checked: &AtomicUsize,
+    ) -> Result<Done> {
         let same_size = remote.is_some_and(|r| r.size == job.size);
         if same_size && job.immutable {
             return Ok(Done::Unchanged);
@@ -196,8 +213,17 @@ impl Store {
             .map_err(|e| rcollect_core::Error::io(&job.file, e))?;
         let bytes = Bytes::from(bytes);
         let sha = hex(&Sha256::digest(&bytes));
-        if same_size && self.remote_sha256(&job.key).await?.as_deref() == Some(sha.as_str()) {
-            return Ok(Done::Unchanged);
+        if same_size {
+            // The listing's ETag is the MD5 of a single-PUT object: a match
+            // needs no request. Otherwise, the SHA-256 in the metadata.
+            let md5 = hex(&Md5::digest(&bytes));
+            if remote.and_then(|r| r.e_tag.as_deref()) == Some(md5.as_str()) {
+                return Ok(Done::Unchanged);
+            }
+            checked.fetch_add(1, Ordering::Relaxed);
+            if self.remote_sha256(&job.key).await?.as_deref() == Some(sha.as_str()) {
+                return Ok(Done::Unchanged);
+            }
         }
         let len = bytes.len() as u64;
         if !dry_run {

@@ -18,6 +18,10 @@ use crate::{Error, Result, Store};
 pub(crate) struct Remote {
     pub(crate) size: u64,
     pub(crate) modified: SystemTime,
+    /// The ETag without quotes: the MD5 of the bytes for objects uploaded
+    /// in one `PUT` on S3 and the stores tested (moto, Swift), something
+    /// else with SSE-KMS, multipart uploads or a `file://` store.
+    pub(crate) e_tag: Option<String>,
 }
 
 impl Store {
@@ -49,6 +53,7 @@ impl Store {
                 let remote = Remote {
                     size: m.size,
                     modified: m.last_modified.into(),
+                    e_tag: m.e_tag.map(|t| t.trim_matches('"').to_ascii_lowercase()),
                 };
                 Some((key, remote))
             })

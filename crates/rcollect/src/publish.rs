@@ -53,6 +53,7 @@ pub(crate) fn to_json(p: &PublishSummary, url: &str) -> serde_json::Value {
         "uploaded": p.uploaded,
         "uploaded_bytes": p.uploaded_bytes,
         "unchanged": p.unchanged,
+        "checked": p.checked,
         "uploaded_keys": p.uploaded_keys,
         "manifest_uploaded": p.manifest_uploaded,
         "history": p.history,
