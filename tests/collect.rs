@@ -889,3 +889,34 @@ fn zstd_variants_when_enabled() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A shipped `lib.js.gz` next to `lib.js` is an asset of its own: the
+/// unhashed gzip variant of `lib.js` must not overwrite it (nor be removed
+/// for it), and the result is the same on every run.
+#[test]
+fn a_shipped_variant_named_file_wins_over_the_unhashed_variant() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let js = "export const x = 1;\n".repeat(200);
+    write(&d.join("assets/lib.js"), &js);
+    let shipped = b"\x1f\x8b not really gzip, but what the package ships".to_vec();
+    write(&d.join("assets/lib.js.gz"), &shipped);
+    for _ in 0..3 {
+        collect(d, &["--root", "out", "--dir", "assets"]);
+        assert_eq!(
+            std::fs::read(d.join("out/lib.js.gz")).expect("read"),
+            shipped
+        );
+    }
+    let m = manifest(&d.join("out"));
+    let h = hashed(&m, "lib.js");
+    assert!(
+        d.join(format!("out/{h}.gz")).is_file(),
+        "the hashed variant is still written"
+    );
+    assert!(d.join("out").join(hashed(&m, "lib.js.gz")).is_file());
+    assert!(
+        d.join("out/lib.js.br").is_file(),
+        "other unhashed variants are unaffected"
+    );
+}

@@ -288,7 +288,7 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         plan.files
             .par_iter()
             .zip(outcomes.par_iter())
-            .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings))?;
+            .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings, &manifest))?;
     }
     summary.deleted = sweep(root, &manifest, options.clear, options.dry_run)?;
     summary.elapsed = start.elapsed();
@@ -692,7 +692,13 @@ fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
     r.map_err(|e| Error::io(dst, e))
 }
 
-fn write_unhashed(root: &Path, p: &Planned, o: &Outcome, encodings: &[Encoding]) -> Result<()> {
+fn write_unhashed(
+    root: &Path,
+    p: &Planned,
+    o: &Outcome,
+    encodings: &[Encoding],
+    manifest: &Manifest,
+) -> Result<()> {
     if p.logical == p.hashed {
         return Ok(());
     }
@@ -700,6 +706,14 @@ fn write_unhashed(root: &Path, p: &Planned, o: &Outcome, encodings: &[Encoding])
     let plain = root.join(&p.logical);
     link_or_copy(&hashed, &plain)?;
     for enc in Encoding::ALL {
+        if manifest
+            .paths
+            .contains_key(&format!("{}{}", p.logical, enc.suffix()))
+        {
+            // A source file has that name (a shipped `lib.js.gz`): it is an
+            // asset of its own, written under its name; it wins.
+            continue;
+        }
         let vplain = with_suffix(&plain, enc.suffix());
         if o.variants.contains_key(&enc) {
             link_or_copy(&with_suffix(&hashed, enc.suffix()), &vplain)?;

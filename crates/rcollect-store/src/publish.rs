@@ -328,6 +328,9 @@ fn jobs(root: &Path, m: &Manifest, options: &PublishOptions) -> Result<Vec<Job>>
             });
             for (enc, size) in &meta.variants {
                 let suffix = enc.suffix();
+                if !immutable && m.paths.contains_key(&format!("{name}{suffix}")) {
+                    continue; // a source file of that name (a shipped `.gz`) wins
+                }
                 jobs.push(Job {
                     key: format!("{name}{suffix}"),
                     file: file_of(&format!("{hashed}{suffix}")),
