@@ -426,6 +426,21 @@ fn w004_missing_source_dir() {
     expect(&p, &["--deny-warnings"], 0, &[]);
 }
 
+// ---------------------------------------------------------------- W005
+
+#[test]
+fn w005_object_store_root_with_a_local_static_url() {
+    let p = Project::new(
+        "static_url = \"/static/\"\nstatic_root = \"s3://bucket/static\"\ndirs = [\"assets\"]\n",
+    );
+    let doc = expect(&p, &[], 0, &["W005"]);
+    assert!(message(&doc, 0).contains("s3://bucket/static"), "{doc:#}");
+    let p = Project::new(
+        "static_url = \"https://cdn.example.com/static/\"\nstatic_root = \"s3://bucket/static\"\ndirs = [\"assets\"]\n",
+    );
+    expect(&p, &["--deny-warnings"], 0, &[]);
+}
+
 // ---------------------------------------------------------------- formats
 
 #[test]

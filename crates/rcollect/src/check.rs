@@ -27,6 +27,7 @@ Checks (IDs are stable; E = error, W = warning):
   W001 MEDIA_URL inside STATIC_URL (or the reverse)
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist
+  W005 static_root is an object store but static_url is a local path
 
 Exit status:
   0  no errors (warnings allowed unless --deny-warnings)

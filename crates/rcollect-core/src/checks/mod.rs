@@ -74,6 +74,8 @@ pub mod ids {
     pub const ROOT_NOT_WRITABLE: &str = "W003";
     /// A source dir does not exist or is not a directory (Django's `staticfiles.W004`).
     pub const SOURCE_DIR_MISSING: &str = "W004";
+    /// STATIC_ROOT is an object store but STATIC_URL is a path on this app.
+    pub const STORE_WITH_LOCAL_URL: &str = "W005";
 }
 
 /// Severity of a finding.
@@ -169,7 +171,31 @@ pub fn run(config: &Config) -> Vec<Finding> {
     check_media_root(config, &mut out);
     check_ignore(config, &mut out);
     check_root_kind(config, &mut out);
+    check_storage(config, &mut out);
     out
+}
+
+/// [`ids::STORE_WITH_LOCAL_URL`]: files published to object storage are
+/// served by the store or a CDN, so STATIC_URL should be that absolute URL.
+fn check_storage(config: &Config, out: &mut Vec<Finding>) {
+    let Some(storage) = &config.storage else {
+        return;
+    };
+    let absolute = config.static_url.starts_with("https://")
+        || config.static_url.starts_with("http://")
+        || config.static_url.starts_with("//");
+    if !absolute {
+        out.push(Finding::warning(
+            ids::STORE_WITH_LOCAL_URL,
+            format!(
+                "static_root '{}' is an object store, but static_url '{}' is a path on this app, \
+                 which does not serve the store",
+                storage.url, config.static_url
+            ),
+            "set static_url to the URL the bucket is served at, e.g. \
+             static_url = \"https://cdn.example.com/static/\"",
+        ));
+    }
 }
 
 /// How many shadowed files a [`ids::SHADOWED`] finding names.
