@@ -252,14 +252,14 @@ pub fn relative(path: &str, mount: &str) -> Option<String> {
 
 /// Normalises and checks: a name is only returned for a path under `mount`,
 /// and it has no `..`, `.` or empty segments (a trailing `/` aside), no
-/// leading `/`, backslash, NUL or `%`, and every component of it as a
+/// leading `/`, backslash or NUL, and every component of it as a
 /// filesystem path is a plain name.
 pub fn check_relative(path: &str, mount: &str) -> Result<Option<String>, String> {
     let got = relative(path, mount);
     let Some(rel) = &got else { return Ok(None) };
     let body = rel.strip_suffix('/').unwrap_or(rel);
     let clean = path.starts_with(mount)
-        && !rel.contains(['\\', '\0', '%'])
+        && !rel.contains(['\\', '\0'])
         && !rel.starts_with('/')
         && (rel.is_empty()
             || body
