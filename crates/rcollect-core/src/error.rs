@@ -46,7 +46,8 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// STATIC_ROOT and a source dir overlap; collecting would read its own output.
+    /// STATIC_ROOT and a source dir overlap, or a symlink in a source dir
+    /// leads into STATIC_ROOT; collecting would read its own output.
     #[error("refusing to collect: {message}")]
     Unsafe {
         /// Which paths overlap, and how.
