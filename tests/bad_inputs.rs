@@ -422,6 +422,33 @@ fn odd_names_are_rewritten_encoded_and_served() {
     }
 }
 
+/// File names near NAME_MAX (255 bytes on Linux): a 242-byte name whose
+/// hashed name is exactly 255 bytes is collected (its temp name is shorter
+/// than 255 bytes too); a 255-byte name, whose hashed name cannot exist, is
+/// an error naming the file.
+#[cfg(target_os = "linux")]
+#[test]
+fn file_names_near_name_max() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let src = t.path().join("src");
+    let fits = format!("{}.png", "n".repeat(238));
+    assert_eq!(fits.len(), 242);
+    write(&src.join(&fits), b"\x89PNG\r\n\x1a\n");
+    write(&src.join("a.css"), format!("a{{background:url({fits})}}"));
+    collect_ok(t.path(), &[]);
+    let m = manifest(&t.path().join("out"));
+    assert_eq!(hashed(&m, &fits).len(), 255);
+    check_manifest(t.path());
+
+    let too_long = format!("{}.png", "m".repeat(251));
+    write(&src.join(&too_long), b"\x89PNG\r\n\x1a\n");
+    let err = collect_fails(t.path());
+    assert!(
+        err.contains(&too_long[..200]) && err.contains("File name too long"),
+        "{err}"
+    );
+}
+
 /// Symlink loops of three kinds (a link to itself, two links to each other,
 /// a directory link to its ancestor) make collect fail with exit 1, naming
 /// the link, leaving the previous manifest as it was.
