@@ -38,6 +38,13 @@ pub enum Error {
         /// The logical path it resolved to.
         resolved: String,
     },
+    /// Follows the first missing references listed for a failed collect (20,
+    /// `plan::MAX_LISTED`): how many more there are.
+    #[error("... and {count} more references to missing files")]
+    MoreMissingReferences {
+        /// The references not listed.
+        count: usize,
+    },
     /// The manifest could not be read or parsed.
     #[error("{}: invalid manifest: {message}", path.display())]
     Manifest {
