@@ -38,6 +38,13 @@ pub enum Error {
         /// The logical path it resolved to.
         resolved: String,
     },
+    /// Follows the first missing references listed for a failed collect (20,
+    /// `plan::MAX_LISTED`): how many more there are.
+    #[error("... and {count} more references to missing files")]
+    MoreMissingReferences {
+        /// The references not listed.
+        count: usize,
+    },
     /// The manifest could not be read or parsed.
     #[error("{}: invalid manifest: {message}", path.display())]
     Manifest {
@@ -46,7 +53,8 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// STATIC_ROOT and a source dir overlap; collecting would read its own output.
+    /// STATIC_ROOT and a source dir overlap, or a symlink in a source dir
+    /// leads into STATIC_ROOT; collecting would read its own output.
     #[error("refusing to collect: {message}")]
     Unsafe {
         /// Which paths overlap, and how.

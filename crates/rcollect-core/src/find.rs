@@ -3,7 +3,9 @@
 //! A logical path is the dir's prefix plus the path relative to the dir, with
 //! `/` separators. The first dir that has a logical path wins; the others are
 //! *shadowed*. Symlinks are followed (like Django), also when they lead out of
-//! the source dir; a symlink loop is an error naming the link.
+//! the source dir; a symlink loop is an error naming the link, and so is a
+//! symlink that leads into STATIC_ROOT (or to a directory containing it),
+//! which would make collect read its own output.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -100,13 +102,16 @@ impl Ignore {
 /// ```
 pub fn find(config: &Config) -> Result<Found> {
     let ignore = Ignore::new(config)?;
+    // Where STATIC_ROOT really is, for symlinks that lead into it.
+    let static_root = (!config.static_root.as_os_str().is_empty())
+        .then(|| crate::checks::resolve(&config.static_root));
     let mut winners: HashMap<String, Asset> = HashMap::new();
     let mut shadowed = Vec::new();
     for (i, dir) in config.dirs.iter().enumerate() {
         if !dir.path.is_dir() {
             continue;
         }
-        walk_dir(i, dir, &ignore, &mut |asset| {
+        walk_dir(i, dir, &ignore, static_root.as_deref(), &mut |asset| {
             if let Some(w) = winners.get(&asset.logical) {
                 shadowed.push(Shadowed {
                     logical: asset.logical,
@@ -128,6 +133,7 @@ fn walk_dir(
     index: usize,
     dir: &SourceDir,
     ignore: &Ignore,
+    static_root: Option<&Path>,
     emit: &mut dyn FnMut(Asset),
 ) -> Result<()> {
     let root = &dir.path;
@@ -145,6 +151,11 @@ fn walk_dir(
         });
     for entry in walker {
         let entry = entry.map_err(|e| walk_error(root, e))?;
+        if entry.depth() > 0 && entry.path_is_symlink() {
+            if let Some(static_root) = static_root {
+                refuse_link_into(entry.path(), static_root)?;
+            }
+        }
         if entry.file_type().is_dir() {
             continue;
         }
@@ -174,6 +185,30 @@ fn walk_dir(
         });
     }
     Ok(())
+}
+
+/// Refuses a symlink that leads into `static_root` (or to a directory that
+/// contains it): collect would read its own output, and every run would
+/// collect the previous one's files again under new names.
+fn refuse_link_into(link: &Path, static_root: &Path) -> Result<()> {
+    let Ok(target) = link.canonicalize() else {
+        return Ok(());
+    };
+    let how = if target.starts_with(static_root) {
+        "is inside"
+    } else if static_root.starts_with(&target) {
+        "contains"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Unsafe {
+        message: format!(
+            "the symlink {} leads to {}, which {how} STATIC_ROOT {}; collecting would read its own output. Remove the link or add it to `ignore`",
+            link.display(),
+            target.display(),
+            static_root.display()
+        ),
+    })
 }
 
 fn walk_error(root: &Path, e: walkdir::Error) -> Error {
@@ -332,6 +367,39 @@ mod tests {
         ] {
             assert_eq!(locate(&c, bad), None, "{bad}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_into_static_root_is_an_error_naming_the_link() {
+        let t = tempfile::tempdir().expect("tempdir");
+        touch(&t.path().join("a/x.css"), "a");
+        touch(&t.path().join("site/out/x.0123456789ab.css"), "a");
+        touch(&t.path().join("elsewhere/y.css"), "y");
+        let mut c = config(t.path(), &[("", "a")]);
+        c.static_root = t.path().join("site/out");
+        for (link, to) in [
+            ("published", "site/out"),
+            ("site", "site"),
+            ("file.css", "site/out/x.0123456789ab.css"),
+        ] {
+            std::os::unix::fs::symlink(t.path().join(to), t.path().join("a").join(link))
+                .expect("symlink");
+            match find(&c) {
+                Err(e @ Error::Unsafe { .. }) => {
+                    assert!(e.to_string().contains(link), "{e}");
+                    assert!(e.to_string().contains("STATIC_ROOT"), "{e}");
+                }
+                other => panic!("{link}: expected an error, got {other:?}"),
+            }
+            std::fs::remove_file(t.path().join("a").join(link)).expect("rm");
+        }
+        // A link elsewhere out of the source dir is followed.
+        std::os::unix::fs::symlink(t.path().join("elsewhere"), t.path().join("a/vendor"))
+            .expect("symlink");
+        let f = find(&c).expect("find");
+        let names: Vec<_> = f.assets.iter().map(|a| a.logical.as_str()).collect();
+        assert_eq!(names, ["vendor/y.css", "x.css"]);
     }
 
     #[cfg(unix)]

@@ -249,7 +249,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
 }
 
 /// The temp name used for atomic writes of `path`: hidden, same directory,
-/// unique per process and call.
+/// unique per process and call. At most the first 100 bytes of the file name
+/// are kept, so the temp name fits NAME_MAX (255) whenever the name does.
 pub fn temp_name(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -260,7 +261,11 @@ pub fn temp_name(path: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{pid}.{n}{TEMP_SUFFIX}"))
+    let mut keep = name.len().min(100);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    path.with_file_name(format!(".{}.{pid}.{n}{TEMP_SUFFIX}", &name[..keep]))
 }
 
 /// Suffix of temp files; leftovers from killed runs end in it and are removed

@@ -96,6 +96,9 @@ pub struct Plan {
     /// References to missing files (left as written; only non-empty when
     /// `missing_references = "warn"` or with [`PlanOptions::keep_going`]).
     pub broken: Vec<BrokenReference>,
+    /// Broken references found but not kept in `broken` (a file keeps at
+    /// most [`MAX_BROKEN_PER_FILE`]).
+    pub broken_omitted: usize,
     /// Groups of files that reference each other in a cycle.
     pub cycles: Vec<Vec<String>>,
 }
@@ -121,8 +124,17 @@ struct Edge {
     path_end: usize,
 }
 
-/// A scanned file and its broken references (`None` for files not scanned).
-type ScanResult = Result<Option<(Scanned, Vec<BrokenReference>)>>;
+/// At most this many broken references are kept per file (a large file that
+/// is not really CSS can hold millions); the others are only counted.
+pub const MAX_BROKEN_PER_FILE: usize = 100;
+
+/// At most this many broken references are listed in the error of a failed
+/// plan, followed by the count of the others.
+pub const MAX_LISTED: usize = 20;
+
+/// A scanned file, its broken references (at most [`MAX_BROKEN_PER_FILE`])
+/// and the count of those not kept (`None` for files not scanned).
+type ScanResult = Result<Option<(Scanned, Vec<BrokenReference>, usize)>>;
 
 struct Scanned {
     /// The source bytes; empty when `digests` is set.
@@ -156,12 +168,14 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         .collect();
     let mut files_scanned: Vec<Option<Scanned>> = Vec::with_capacity(assets.len());
     let mut broken = Vec::new();
+    let mut broken_omitted = 0;
     let mut errors = Vec::new();
     for r in scanned {
         match r {
-            Ok(Some((s, b))) => {
+            Ok(Some((s, b, omitted))) => {
                 files_scanned.push(Some(s));
                 broken.extend(b);
+                broken_omitted += omitted;
             }
             Ok(None) => files_scanned.push(None),
             Err(e) => {
@@ -177,7 +191,18 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         && !options.keep_going
         && config.missing_references == MissingReferences::Error
     {
-        return Err(many(broken.iter().map(BrokenReference::to_error).collect()));
+        let total = broken.len() + broken_omitted;
+        let mut listed: Vec<Error> = broken
+            .iter()
+            .take(MAX_LISTED)
+            .map(BrokenReference::to_error)
+            .collect();
+        if total > MAX_LISTED {
+            listed.push(Error::MoreMissingReferences {
+                count: total - MAX_LISTED,
+            });
+        }
+        return Err(many(listed));
     }
     for b in &broken {
         tracing::warn!(
@@ -186,6 +211,9 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             b.line,
             b.target
         );
+    }
+    if broken_omitted > 0 {
+        tracing::warn!("{broken_omitted} more references to missing files not listed");
     }
 
     // 2. The graph and its order.
@@ -248,6 +276,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         found,
         files,
         broken,
+        broken_omitted,
         cycles,
     })
 }
@@ -271,17 +300,14 @@ fn many(mut errors: Vec<Error>) -> Error {
     }
 }
 
-fn scan_asset(
-    config: &Config,
-    asset: &Asset,
-    index: &HashMap<&str, usize>,
-) -> Result<Option<(Scanned, Vec<BrokenReference>)>> {
+fn scan_asset(config: &Config, asset: &Asset, index: &HashMap<&str, usize>) -> ScanResult {
     let Some(syntax) = Syntax::of(&asset.logical) else {
         return Ok(None);
     };
     let bytes = std::fs::read(&asset.source).map_err(|e| Error::io(&asset.source, e))?;
     let mut edges = Vec::new();
     let mut broken = Vec::new();
+    let mut omitted = 0;
     for r in scan::scan(syntax, &bytes) {
         let Some(raw) = bytes.get(r.span.clone()) else {
             continue;
@@ -309,6 +335,10 @@ fn scan_asset(
                 None => logical,
             },
         };
+        if broken.len() == MAX_BROKEN_PER_FILE {
+            omitted += 1;
+            continue;
+        }
         broken.push(BrokenReference {
             source: asset.source.clone(),
             logical: asset.logical.clone(),
@@ -330,7 +360,7 @@ fn scan_asset(
             digests: None,
         }
     };
-    Ok(Some((scanned, broken)))
+    Ok(Some((scanned, broken, omitted)))
 }
 
 fn mtime_secs(t: SystemTime) -> u64 {

@@ -155,10 +155,11 @@ fn source_findings(
                 "add the file to a source dir, fix the path, or set missing_references = \"warn\" to leave it as written",
             ));
         }
-        if plan.broken.len() > LIMIT {
+        let total = plan.broken.len() + plan.broken_omitted;
+        if total > LIMIT {
             out.push(Finding::error(
                 "E030",
-                format!("and {} more broken references", plan.broken.len() - LIMIT),
+                format!("and {} more broken references", total - LIMIT),
                 "run `rcollect check --references --format json` to list them all",
             ));
         }

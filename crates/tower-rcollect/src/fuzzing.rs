@@ -225,8 +225,17 @@ pub fn range(value: &[u8], len: u64) -> RangeOutcome {
 
 /// Parses and checks: a 206 range lies within the file (`start <= end <
 /// len`), and only a `bytes=` header yields anything but 200.
+///
+/// Any bytes are parsed (that must not panic), but the property is only
+/// checked for bytes a header value can hold: the middleware parses
+/// `HeaderValue`s, which never contain CR, LF or other control bytes but
+/// tab, so trimming them (`trim_ascii`) or not (OWS is only space and tab)
+/// makes no difference there.
 pub fn check_range(value: &[u8], len: u64) -> Result<RangeOutcome, String> {
     let got = range(value, len);
+    if HeaderValue::from_bytes(value).is_err() {
+        return Ok(got);
+    }
     let bytes_unit = ows(value)
         .get(..6)
         .is_some_and(|u| u.eq_ignore_ascii_case(b"bytes="));
@@ -252,14 +261,14 @@ pub fn relative(path: &str, mount: &str) -> Option<String> {
 
 /// Normalises and checks: a name is only returned for a path under `mount`,
 /// and it has no `..`, `.` or empty segments (a trailing `/` aside), no
-/// leading `/`, backslash, NUL or `%`, and every component of it as a
+/// leading `/`, backslash or NUL, and every component of it as a
 /// filesystem path is a plain name.
 pub fn check_relative(path: &str, mount: &str) -> Result<Option<String>, String> {
     let got = relative(path, mount);
     let Some(rel) = &got else { return Ok(None) };
     let body = rel.strip_suffix('/').unwrap_or(rel);
     let clean = path.starts_with(mount)
-        && !rel.contains(['\\', '\0', '%'])
+        && !rel.contains(['\\', '\0'])
         && !rel.starts_with('/')
         && (rel.is_empty()
             || body

@@ -39,8 +39,10 @@
 //!   memory follow what is actually requested, not the size of the tree.
 //!   Larger files are streamed from disk in 128 KiB chunks.
 //! * Paths that are not clean after one percent-decoding (`..`, `%2f`,
-//!   backslashes, NUL, double encoding) are never looked up; they go to the
-//!   inner service like any unknown path, so the app decides the 404.
+//!   backslashes, NUL, invalid UTF-8) are never looked up; they go to the
+//!   inner service like any unknown path, so the app decides the 404. The
+//!   path is decoded exactly once: `%252e` names a file called `%2e`, and
+//!   `100%25.svg` the file `100%.svg`.
 //!
 //! Modules, one concept each: `path` (request path normalisation),
 //! `negotiate` (Accept-Encoding), `conditional` (If-None-Match,

@@ -268,6 +268,7 @@ pub fn config_error(error: &Error) -> Finding {
 pub fn walk_failed(error: &Error) -> Finding {
     let hint = match error {
         Error::SymlinkLoop { .. } => "remove the symlink or point it outside its own ancestors",
+        Error::Unsafe { .. } => "remove the symlink, add it to `ignore`, or move STATIC_ROOT",
         _ => "make the entry readable, or add it to `ignore`",
     };
     Finding::error(
@@ -667,7 +668,7 @@ fn overlap(a: &Path, b: &Path) -> Option<Overlap> {
 /// An absolute, normalised path with symlinks resolved as far as the path
 /// exists: the longest existing ancestor is canonicalised and the rest is
 /// appended to it.
-fn resolve(p: &Path) -> PathBuf {
+pub(crate) fn resolve(p: &Path) -> PathBuf {
     let abs = std::path::absolute(p)
         .map(|a| normalize(&a))
         .unwrap_or_else(|_| normalize(p));
