@@ -1,16 +1,18 @@
 //! Bad inputs to `rcollect collectstatic`, end to end with the real binary:
-//! a large CSS file, many tiny files, deep nesting, odd names (served back
-//! too), symlink loops, symlinks that leave the source dir, empty files, bytes
-//! that are not UTF-8 and a file that changes while it is collected. Each must
-//! give a correct result or an error naming the file, and never a panic.
+//! a large CSS file, a flood of broken references, many tiny files, deep
+//! nesting, odd names (served back too), names near NAME_MAX, symlink loops,
+//! symlinks that leave the source dir or lead into STATIC_ROOT, empty files,
+//! bytes that are not UTF-8 and files that change while they are collected.
+//! Each must give a correct result or an error naming the file, and never a
+//! panic.
 //!
 //! Non-UTF-8 CSS content is covered in `tests/collect.rs`
 //! (`non_utf8_css_is_collected_byte_for_byte_around_references`), and so are
 //! spaces, `é` and `#` in names referenced from CSS
 //! (`names_with_spaces_unicode_hash_and_question_marks`); the tests here add
 //! `?` and `%` in names, directory names, and serving them. The long variants
-//! (50 MB with compression, 100k files, nesting to PATH_MAX) are in
-//! `scripts/bad-inputs.sh`.
+//! (50 MB with compression, 100k files, nesting to PATH_MAX, degenerate
+//! CSS/JS) are in `scripts/bad-inputs.sh`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
