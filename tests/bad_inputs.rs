@@ -14,8 +14,7 @@
 //! (50 MB with compression, 100k files, nesting to PATH_MAX, degenerate
 //! CSS/JS) are in `scripts/bad-inputs.sh`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -24,6 +23,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 mod support;
+use support::http;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rcollect"))
@@ -179,40 +179,6 @@ fn url_encode(path: &str) -> String {
         }
     }
     s
-}
-
-struct Reply {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-fn http(addr: SocketAddr, method: &str, target: &str, headers: &str) -> Reply {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{headers}\r\n"
-    )
-    .expect("send");
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).expect("read");
-    let end = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
-    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    Reply {
-        status,
-        head,
-        body: buf[end + 4..].to_vec(),
-    }
 }
 
 /// A CSS file of about 50 MB (one reference per rule, to two files, one of

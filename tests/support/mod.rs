@@ -1,10 +1,11 @@
 //! Shared by the end-to-end tests that run `rcollect serve`: start the real
 //! binary on a free port and read the address it prints.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// The running server; killed on drop if the test did not stop it.
 pub(crate) struct Server {
@@ -59,4 +60,57 @@ pub(crate) fn start(cwd: &Path, args: &[&str]) -> Server {
         "{seen:?}"
     );
     Server { child, addr }
+}
+
+/// A response read off the socket.
+#[allow(dead_code)] // not every test binary reads every field
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
+}
+
+#[allow(dead_code)]
+impl Reply {
+    /// The value of a header (case-insensitive name).
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`);
+/// `headers` are extra `Name: value\r\n` lines. (`tests/hostile.rs` has a
+/// tolerant variant of its own for malformed requests.)
+#[allow(dead_code)]
+pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, headers: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{headers}\r\n"
+    )
+    .expect("send");
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).expect("read");
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    Reply {
+        status,
+        head,
+        body: buf[end + 4..].to_vec(),
+    }
 }
