@@ -185,8 +185,7 @@ pub fn clean_dir(
     let result = plan(&versions, &objects, options, SystemTime::now());
     if !dry_run {
         for key in &result.remove {
-            let mut path = root.to_path_buf();
-            path.extend(key.split('/'));
+            let path = crate::manifest::path_in(root, key);
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -90,16 +90,23 @@ pub fn load_all(root: &Path) -> Result<Vec<(String, Manifest)>> {
         out.push((MANIFEST_NAME.to_string(), live));
     }
     for name in list(root)?.into_iter().rev() {
-        let path = root.join(&name);
-        let parsed = std::fs::read(&path)
-            .map_err(|e| Error::io(&path, e))
-            .and_then(|b| Manifest::from_slice(&path, &b));
-        match parsed {
-            Ok(m) => out.push((name, m)),
-            Err(e) => tracing::warn!("{e}; skipping this manifest version"),
+        if let Some(m) = load_version(root, &name) {
+            out.push((name, m));
         }
     }
     Ok(out)
+}
+
+/// Reads the history manifest `name` in `root`. An unreadable or invalid
+/// one is `None`, with a warning: it names nothing that must be kept.
+pub fn load_version(root: &Path, name: &str) -> Option<Manifest> {
+    let path = root.join(name);
+    let parsed = std::fs::read(&path)
+        .map_err(|e| Error::io(&path, e))
+        .and_then(|b| Manifest::from_slice(&path, &b));
+    parsed
+        .map_err(|e| tracing::warn!("{e}; skipping this manifest version"))
+        .ok()
 }
 
 /// Before the live manifest in `root` is replaced: keeps it as a history

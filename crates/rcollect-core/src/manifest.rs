@@ -200,6 +200,14 @@ impl Manifest {
     }
 }
 
+/// The file of a manifest name (`css/app.3f2a9c81d0e4.css`) under `root`,
+/// built segment by segment (names are checked by [`is_safe_relative`]).
+pub fn path_in(root: &Path, name: &str) -> PathBuf {
+    let mut p = root.to_path_buf();
+    p.extend(name.split('/'));
+    p
+}
+
 /// True for a non-empty relative `/`-separated path without `..`, `.`,
 /// empty segments, backslashes or NUL.
 pub fn is_safe_relative(p: &str) -> bool {

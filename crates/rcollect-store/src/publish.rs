@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use md5::Md5;
 use object_store::{Attribute, Attributes, GetOptions, PutOptions, PutPayload};
-use rcollect_core::manifest::{Encoding, MANIFEST_NAME, hex};
+use rcollect_core::manifest::{Encoding, MANIFEST_NAME, hex, path_in};
 use rcollect_core::{Manifest, history};
 use sha2::{Digest, Sha256};
 
@@ -293,11 +293,7 @@ fn manifest_attributes() -> Attributes {
 /// Every object the manifest needs, with its headers.
 fn jobs(root: &Path, m: &Manifest, options: &PublishOptions) -> Result<Vec<Job>> {
     let short = format!("public, max-age={}", options.unhashed_max_age);
-    let file_of = |name: &str| {
-        let mut p = root.to_path_buf();
-        p.extend(name.split('/'));
-        p
-    };
+    let file_of = |name: &str| path_in(root, name);
     let mut jobs = Vec::new();
     let mut seen: HashMap<&str, ()> = HashMap::new();
     for (logical, hashed) in &m.paths {

@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
-use rcollect_core::manifest::{MANIFEST_NAME, hex};
+use rcollect_core::manifest::{MANIFEST_NAME, hex, path_in};
 use rcollect_core::{Encoding, FileMeta, Manifest};
 use sha2::{Digest, Sha256, Sha384};
 
@@ -265,16 +265,8 @@ impl Loaded {
         };
         let mut known: HashSet<String> = self.served.iter().map(|s| s.name.clone()).collect();
         for name in versions.iter().rev() {
-            let path = root.join(name);
-            let parsed = std::fs::read(&path)
-                .map_err(|e| rcollect_core::Error::io(&path, e))
-                .and_then(|b| Manifest::from_slice(&path, &b));
-            let m = match parsed {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("{e}; not serving its files");
-                    continue;
-                }
+            let Some(m) = rcollect_core::history::load_version(root, name) else {
+                continue;
             };
             let logical_of: HashMap<&str, &str> = m
                 .paths
@@ -288,8 +280,7 @@ impl Loaded {
                 if *logical == hashed.as_str() || known.contains(hashed) {
                     continue;
                 }
-                let mut file = root.to_path_buf();
-                file.extend(hashed.split('/'));
+                let file = path_in(root, hashed);
                 if !file.is_file() {
                     continue; // removed by `rcollect clean`
                 }
@@ -323,11 +314,7 @@ impl Loaded {
         let mut served = Vec::new();
         let mut indexes = Vec::new();
         let mut logical_map = HashMap::new();
-        let file_of = |name: &str| -> PathBuf {
-            let mut p = root.to_path_buf();
-            p.extend(name.split('/'));
-            p
-        };
+        let file_of = |name: &str| path_in(root, name);
         for (logical, hashed) in &m.paths {
             let record = match records.get(hashed.as_str()) {
                 Some(r) => r.clone(),
