@@ -377,10 +377,63 @@ fn warm_cache_restores_variants_without_compressing() {
     let t = fixture_project();
     let first = collect(t.path(), &["--root", "a"]);
     assert!(first["compressed"].as_u64() > Some(10));
+    // Entries from an old CI cache: placing one still counts as writing now
+    // (`clean --older-than` goes by mtime).
+    let day_ago = SystemTime::now() - std::time::Duration::from_secs(86_400);
+    for e in walk(&t.path().join(".cache")) {
+        let f = std::fs::File::open(&e).expect("open");
+        f.set_modified(day_ago).expect("backdate");
+    }
     let second = collect(t.path(), &["--root", "b"]);
     assert_eq!(second["compressed"], 0);
     assert!(second["from_cache"].as_u64() > Some(10));
     verify_root(&t.path().join("b"));
+    let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+    for (p, m) in mtimes(&t.path().join("b")) {
+        assert!(m > hour_ago, "{} placed with an old mtime", p.display());
+    }
+}
+
+#[test]
+fn a_tampered_cache_never_reaches_static_root() {
+    use std::io::Write as _;
+    let t = fixture_project();
+    let first = collect(t.path(), &["--root", "a"]);
+    let variants = first["compressed"].as_u64().expect("compressed");
+    assert!(variants > 10);
+    // Overwrite every cached output in place with a valid gzip stream of
+    // other bytes (what a poisoned CI cache, or an in-place edit of a
+    // collected variant that shares the entry's inode, would give).
+    let mut evil = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    evil.write_all(b"alert('owned')").expect("gzip");
+    let evil = evil.finish().expect("gzip");
+    let entries = walk(&t.path().join(".cache"));
+    assert!(entries.len() as u64 >= variants);
+    for e in &entries {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(e)
+            .expect("open entry");
+        f.write_all(&evil).expect("overwrite");
+    }
+    let second = collect(t.path(), &["--root", "b"]);
+    assert_eq!(second["from_cache"], 0, "no tampered entry is used");
+    assert_eq!(second["compressed"].as_u64(), Some(variants));
+    verify_root(&t.path().join("b"));
+    // The bad entries were replaced by good ones: a third root is served
+    // from the cache again.
+    let third = collect(t.path(), &["--root", "c"]);
+    assert_eq!(third["compressed"], 0);
+    let kept: usize = manifest(&t.path().join("c"))["files"]
+        .as_object()
+        .expect("files")
+        .values()
+        .filter_map(|m| m["variants"].as_object().map(|v| v.len()))
+        .sum();
+    assert!(kept > 10);
+    assert_eq!(third["from_cache"].as_u64(), Some(kept as u64));
+    verify_root(&t.path().join("c"));
 }
 
 fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {

@@ -418,7 +418,6 @@ impl WriteCtx<'_> {
         if p.digests.size == 0 || !is_compressible(&p.logical) {
             return Ok(o);
         }
-        let sha = p.digests.sha256_hex();
         let old = self.old.files.get(&p.hashed);
         let old_tried = self
             .old
@@ -442,13 +441,16 @@ impl WriteCtx<'_> {
                 // Tried by the previous run and not worth keeping.
                 continue;
             }
-            match self.cache.and_then(|c| c.get(enc, &sha)) {
-                Some(bytes) => {
-                    if worth_keeping(p.digests.size, bytes.len() as u64, self.min_saving) {
+            match self
+                .cache
+                .and_then(|c| c.get(enc, &p.digests.sha256, p.digests.size))
+            {
+                Some(hit) => {
+                    if worth_keeping(p.digests.size, hit.len, self.min_saving) {
                         if !self.dry_run {
-                            write_atomic(&vpath, &bytes, false)?;
+                            place_cached(&hit.path, &vpath)?;
                         }
-                        o.variants.insert(enc, bytes.len() as u64);
+                        o.variants.insert(enc, hit.len);
                         o.from_cache += 1;
                     }
                 }
@@ -521,14 +523,18 @@ impl WriteCtx<'_> {
                         .map_err(|e| Error::io(&copy, e))?
                 }
             };
-            if let Some(c) = self.cache {
-                c.put(job.encoding, &p.digests.sha256_hex(), &compressed);
-            }
+            let cached = self
+                .cache
+                .and_then(|c| c.put(job.encoding, &p.digests.sha256, &compressed));
             if !worth_keeping(p.digests.size, compressed.len() as u64, self.min_saving) {
                 return Ok(None);
             }
             for t in &job.targets {
-                write_atomic(t, &compressed, false)?;
+                // Linking the fresh cache entry creates no second inode.
+                match &cached {
+                    Some(entry) => place_cached(entry, t)?,
+                    None => write_atomic(t, &compressed, false)?,
+                }
             }
             Ok(Some(compressed.len() as u64))
         };
@@ -659,6 +665,10 @@ fn make_dirs(root: &Path, files: &[Planned], unhashed: bool) -> Result<()> {
 /// a copy. A new name is linked directly (it appears complete, atomically);
 /// an existing one is replaced through a temp name. No-op if it already
 /// holds the bytes.
+///
+/// Sharing an inode is safe because nothing rcollect writes is ever modified
+/// in place (every write is a new file renamed over the name), and a cache
+/// entry is verified against its content before each use.
 fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
     let sm = std::fs::metadata(src).map_err(|e| Error::io(src, e))?;
     if let Ok(dm) = std::fs::metadata(dst) {
@@ -690,6 +700,16 @@ fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     r.map_err(|e| Error::io(dst, e))
+}
+
+/// Puts a verified compression-cache entry at `dst` (see [`link_or_copy`])
+/// and marks it as written now: a link keeps the entry's old mtime, which
+/// `rcollect clean --older-than` would otherwise take for the file's age.
+fn place_cached(entry: &Path, dst: &Path) -> Result<()> {
+    link_or_copy(entry, dst)?;
+    std::fs::File::open(dst)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        .map_err(|e| Error::io(dst, e))
 }
 
 fn write_unhashed(

@@ -82,9 +82,24 @@ pub fn settings_key(encoding: Encoding) -> String {
 /// `DIR/<settings>/<sha256[..2]>/<sha256>`. Every output is cached, kept or
 /// not, so a change of `min_saving` needs no recompression. Entries are
 /// written atomically; a cache that cannot be written is only a warning.
+///
+/// An entry is trusted only after it decompresses to exactly the content its
+/// key names (size and SHA-256): a cache restored by CI from another branch,
+/// bit rot, or an in-place edit of a collected file that shares the entry's
+/// inode can never put other bytes into STATIC_ROOT. Verifying costs a
+/// decompression, a small fraction of the compression it replaces.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+}
+
+/// A verified cache entry: its path (to link or copy) and its length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheHit {
+    /// The entry's file.
+    pub path: PathBuf,
+    /// Its length in bytes.
+    pub len: u64,
 }
 
 impl Cache {
@@ -103,31 +118,100 @@ impl Cache {
         &self.dir
     }
 
-    fn path(&self, encoding: Encoding, sha256_hex: &str) -> PathBuf {
-        let shard = sha256_hex.get(..2).unwrap_or("xx");
+    fn path(&self, encoding: Encoding, sha256: &[u8; 32]) -> PathBuf {
+        let hex = crate::manifest::hex(sha256);
         self.dir
             .join(settings_key(encoding))
-            .join(shard)
-            .join(sha256_hex)
+            .join(&hex[..2])
+            .join(hex)
     }
 
-    /// The cached output for this content and encoding, if any.
-    pub fn get(&self, encoding: Encoding, sha256_hex: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.path(encoding, sha256_hex)).ok()
+    /// The cached output for content of this SHA-256 and `size`, if there is
+    /// one that decompresses to exactly that content. An entry that does not
+    /// is removed (with a warning) and reported as a miss.
+    pub fn get(&self, encoding: Encoding, sha256: &[u8; 32], size: u64) -> Option<CacheHit> {
+        let path = self.path(encoding, sha256);
+        let file = std::fs::File::open(&path).ok()?;
+        let len = file.metadata().ok()?.len();
+        match decodes_to(encoding, file, sha256, size) {
+            Ok(true) => Some(CacheHit { path, len }),
+            Ok(false) | Err(_) => {
+                tracing::warn!(
+                    "compression cache entry {} does not decompress to its content; discarded",
+                    path.display()
+                );
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
     }
 
-    /// Stores an output; errors are logged, not returned.
-    pub fn put(&self, encoding: Encoding, sha256_hex: &str, bytes: &[u8]) {
-        let path = self.path(encoding, sha256_hex);
+    /// Stores an output and returns the entry's path; errors are logged and
+    /// give `None`.
+    pub fn put(&self, encoding: Encoding, sha256: &[u8; 32], bytes: &[u8]) -> Option<PathBuf> {
+        let path = self.path(encoding, sha256);
         let result = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .map_err(|e| crate::Error::io(&path, e))
             .and_then(|()| write_atomic(&path, bytes, false));
-        if let Err(e) = result {
-            tracing::warn!("compression cache not written: {e}");
+        match result {
+            Ok(()) => Some(path),
+            Err(e) => {
+                tracing::warn!("compression cache not written: {e}");
+                None
+            }
         }
     }
+}
+
+/// Whether `compressed` decodes to exactly `size` bytes with this SHA-256.
+/// Streams: never holds the decoded content, and stops at `size + 1` bytes
+/// (a decompression bomb costs no more than the content it claims to be).
+fn decodes_to(
+    encoding: Encoding,
+    compressed: impl Read,
+    sha256: &[u8; 32],
+    size: u64,
+) -> io::Result<bool> {
+    use sha2::Digest;
+    struct Sink {
+        hasher: sha2::Sha256,
+        seen: u64,
+        limit: u64,
+    }
+    impl io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.seen += buf.len() as u64;
+            if self.seen > self.limit {
+                return Err(io::Error::other("decodes to more than the content"));
+            }
+            self.hasher.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = Sink {
+        hasher: sha2::Sha256::new(),
+        seen: 0,
+        limit: size,
+    };
+    let mut input = io::BufReader::with_capacity(64 * 1024, compressed);
+    match encoding {
+        Encoding::Br => {
+            brotli::BrotliDecompress(&mut input, &mut sink)?;
+        }
+        Encoding::Gzip => {
+            io::copy(&mut flate2::bufread::GzDecoder::new(input), &mut sink)?;
+        }
+        Encoding::Zstd => {
+            zstd::stream::copy_decode(input, &mut sink)?;
+        }
+    }
+    let digest: [u8; 32] = sink.hasher.finalize().into();
+    Ok(sink.seen == size && digest == *sha256)
 }
 
 #[cfg(test)]
@@ -158,11 +242,46 @@ mod tests {
 
     #[test]
     fn cache_round_trip() {
+        use sha2::Digest;
         let t = tempfile::tempdir().expect("tempdir");
         let c = Cache::new(t.path());
-        assert_eq!(c.get(Encoding::Br, "abcd"), None);
-        c.put(Encoding::Br, "abcd", b"xyz");
-        assert_eq!(c.get(Encoding::Br, "abcd").as_deref(), Some(&b"xyz"[..]));
-        assert_eq!(c.get(Encoding::Gzip, "abcd"), None);
+        let text = b"body { color: red; } body { color: red; } body { color: red; }";
+        let sha: [u8; 32] = sha2::Sha256::digest(text).into();
+        let n = text.len() as u64;
+        assert_eq!(c.get(Encoding::Br, &sha, n), None);
+        for enc in Encoding::ALL {
+            let bytes = compress(enc, &mut &text[..], n).expect("compress");
+            let path = c.put(enc, &sha, &bytes).expect("cache written");
+            let hit = c.get(enc, &sha, n).expect("verified hit");
+            assert_eq!(hit.path, path);
+            assert_eq!(hit.len, bytes.len() as u64);
+            assert_eq!(std::fs::read(&hit.path).expect("read"), bytes);
+        }
+    }
+
+    #[test]
+    fn cache_rejects_and_removes_entries_of_other_content() {
+        use sha2::Digest;
+        let t = tempfile::tempdir().expect("tempdir");
+        let c = Cache::new(t.path());
+        let text = b"a { color: blue } a { color: blue } a { color: blue }".to_vec();
+        let sha: [u8; 32] = sha2::Sha256::digest(&text).into();
+        let n = text.len() as u64;
+        // A poisoned entry: valid gzip, but of other bytes.
+        let evil = compress(Encoding::Gzip, &mut &b"alert(1)"[..], 8).expect("compress");
+        let path = c.put(Encoding::Gzip, &sha, &evil).expect("written");
+        assert_eq!(c.get(Encoding::Gzip, &sha, n), None);
+        assert!(!path.exists(), "a bad entry is removed");
+        // Garbage, and the right content with a wrong expected size.
+        c.put(Encoding::Br, &sha, b"not brotli at all");
+        assert_eq!(c.get(Encoding::Br, &sha, n), None);
+        let good = compress(Encoding::Zstd, &mut &text[..], n).expect("compress");
+        c.put(Encoding::Zstd, &sha, &good);
+        assert_eq!(c.get(Encoding::Zstd, &sha, n - 1), None);
+        // A bomb that claims a small size stops at that size.
+        let big = vec![b'a'; 4 << 20];
+        let bomb = compress(Encoding::Br, &mut &big[..], big.len() as u64).expect("compress");
+        c.put(Encoding::Br, &sha, &bomb);
+        assert_eq!(c.get(Encoding::Br, &sha, n), None);
     }
 }
