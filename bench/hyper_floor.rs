@@ -112,8 +112,16 @@ fn respond(table: &HashMap<String, Entry>, req: &Request<Incoming>) -> Response<
     r
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// `--workers N` sets the runtime's worker threads, as for `rcollect serve`.
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = arg("--workers") {
+        runtime.worker_threads(n.parse::<usize>()?.max(1));
+    }
+    runtime.enable_all().build()?.block_on(serve())
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let root = std::path::PathBuf::from(arg("--root").ok_or("--root DIR is required")?);
     let addr = arg("--addr").unwrap_or_else(|| "127.0.0.1:8090".into());
     let prefix = arg("--prefix").unwrap_or_else(|| "/static/".into());

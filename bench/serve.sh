@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/serve.sh STATIC_ROOT [-n RUNS] [-d DURATION] [-c CONNECTIONS]
+# bench/serve.sh STATIC_ROOT [-n RUNS] [-d DURATION] [-c CONNECTIONS] [-w WORKERS]
 #
 # Serves a STATIC_ROOT collected by rcollect from several servers on 127.0.0.1
 # and loads each with `wrk -t1 -c32 -H 'Accept-Encoding: br, gzip'`, runs
@@ -11,15 +11,19 @@
 #                installed), immutable caching, 2 workers, tcp_nopush on
 # Cases: small-css (admin/css/rtl.css), medium-js (admin/js/vendor/jquery/jquery.js),
 # revalidate (small-css with If-None-Match: <the server's ETag>, 304) and
-# missing (404). Prints median req/s [range], p50/p99 latency and the ratio to
-# the floor, plus each server's RSS at the end.
+# missing (404). Prints median req/s [range], p50/p99 latency, the ratio to
+# the floor and the load generator's own CPU use (wrk at ~100% means the
+# client, not the server, is the limit), plus each server's RSS at the end.
+# -w sets `--workers` of rcollect and the floor (default: their default, the
+# number of CPUs).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $# -ge 1 ]] || { sed -n '2,16p' "$0"; exit 2; }
 ROOT=$(cd "$1" && pwd); shift
-RUNS=3 DUR=10s CONNS=32
-while (($#)); do case $1 in -n) RUNS=$2; shift 2 ;; -d) DUR=$2; shift 2 ;; -c) CONNS=$2; shift 2 ;; *) die "unknown option $1" ;; esac; done
+RUNS=3 DUR=10s CONNS=32 WORKERS=()
+while (($#)); do case $1 in -n) RUNS=$2; shift 2 ;; -d) DUR=$2; shift 2 ;; -c) CONNS=$2; shift 2 ;; -w) WORKERS=(--workers "$2"); shift 2 ;; *) die "unknown option $1" ;; esac; done
 need wrk curl python3
+[[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is required (Debian package 'time')"
 build_rcollect
 TMP=$(mktemp -d); PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
@@ -39,8 +43,8 @@ start() {  # start NAME PORT CMD...
   die "$name did not start: $(cat "$TMP/$name.log")"
 }
 SERVERS=(rcollect hyper-floor)
-start rcollect 8301 "$RCOLLECT_BIN" serve --root "$ROOT" --addr 127.0.0.1:8301
-start hyper-floor 8302 "$HYPER_FLOOR_BIN" --root "$ROOT" --addr 127.0.0.1:8302
+start rcollect 8301 "$RCOLLECT_BIN" serve --root "$ROOT" --addr 127.0.0.1:8301 "${WORKERS[@]}"
+start hyper-floor 8302 "$HYPER_FLOOR_BIN" --root "$ROOT" --addr 127.0.0.1:8302 "${WORKERS[@]}"
 if command -v nginx >/dev/null; then
   brotli_mod=""; [[ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ]] && brotli_mod="load_module /usr/lib/nginx/modules/ngx_http_brotli_static_module.so;"
   cat >"$TMP/nginx.conf" <<NGX
@@ -63,7 +67,7 @@ NGX
   SERVERS+=(nginx)
 fi
 
-declare -A RPS P50 P99
+declare -A RPS P50 P99 WRKCPU
 load() {  # load SERVER CASE -> appends results
   local s=$1 c=$2 url hdr=() out etag
   case $c in
@@ -76,7 +80,8 @@ load() {  # load SERVER CASE -> appends results
     hdr=(-H "If-None-Match: $etag")
   fi
   wrk -t1 -c"$CONNS" -d2s -H 'Accept-Encoding: br, gzip' "${hdr[@]}" "http://127.0.0.1:${PORT[$s]}$url" >/dev/null
-  out=$(wrk -t1 -c"$CONNS" -d"$DUR" --latency -H 'Accept-Encoding: br, gzip' "${hdr[@]}" "http://127.0.0.1:${PORT[$s]}$url")
+  out=$({ /usr/bin/time -f 'wrk-cpu %P' wrk -t1 -c"$CONNS" -d"$DUR" --latency -H 'Accept-Encoding: br, gzip' "${hdr[@]}" "http://127.0.0.1:${PORT[$s]}$url"; } 2>&1)
+  WRKCPU[$s,$c]="${WRKCPU[$s,$c]:-} $(awk '$1=="wrk-cpu" {sub(/%/,"",$2); print $2}' <<<"$out")"
   RPS[$s,$c]="${RPS[$s,$c]:-} $(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
   P50[$s,$c]="${P50[$s,$c]:-} $(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)"
   P99[$s,$c]="${P99[$s,$c]:-} $(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)"
@@ -98,7 +103,7 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 
 printf '\nwrk -t1 -c%s -d%s, Accept-Encoding: br, gzip; %s runs interleaved; median [range]\n\n' "$CONNS" "$DUR" "$RUNS"
-printf '| server | case | req/s | range | p50 ms | p99 ms | vs floor |\n|---|---|---:|---|---:|---:|---:|\n'
+printf '| server | case | req/s | range | p50 ms | p99 ms | vs floor | wrk CPU %% |\n|---|---|---:|---|---:|---:|---:|---:|\n'
 for c in "${CASES[@]}"; do
   # shellcheck disable=SC2086
   floor=$(median ${RPS[hyper-floor,$c]})
@@ -106,7 +111,7 @@ for c in "${CASES[@]}"; do
     # shellcheck disable=SC2086
     m=$(median ${RPS[$s,$c]})
     # shellcheck disable=SC2086
-    printf '| %s | %s | %.0f | %s | %s | %s | %s |\n' "$s" "$c" "$m" "$(spread ${RPS[$s,$c]})" "$(median ${P50[$s,$c]})" "$(median ${P99[$s,$c]})" "$(ratio "$m" "$floor")"
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$s" "$c" "$m" "$(spread ${RPS[$s,$c]})" "$(median ${P50[$s,$c]})" "$(median ${P99[$s,$c]})" "$(ratio "$m" "$floor")" "$(median ${WRKCPU[$s,$c]})"
   done
 done
 printf '\n| server | RSS MB |\n|---|---:|\n'

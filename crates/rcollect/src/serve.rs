@@ -33,6 +33,10 @@ pub(crate) struct Args {
     /// Serve the source dirs directly (no collect needed; Cache-Control: no-cache).
     #[arg(long)]
     dev: bool,
+    /// Worker threads of the runtime [default: the number of CPUs]. On a machine
+    /// shared with other busy processes, fewer can be faster (BENCHMARKS.md).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
     /// Log more (-v: info, -vv: debug); RCOLLECT_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -58,7 +62,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         config.static_root.display().to_string()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.workers {
+        runtime.worker_threads(usize::from(n));
+    }
+    let runtime = runtime
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?;
