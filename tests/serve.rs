@@ -127,6 +127,51 @@ fn serve_answers_over_a_socket() {
     }
 }
 
+#[test]
+fn serve_workers_flag_sets_the_threads_and_rejects_zero() {
+    let t = tempfile::tempdir().expect("tempdir");
+    static_root(&t.path().join("root"));
+    let url = format!("/static/{HASHED}");
+    for n in ["1", "3"] {
+        let server = start(t.path(), &["--root", "root", "--workers", n]);
+        #[cfg(target_os = "linux")]
+        {
+            // tokio's runtime threads are named `tokio-rt-worker`; its
+            // blocking-pool threads are only started on demand.
+            let tasks = format!("/proc/{}/task", server.child.id());
+            let workers = std::fs::read_dir(&tasks)
+                .expect("task dir")
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+                .filter(|c| c.trim() == "tokio-rt-worker")
+                .count();
+            assert_eq!(workers.to_string(), n, "runtime worker threads");
+        }
+        // Several clients at once, two requests each.
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let (addr, url) = (server.addr, url.clone());
+                std::thread::spawn(move || {
+                    (0..2)
+                        .map(|_| send(addr, "GET", &url, &[]).body)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            for body in h.join().expect("client thread") {
+                assert_eq!(body, CSS, "--workers {n}");
+            }
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .args(["serve", "--root", "root", "--workers", "0"])
+        .current_dir(t.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--workers"));
+}
+
 #[cfg(unix)]
 #[test]
 fn serve_stops_cleanly_on_sigterm() {
