@@ -16,24 +16,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 mod support;
-use support::http;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcollect"))
-        .current_dir(dir)
-        .env_remove("RCOLLECT_STATIC_ROOT")
-        .env_remove("RCOLLECT_STATIC_URL")
-        .args(args)
-        .output()
-        .expect("run rcollect")
-}
+use support::{basename, http, run, sha256_hex, write};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -83,11 +72,6 @@ fn collect_fails(dir: &Path) -> String {
     stderr(&out)
 }
 
-fn write(p: &Path, bytes: impl AsRef<[u8]>) {
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, bytes).expect("write");
-}
-
 fn manifest(root: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest"))
         .expect("json")
@@ -107,17 +91,6 @@ fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
         .position(|w| w == from)
         .expect("occurrence");
     [&hay[..at], to, &hay[at + from.len()..]].concat()
-}
-
-fn basename(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// `rcollect check --manifest` passes on `dir/out`: every file the manifest

@@ -2,20 +2,13 @@
 //! manifest history that collect keeps for it.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcollect"))
-        .current_dir(dir)
-        .env_remove("RCOLLECT_STATIC_ROOT")
-        .env_remove("RCOLLECT_STATIC_URL")
-        .args(args)
-        .output()
-        .expect("run rcollect")
-}
+mod support;
+use support::{run, walk};
 
 fn ok(out: Output) -> Value {
     assert!(
@@ -202,20 +195,4 @@ fn keep_zero_is_refused() {
     let t = tempfile::tempdir().expect("tempdir");
     let out = run(t.path(), &["clean", "--root", "out", "--keep", "0"]);
     assert_eq!(out.status.code(), Some(2));
-}
-
-fn walk(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("ls").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }

@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::SystemTime;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+mod support;
+use support::{basename, run, sha256_hex, walk, write};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rcollect"))
@@ -33,41 +35,6 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
         std::fs::copy(&e, &dst).expect("copy");
     }
-}
-
-fn walk(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn write(p: &Path, bytes: impl AsRef<[u8]>) {
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, bytes).expect("write");
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .current_dir(dir)
-        .env_remove("RCOLLECT_STATIC_ROOT")
-        .env_remove("RCOLLECT_STATIC_URL")
-        .args(args)
-        .output()
-        .expect("run rcollect")
 }
 
 /// Runs collectstatic with JSON output and a cache inside `dir`; asserts success.
@@ -104,17 +71,6 @@ fn hashed<'a>(m: &'a Value, logical: &str) -> &'a str {
 
 fn read(root: &Path, rel: &str) -> String {
     String::from_utf8_lossy(&std::fs::read(root.join(rel)).expect(rel)).into_owned()
-}
-
-fn basename(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn decode(enc: &str, bytes: &[u8]) -> Vec<u8> {

@@ -12,6 +12,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+use support::run;
+
 struct Nginx(Child);
 
 impl Drop for Nginx {
@@ -19,16 +22,6 @@ impl Drop for Nginx {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn rcollect(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rcollect"))
-        .current_dir(dir)
-        .env_remove("RCOLLECT_STATIC_ROOT")
-        .env_remove("RCOLLECT_STATIC_URL")
-        .args(args)
-        .output()
-        .expect("run rcollect")
 }
 
 /// One HTTP/1.1 request; returns (status, lowercase headers, body).
@@ -84,7 +77,7 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
     );
     std::fs::write(src.join("css/app.css"), &css).expect("write");
     let root = d.join("public");
-    let out = rcollect(
+    let out = run(
         d,
         &[
             "collectstatic",
@@ -102,7 +95,7 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = rcollect(d, &["nginx-conf", "--root", "public", "--url", "/static/"]);
+    let out = run(d, &["nginx-conf", "--root", "public", "--url", "/static/"]);
     assert!(
         out.status.success(),
         "{}",

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rcollect_core::{Encoding, FileMeta, Manifest};
 
 mod support;
-use support::start;
+use support::{sha256_hex, start};
 
 const CSS: &[u8] = b"body { color: red } /* some padding to make brotli worth it */\n";
 const HASHED: &str = "css/app.0123456789ab.css";
@@ -23,11 +23,6 @@ fn brotli(data: &[u8]) -> Vec<u8> {
         w.write_all(data).expect("brotli");
     }
     out
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest;
-    rcollect_core::manifest::hex(&sha2::Sha256::digest(data))
 }
 
 fn static_root(root: &Path) {

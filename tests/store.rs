@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::TryStreamExt;
@@ -18,7 +18,9 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as StorePath;
 use object_store::{Attribute, GetOptions, ObjectStore};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+mod support;
+use support::{run, sha256_hex, write};
 
 /// The S3 server and a prefix of its own for one test.
 struct S3 {
@@ -123,11 +125,6 @@ impl S3 {
     }
 }
 
-fn write(p: &Path, bytes: impl AsRef<[u8]>) {
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, bytes).expect("write");
-}
-
 /// A small project whose static_root is `url`.
 fn project(url: &str, storage_extra: &str) -> tempfile::TempDir {
     let t = tempfile::tempdir().expect("tempdir");
@@ -170,16 +167,6 @@ fn project(url: &str, storage_extra: &str) -> tempfile::TempDir {
         [0x89u8, b'P', b'N', b'G', 1, 2, 3],
     );
     t
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcollect"))
-        .current_dir(dir)
-        .env_remove("RCOLLECT_STATIC_ROOT")
-        .env_remove("RCOLLECT_STATIC_URL")
-        .args(args)
-        .output()
-        .expect("run rcollect")
 }
 
 /// `collectstatic --format json` (cache inside the project); asserts success
@@ -241,13 +228,6 @@ fn named(m: &Value) -> BTreeSet<String> {
         }
     }
     out
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
 }
 
 #[test]

@@ -38,6 +38,8 @@ PY=${PYTHON:-python3}
 
 log() { echo "moto.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 
 (($# == 2)) || usage
@@ -90,15 +92,7 @@ start() {
     -H "x-amz-content-sha256: $EMPTY_SHA256" \
     --user "$ACCESS_KEY:$SECRET_KEY" "$endpoint/$BUCKET" ||
     die "creating bucket $BUCKET failed"
-  cat >"$DIR/env" <<ENV
-export AWS_ENDPOINT_URL=$endpoint
-export AWS_ACCESS_KEY_ID=$ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$SECRET_KEY
-export AWS_REGION=$REGION
-export AWS_DEFAULT_REGION=$REGION
-export AWS_ALLOW_HTTP=true
-export RCOLLECT_TEST_S3_BUCKET=$BUCKET
-ENV
+  write_env "$DIR" "$endpoint"
   log "moto listening on $endpoint (pid $pid), env in $DIR/env"
 }
 

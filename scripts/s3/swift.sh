@@ -76,6 +76,8 @@ PY=/usr/bin/python3 # Debian's python, which has the swift package
 
 log() { echo "swift.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 
 (($# == 2)) || usage
@@ -352,15 +354,7 @@ start() {
     die "creating bucket $BUCKET: HTTP $code $(cat "$DIR/log/create-bucket.xml" 2>/dev/null)"
   START_OK=1
 
-  cat >"$DIR/env" <<ENV
-export AWS_ENDPOINT_URL=$endpoint
-export AWS_ACCESS_KEY_ID=$ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$SECRET_KEY
-export AWS_REGION=$REGION
-export AWS_DEFAULT_REGION=$REGION
-export AWS_ALLOW_HTTP=true
-export RCOLLECT_TEST_S3_BUCKET=$BUCKET
-ENV
+  write_env "$DIR" "$endpoint"
   log "Swift s3api on $endpoint (install/check $((t1 - t0)) s, configure+start $((SECONDS - t1)) s), env in $DIR/env"
 }
 

@@ -1,10 +1,12 @@
-//! Shared by the end-to-end tests that run `rcollect serve`: start the real
-//! binary on a free port and read the address it prints.
+//! Shared by the end-to-end tests: run the real binary (`run`, or `start`
+//! for `rcollect serve` on a free port), talk HTTP to it, and small file helpers.
+
+#![allow(dead_code)] // each test binary uses part of this module
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// The running server; killed on drop if the test did not stop it.
@@ -63,14 +65,12 @@ pub(crate) fn start(cwd: &Path, args: &[&str]) -> Server {
 }
 
 /// A response read off the socket.
-#[allow(dead_code)] // not every test binary reads every field
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) head: String,
     pub(crate) body: Vec<u8>,
 }
 
-#[allow(dead_code)]
 impl Reply {
     /// The value of a header (case-insensitive name).
     pub(crate) fn header(&self, name: &str) -> Option<String> {
@@ -86,7 +86,6 @@ impl Reply {
 /// One HTTP/1.1 request on a new connection (`Connection: close`);
 /// `headers` are extra `Name: value\r\n` lines. (`tests/hostile.rs` has a
 /// tolerant variant of its own for malformed requests.)
-#[allow(dead_code)]
 pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, headers: &str) -> Reply {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(20)))
@@ -113,4 +112,54 @@ pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, headers: &str) 
         head,
         body: buf[end + 4..].to_vec(),
     }
+}
+
+/// Runs the `rcollect` binary in `dir` with `args` (without the
+/// `RCOLLECT_STATIC_*` environment of the caller).
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .current_dir(dir)
+        .env_remove("RCOLLECT_STATIC_ROOT")
+        .env_remove("RCOLLECT_STATIC_URL")
+        .args(args)
+        .output()
+        .expect("run rcollect")
+}
+
+/// Writes a file, creating its parent directories.
+pub(crate) fn write(p: &Path, bytes: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, bytes).expect("write");
+}
+
+/// Every file under `root` (unreadable directories skipped), sorted.
+pub(crate) fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Lowercase hex SHA-256.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    rcollect_core::manifest::hex(&sha2::Sha256::digest(bytes))
+}
+
+/// The last `/`-separated segment.
+pub(crate) fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
 }
