@@ -5,7 +5,7 @@
 # and loads each with `wrk -t1 -c32 -H 'Accept-Encoding: br, gzip'`, runs
 # interleaved round-robin:
 #   rcollect     `rcollect serve --root STATIC_ROOT` (the tower middleware)
-#   hyper-floor  bench/hyper_floor.rs: bare hyper answering from prepared
+#   hyper-floor  crates/tower-rcollect/examples/hyper_floor.rs: bare hyper answering from prepared
 #                in-memory responses with the same headers (the floor)
 #   nginx        if installed: gzip_static + brotli_static (if the module is
 #                installed), immutable caching, 2 workers, tcp_nopush on

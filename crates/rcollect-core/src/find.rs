@@ -248,24 +248,52 @@ pub fn locate_all(config: &Config, logical: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The source file that serves `logical` (dev mode), if any. The logical path
-/// is checked segment by segment before it touches the filesystem: empty,
-/// `.`, `..` segments, backslashes and NUL are refused. Ignored names are not
-/// served.
+/// The source file that serves `logical` (dev mode), if any; see
+/// [`Locator::locate`]. Compiles the ignore patterns on every call: hold a
+/// [`Locator`] to look up many paths.
 pub fn locate(config: &Config, logical: &str) -> Option<PathBuf> {
-    let ignore = Ignore::new(config).ok()?;
-    let name = logical.rsplit('/').next().unwrap_or(logical);
-    config
-        .dirs
-        .iter()
-        .filter_map(|d| {
-            let rel = strip_prefix(d, logical)?;
-            if ignore.is_ignored(name, rel) || rel.split('/').any(|s| ignore.is_ignored(s, s)) {
-                return None;
-            }
-            candidate(d, logical)
+    Locator::new(config).ok()?.locate(logical)
+}
+
+/// Finds the source file of a logical path without walking the tree (dev
+/// mode, `findstatic`): the source dirs and the ignore patterns compiled once.
+#[derive(Debug, Clone)]
+pub struct Locator {
+    dirs: Vec<SourceDir>,
+    ignore: Ignore,
+}
+
+impl Locator {
+    /// Compiles the ignore patterns of `config`.
+    ///
+    /// # Errors
+    /// An ignore pattern is not a valid glob.
+    pub fn new(config: &Config) -> Result<Locator, ConfigError> {
+        Ok(Locator {
+            dirs: config.dirs.clone(),
+            ignore: Ignore::new(config)?,
         })
-        .find(|p| p.is_file())
+    }
+
+    /// The source file that serves `logical`, if any. The logical path is
+    /// checked segment by segment before it touches the filesystem: empty,
+    /// `.`, `..` segments, backslashes and NUL are refused. Ignored names are
+    /// not served.
+    pub fn locate(&self, logical: &str) -> Option<PathBuf> {
+        let name = logical.rsplit('/').next().unwrap_or(logical);
+        self.dirs
+            .iter()
+            .filter_map(|d| {
+                let rel = strip_prefix(d, logical)?;
+                if self.ignore.is_ignored(name, rel)
+                    || rel.split('/').any(|s| self.ignore.is_ignored(s, s))
+                {
+                    return None;
+                }
+                candidate(d, logical)
+            })
+            .find(|p| p.is_file())
+    }
 }
 
 fn strip_prefix<'a>(dir: &SourceDir, logical: &'a str) -> Option<&'a str> {

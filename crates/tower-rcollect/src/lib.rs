@@ -44,37 +44,49 @@
 //!   path is decoded exactly once: `%252e` names a file called `%2e`, and
 //!   `100%25.svg` the file `100%.svg`.
 //!
-//! Modules, one concept each: `path` (request path normalisation),
-//! `negotiate` (Accept-Encoding), `conditional` (If-None-Match,
-//! If-Modified-Since, If-Range), `range`, `respond` (building responses),
-//! `assets` (manifest → table), `dev`, `body`, `layer` and `service`.
+//! Modules, one concept each, in the order a request meets them:
+//! `service` (the tower service) → `path` (request path normalisation) →
+//! `source` (manifest `table`, built by `load`, or `dev` mode's source dirs)
+//! resolves an `asset` → `request` (the one pipeline: method, `negotiate`
+//! (Accept-Encoding), `conditional` (If-None-Match, If-Modified-Since,
+//! If-Range), `range`, `respond` (headers)) → `future` → `open` (reading the
+//! bytes, the memory cache) → `body`. `files` holds the [`StaticFiles`]
+//! handle and its builders, `settings` what they set.
 //!
 //! The `fuzzing` feature adds a hidden `fuzzing` module (wrappers around the
 //! request parsers for `fuzz/` and the property tests); it is not a stable
 //! API.
 #![deny(unsafe_code)]
 
-mod assets;
+mod asset;
 mod body;
 mod conditional;
 mod dev;
 mod error;
+mod files;
+mod future;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
-mod layer;
+mod load;
 mod negotiate;
+mod open;
 mod path;
 mod range;
+mod request;
 mod respond;
 mod service;
+mod settings;
+mod source;
+mod table;
 #[cfg(test)]
 mod tests;
 
 pub use body::{BoxError, ResponseBody, StaticBody};
 pub use error::{Error, MissingAsset};
-pub use layer::StaticFiles;
-pub use service::{NotFound, ResponseFuture, StaticFilesService};
+pub use files::StaticFiles;
+pub use future::ResponseFuture;
+pub use service::{NotFound, StaticFilesService};
 
 /// The URL path STATIC_URL is served under: the path part of an absolute
 /// URL, with a leading and a trailing `/`.

@@ -1,5 +1,5 @@
-//! [`StaticFiles`]: the loaded file set, its builders, the template helpers,
-//! and the [`tower::Layer`] that wraps a service with it.
+//! [`StaticFiles`]: the handle on a source of files, its builders, the
+//! template helpers, and the [`tower::Layer`] that wraps a service with it.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -9,11 +9,16 @@ use http::{HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use rcollect_core::Config;
 use rcollect_core::checks::{self, Level};
+use rcollect_core::hash::Digests;
 use tower::Layer;
 
-use crate::assets::{HeaderRule, Loaded, Settings, Table};
+use crate::dev::Dev;
 use crate::error::{Error, MissingAsset};
+use crate::load::Loaded;
 use crate::service::{NotFound, StaticFilesService};
+use crate::settings::{HeaderRule, Settings};
+use crate::source::Source;
+use crate::table::Table;
 
 /// Characters escaped when a file name goes into a URL. Includes the HTML
 /// specials, so the URLs are safe to put in an HTML attribute as they are.
@@ -59,7 +64,7 @@ pub struct StaticFiles {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) mode: Mode,
+    pub(crate) source: Source,
     /// URL path the files are mounted at (`/static/`).
     pub(crate) mount: String,
     /// STATIC_URL as configured (may be absolute), for the helpers.
@@ -71,19 +76,13 @@ pub(crate) struct Inner {
 impl Clone for Inner {
     fn clone(&self) -> Self {
         Inner {
-            mode: self.mode.clone(),
+            source: self.source.clone(),
             mount: self.mount.clone(),
             url_prefix: self.url_prefix.clone(),
             settings: self.settings.clone(),
             table: OnceLock::new(),
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Mode {
-    Manifest(Arc<Loaded>),
-    Dev(Arc<Config>),
 }
 
 impl StaticFiles {
@@ -100,7 +99,7 @@ impl StaticFiles {
             crate::path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))?;
         let loaded = Loaded::load(root.as_ref())?;
         Ok(Self::build(
-            Mode::Manifest(Arc::new(loaded)),
+            Source::Manifest(Arc::new(loaded)),
             mount,
             static_url,
         ))
@@ -197,7 +196,7 @@ impl StaticFiles {
         let mount = crate::path::mount_path(&config.static_url)
             .map_err(|m| Error::setting("static_url", m))?;
         Ok(Self::build(
-            Mode::Manifest(Arc::new(Loaded::urls_only(&manifest))),
+            Source::Manifest(Arc::new(Loaded::urls_only(&manifest))),
             mount,
             &config.static_url,
         ))
@@ -212,18 +211,18 @@ impl StaticFiles {
     pub fn dev(config: &Config) -> Result<Self, Error> {
         let mount = crate::path::mount_path(&config.static_url)
             .map_err(|m| Error::setting("static_url", m))?;
-        rcollect_core::find::Ignore::new(config).map_err(rcollect_core::Error::from)?;
+        let dev = Dev::new(config).map_err(rcollect_core::Error::from)?;
         Ok(Self::build(
-            Mode::Dev(Arc::new(config.clone())),
+            Source::Dev(Arc::new(dev)),
             mount,
             &config.static_url,
         ))
     }
 
-    fn build(mode: Mode, mount: String, static_url: &str) -> Self {
+    fn build(source: Source, mount: String, static_url: &str) -> Self {
         StaticFiles {
             inner: Arc::new(Inner {
-                mode,
+                source,
                 mount,
                 url_prefix: static_url.to_string(),
                 settings: Settings::default(),
@@ -305,9 +304,9 @@ impl StaticFiles {
     /// # Errors
     /// The path is not in the manifest (in dev mode: in no source dir).
     pub fn static_url(&self, logical: &str) -> Result<String, MissingAsset> {
-        let name = match &self.inner.mode {
-            Mode::Manifest(l) => l.logical.get(logical).map(|(h, _)| h.as_str()),
-            Mode::Dev(c) => rcollect_core::find::locate(c, logical).map(|_| logical),
+        let name = match &self.inner.source {
+            Source::Manifest(l) => l.logical.get(logical).map(|(h, _)| h.as_str()),
+            Source::Dev(d) => d.locator.locate(logical).map(|_| logical),
         };
         match name {
             Some(n) => Ok(format!(
@@ -331,28 +330,22 @@ impl StaticFiles {
         let missing = || MissingAsset {
             path: logical.to_string(),
         };
-        match &self.inner.mode {
-            Mode::Manifest(l) => l
+        match &self.inner.source {
+            Source::Manifest(l) => l
                 .logical
                 .get(logical)
                 .map(|(_, r)| r.integrity.clone())
                 .ok_or_else(missing),
-            Mode::Dev(c) => {
-                use base64::Engine;
-                use sha2::Digest;
-                let file = rcollect_core::find::locate(c, logical).ok_or_else(missing)?;
-                let bytes = std::fs::read(file).map_err(|_| missing())?;
-                Ok(format!(
-                    "sha384-{}",
-                    base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))
-                ))
+            Source::Dev(d) => {
+                let file = d.locator.locate(logical).ok_or_else(missing)?;
+                Ok(Digests::of_file(&file).map_err(|_| missing())?.integrity())
             }
         }
     }
 
     /// True in dev mode (serving the source dirs).
     pub fn is_dev(&self) -> bool {
-        matches!(self.inner.mode, Mode::Dev(_))
+        matches!(self.inner.source, Source::Dev(_))
     }
 
     /// The URL path the files are served under (`/static/`).
@@ -379,9 +372,9 @@ impl StaticFiles {
     pub(crate) fn table(&self) -> Arc<Table> {
         self.inner
             .table
-            .get_or_init(|| match &self.inner.mode {
-                Mode::Manifest(l) => Arc::new(Table::build(l, &self.inner.settings)),
-                Mode::Dev(_) => Arc::new(Table::default()),
+            .get_or_init(|| match &self.inner.source {
+                Source::Manifest(l) => Arc::new(Table::build(l, &self.inner.settings)),
+                Source::Dev(_) => Arc::new(Table::default()),
             })
             .clone()
     }

@@ -1,0 +1,254 @@
+//! Loading STATIC_ROOT's manifest (rcollect's or Django's) and the previous
+//! manifest versions still on disk into [`Loaded`]: every name served and
+//! its [`Asset`].
+//!
+//! Start-up work is proportional to the manifest, not the tree: with an
+//! rcollect manifest (which has a `files` section) nothing but the manifest is
+//! read. A Django-written manifest (only `paths`) has no metadata, so each
+//! file it names is read once at start-up to compute its hash, size and
+//! variants.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use rcollect_core::manifest::{MANIFEST_NAME, path_in};
+use rcollect_core::{Encoding, Manifest};
+
+use crate::asset::{Asset, with_suffix};
+use crate::conditional::unix_secs;
+use crate::error::Error;
+use crate::open::Memory;
+
+/// A name the table answers, before the per-settings headers are applied.
+#[derive(Debug)]
+pub(crate) struct UrlName {
+    /// The URL name (relative to STATIC_URL, decoded).
+    pub(crate) name: String,
+    /// The logical path (for header globs and content-type overrides).
+    pub(crate) logical: String,
+    /// Hashed names are immutable.
+    pub(crate) immutable: bool,
+    pub(crate) asset: Arc<Asset>,
+}
+
+/// What was loaded from STATIC_ROOT; independent of the serve settings.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) names: Vec<UrlName>,
+    /// `index.html` files by logical path, also when their unhashed name is
+    /// not served, for directory indexes.
+    pub(crate) indexes: Vec<(String, Arc<Asset>)>,
+    /// Logical path → (hashed name, asset), for the template helpers.
+    pub(crate) logical: HashMap<String, (String, Arc<Asset>)>,
+    /// What is held in memory, within the budget.
+    pub(crate) memory: Arc<Memory>,
+}
+
+impl Loaded {
+    /// Reads `root/staticfiles.json` and builds the table.
+    pub(crate) fn load(root: &Path) -> Result<Loaded, Error> {
+        let manifest_path = root.join(MANIFEST_NAME);
+        let manifest = Manifest::load(root)?.ok_or_else(|| Error::MissingManifest {
+            path: manifest_path.clone(),
+        })?;
+        let mut loaded = Self::from_manifest(root, &manifest_path, &manifest)?;
+        loaded.add_history(root);
+        Ok(loaded)
+    }
+
+    /// A table that serves nothing and only maps logical paths to hashed
+    /// names, for files served by a CDN from object storage. Entries of a
+    /// Django manifest (no `files`) get an empty integrity value.
+    #[cfg(feature = "store")]
+    pub(crate) fn urls_only(m: &Manifest) -> Loaded {
+        let mut logical = HashMap::new();
+        for (l, hashed) in &m.paths {
+            let placeholder = rcollect_core::FileMeta {
+                size: 0,
+                content_type: "application/octet-stream".into(),
+                sha256: "0".repeat(64),
+                integrity: String::new(),
+                modified: 0,
+                variants: Default::default(),
+            };
+            let meta = m.files.get(hashed).unwrap_or(&placeholder);
+            let asset = Asset::from_meta(Path::new(hashed), meta)
+                .or_else(|_| Asset::from_meta(Path::new(hashed), &placeholder));
+            if let Ok(r) = asset {
+                logical.insert(l.clone(), (hashed.clone(), Arc::new(r)));
+            }
+        }
+        Loaded {
+            names: Vec::new(),
+            indexes: Vec::new(),
+            logical,
+            memory: Arc::default(),
+        }
+    }
+
+    /// Also serves the hashed names of the previous manifest versions
+    /// (`staticfiles.<timestamp>.json`, newest first) whose files are still
+    /// there: during a rolling deploy, pages rendered by an instance of the
+    /// previous release keep working against this one. Their unhashed names
+    /// and `static_url` stay the live manifest's.
+    fn add_history(&mut self, root: &Path) {
+        let versions = match rcollect_core::history::list(root) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("{e}; not serving previous manifest versions");
+                return;
+            }
+        };
+        let mut known: HashSet<String> = self.names.iter().map(|s| s.name.clone()).collect();
+        for name in versions.iter().rev() {
+            let Some(m) = rcollect_core::history::load_version(root, name) else {
+                continue;
+            };
+            let logical_of: HashMap<&str, &str> = m
+                .paths
+                .iter()
+                .map(|(l, h)| (h.as_str(), l.as_str()))
+                .collect();
+            for (hashed, meta) in &m.files {
+                let Some(logical) = logical_of.get(hashed.as_str()) else {
+                    continue;
+                };
+                if *logical == hashed.as_str() || known.contains(hashed) {
+                    continue;
+                }
+                let file = path_in(root, hashed);
+                if !file.is_file() {
+                    continue; // removed by `rcollect clean`
+                }
+                let mut meta = meta.clone();
+                meta.variants
+                    .retain(|e, _| with_suffix(&file, e.suffix()).is_file());
+                let Ok(asset) = Asset::from_meta(&file, &meta) else {
+                    continue;
+                };
+                known.insert(hashed.clone());
+                self.names.push(UrlName {
+                    name: hashed.clone(),
+                    logical: logical.to_string(),
+                    immutable: true,
+                    asset: Arc::new(asset),
+                });
+            }
+        }
+    }
+
+    pub(crate) fn from_manifest(
+        root: &Path,
+        manifest_path: &Path,
+        m: &Manifest,
+    ) -> Result<Loaded, Error> {
+        let django = m.files.is_empty();
+        let mut assets: HashMap<&str, Arc<Asset>> = HashMap::new();
+        let mut names = Vec::new();
+        let mut indexes = Vec::new();
+        let mut logical_map = HashMap::new();
+        let file_of = |name: &str| path_in(root, name);
+        for (logical, hashed) in &m.paths {
+            let asset = match assets.get(hashed.as_str()) {
+                Some(r) => r.clone(),
+                None => {
+                    let file = file_of(hashed);
+                    let asset = match m.files.get(hashed) {
+                        Some(meta) => Asset::from_meta(&file, meta).map_err(|e| {
+                            Error::manifest(manifest_path, format!("files['{hashed}']: {e}"))
+                        })?,
+                        None => match from_disk(&file, hashed) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                tracing::warn!(
+                                    "{}: '{logical}' maps to '{hashed}', which cannot be read ({e}); not serving it",
+                                    manifest_path.display()
+                                );
+                                continue;
+                            }
+                        },
+                    };
+                    let asset = Arc::new(asset);
+                    assets.insert(hashed.as_str(), asset.clone());
+                    asset
+                }
+            };
+            let is_hashed = logical != hashed;
+            names.push(UrlName {
+                name: hashed.clone(),
+                logical: logical.clone(),
+                immutable: is_hashed,
+                asset: asset.clone(),
+            });
+            logical_map.insert(logical.clone(), (hashed.clone(), asset.clone()));
+            let mut unhashed = None;
+            if is_hashed {
+                if !django && m.keep_unhashed {
+                    unhashed = Some(asset.clone());
+                } else if django {
+                    // Django keeps the original next to the hashed copy, but
+                    // its bytes differ (references are not rewritten): serve
+                    // it from its own file, if it is there.
+                    let file = file_of(logical);
+                    if file.is_file() {
+                        match from_disk(&file, logical) {
+                            Ok(r) => unhashed = Some(Arc::new(r)),
+                            Err(e) => tracing::warn!("{}: {e}; not serving it", file.display()),
+                        }
+                    }
+                }
+            }
+            if let Some(r) = &unhashed {
+                names.push(UrlName {
+                    name: logical.clone(),
+                    logical: logical.clone(),
+                    immutable: false,
+                    asset: r.clone(),
+                });
+            }
+            if logical == "index.html" || logical.ends_with("/index.html") {
+                indexes.push((logical.clone(), unhashed.unwrap_or(asset)));
+            }
+        }
+        Ok(Loaded {
+            names,
+            indexes,
+            logical: logical_map,
+            memory: Arc::default(),
+        })
+    }
+}
+
+/// Reads the file (and stats its variants) to build what a Django manifest
+/// does not carry.
+fn from_disk(file: &Path, name: &str) -> std::io::Result<Asset> {
+    // Regular files only: a FIFO or a link to a device would block or never
+    // end.
+    let md = std::fs::metadata(file)?;
+    if !md.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let modified = md.modified().map(unix_secs).unwrap_or(0);
+    let digests = rcollect_core::hash::Digests::of_file(file)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut variants = Vec::new();
+    for e in Encoding::ALL {
+        if let Ok(m) = std::fs::metadata(with_suffix(file, e.suffix())) {
+            if m.is_file() {
+                variants.push((e, m.len()));
+            }
+        }
+    }
+    let ct = rcollect_core::content_type::content_type(name);
+    Asset::new(
+        file,
+        digests.size,
+        &digests.sha256_hex(),
+        &ct,
+        modified,
+        digests.integrity(),
+        variants,
+    )
+    .map_err(std::io::Error::other)
+}

@@ -1,0 +1,119 @@
+//! The asynchronous part of a request: reading the bytes of the chosen
+//! representation, once the headers are decided ([`crate::request`]).
+//!
+//! Files within the memory limits are read whole on their first request and
+//! kept; larger ones (and every file in dev mode) are streamed from disk,
+//! only the requested range. A file whose size on disk is not the size the
+//! headers announce is an error (500), never a short or long body.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use rcollect_core::Encoding;
+use tokio::io::AsyncSeekExt;
+
+use crate::asset::Asset;
+use crate::body::StaticBody;
+
+/// Bytes of file content held in memory, counted against a budget.
+#[derive(Debug, Default)]
+pub(crate) struct Memory {
+    used: AtomicU64,
+}
+
+impl Memory {
+    /// Reserves `n` bytes of `budget`; `None` when they do not fit. The
+    /// reservation is given back when dropped, unless [kept](Reservation::keep).
+    pub(crate) fn reserve(self: &Arc<Self>, n: u64, budget: u64) -> Option<Reservation> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|&t| t <= budget)
+            })
+            .ok()?;
+        Some(Reservation {
+            memory: self.clone(),
+            n,
+        })
+    }
+}
+
+/// Bytes of the memory budget held for a read in progress: released on
+/// every path (an error, a client that goes away mid-read) by `Drop`.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    memory: Arc<Memory>,
+    n: u64,
+}
+
+impl Reservation {
+    /// The bytes are now held for good.
+    fn keep(mut self) {
+        self.n = 0;
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.n > 0 {
+            self.memory.used.fetch_sub(self.n, Ordering::AcqRel);
+        }
+    }
+}
+
+/// Everything the asynchronous part needs: which bytes of which
+/// representation, and whether to keep them in memory.
+#[derive(Debug)]
+pub(crate) struct OpenRequest {
+    pub(crate) asset: Arc<Asset>,
+    pub(crate) encoding: Option<Encoding>,
+    /// Inclusive byte range.
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// Read the whole representation and keep it (within the budget).
+    pub(crate) cache: Option<Reservation>,
+}
+
+/// Reads the body of `req`.
+pub(crate) async fn open(req: OpenRequest) -> io::Result<StaticBody> {
+    let rep = req.asset.rep(req.encoding);
+    let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
+    let wrong_size = |got: u64| {
+        io::Error::other(format!(
+            "{}: {got} bytes on disk, {} expected",
+            rep.path.display(),
+            rep.len
+        ))
+    };
+    if let Some(reservation) = req.cache {
+        let bytes: Bytes = tokio::fs::read(&rep.path).await.map_err(with_path)?.into();
+        if bytes.len() as u64 != rep.len {
+            return Err(wrong_size(bytes.len() as u64));
+        }
+        if rep.cached.set(bytes.clone()).is_ok() {
+            reservation.keep();
+        }
+        return slice(&bytes, req.start, req.end)
+            .map(StaticBody::full)
+            .ok_or_else(|| io::Error::other("range outside the file"));
+    }
+    let mut file = tokio::fs::File::open(&rep.path).await.map_err(with_path)?;
+    let len = file.metadata().await.map_err(with_path)?.len();
+    if len != rep.len {
+        return Err(wrong_size(len));
+    }
+    if req.start > 0 {
+        file.seek(io::SeekFrom::Start(req.start))
+            .await
+            .map_err(with_path)?;
+    }
+    Ok(StaticBody::file(file, req.end - req.start + 1))
+}
+
+/// The inclusive range `start..=end` of `bytes`, if it is inside.
+pub(crate) fn slice(bytes: &Bytes, start: u64, end: u64) -> Option<Bytes> {
+    let (start, end) = (usize::try_from(start).ok()?, usize::try_from(end).ok()?);
+    bytes.get(start..=end)?;
+    Some(bytes.slice(start..=end))
+}

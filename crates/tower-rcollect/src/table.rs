@@ -1,0 +1,59 @@
+//! The routing table of manifest mode: decoded URL name → [`Route`], built
+//! once per settings from what was [loaded](crate::load).
+
+use std::collections::HashMap;
+
+use crate::asset::Served;
+use crate::load::Loaded;
+use crate::settings::{Caching, Settings};
+
+/// What a name in the table leads to.
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    /// A file.
+    File(Served),
+    /// A directory without its trailing slash: redirect to `name/`.
+    AddSlash,
+}
+
+/// The lookup table: decoded URL name → route.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    pub(crate) routes: HashMap<Box<str>, Route>,
+}
+
+impl Table {
+    pub(crate) fn build(loaded: &Loaded, s: &Settings) -> Table {
+        let mut routes: HashMap<Box<str>, Route> = HashMap::with_capacity(loaded.names.len());
+        let caching = |immutable: bool| {
+            if immutable {
+                Caching::Immutable
+            } else {
+                Caching::Short
+            }
+        };
+        for n in &loaded.names {
+            routes.insert(
+                n.name.as_str().into(),
+                Route::File(s.serve(&n.logical, n.asset.clone(), caching(n.immutable))),
+            );
+        }
+        if s.index {
+            for (logical, asset) in &loaded.indexes {
+                let Some(dir) = logical.strip_suffix("index.html") else {
+                    continue;
+                };
+                if !routes.contains_key(dir) {
+                    routes.insert(
+                        dir.into(),
+                        Route::File(s.serve(logical, asset.clone(), Caching::Short)),
+                    );
+                }
+                if let Some(bare) = dir.strip_suffix('/') {
+                    routes.entry(bare.into()).or_insert(Route::AddSlash);
+                }
+            }
+        }
+        Table { routes }
+    }
+}
