@@ -20,7 +20,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use crate::history::is_history_name;
-use crate::manifest::{Encoding, MANIFEST_NAME, Manifest, TEMP_SUFFIX};
+use crate::manifest::{Encoding, MANIFEST_NAME, Manifest};
+use crate::write::TEMP_SUFFIX;
 
 /// What to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,49 +153,13 @@ pub fn clean_dir(
     let _lock = if dry_run {
         None
     } else {
-        Some(crate::collect::lock(root)?)
+        Some(crate::write::lock(root)?)
     };
     let versions = crate::history::load_all(root)?;
-    let mut objects = Vec::new();
-    let mut dirs = Vec::new();
-    for entry in walkdir::WalkDir::new(root).min_depth(1) {
-        let entry = entry.map_err(|e| {
-            let p = e.path().unwrap_or(root).to_path_buf();
-            Error::io(p, std::io::Error::other(e.to_string()))
-        })?;
-        if entry.file_type().is_dir() {
-            dirs.push(entry.path().to_path_buf());
-            continue;
-        }
-        let Some(key) = entry
-            .path()
-            .strip_prefix(root)
-            .ok()
-            .and_then(|r| r.to_str())
-            .map(|r| r.replace('\\', "/"))
-        else {
-            continue; // not UTF-8: never ours
-        };
-        let modified = entry
-            .metadata()
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .unwrap_or_else(SystemTime::now);
-        objects.push(Object { key, modified });
-    }
+    let (objects, dirs) = walk_root(root)?;
     let result = plan(&versions, &objects, options, SystemTime::now());
     if !dry_run {
-        for key in &result.remove {
-            let path = crate::manifest::path_in(root, key);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(&path, e)),
-            }
-        }
-        for d in dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d); // only succeeds when empty
-        }
+        remove(root, &result.remove, &dirs)?;
     }
     Ok(result)
 }
@@ -305,4 +270,118 @@ mod tests {
         assert!(!looks_hashed("app.3F2A9C81D0E4.css"));
         assert!(!looks_hashed("app.3f2a9c81d0e.css"));
     }
+}
+
+/// Every file under `root` as an [`Object`] (file names that are not UTF-8
+/// are never rcollect's and are left out), and every directory, parents
+/// first.
+#[cfg(feature = "collect")]
+fn walk_root(root: &std::path::Path) -> crate::Result<(Vec<Object>, Vec<std::path::PathBuf>)> {
+    use crate::error::Error;
+    let mut objects = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+        let entry = entry.map_err(|e| {
+            let p = e.path().unwrap_or(root).to_path_buf();
+            Error::io(p, std::io::Error::other(e.to_string()))
+        })?;
+        if entry.file_type().is_dir() {
+            dirs.push(entry.path().to_path_buf());
+            continue;
+        }
+        let Some(key) = entry
+            .path()
+            .strip_prefix(root)
+            .ok()
+            .and_then(|r| r.to_str())
+            .map(|r| r.replace('\\', "/"))
+        else {
+            continue;
+        };
+        let modified = entry
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .unwrap_or_else(SystemTime::now);
+        objects.push(Object { key, modified });
+    }
+    Ok((objects, dirs))
+}
+
+/// Removes `keys` under `root`, then the directories of `dirs` left empty.
+#[cfg(feature = "collect")]
+fn remove(
+    root: &std::path::Path,
+    keys: &[String],
+    dirs: &[std::path::PathBuf],
+) -> crate::Result<()> {
+    for key in keys {
+        let path = crate::paths::path_in(root, key);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(crate::error::Error::io(&path, e)),
+        }
+    }
+    for d in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d); // only succeeds when empty
+    }
+    Ok(())
+}
+
+/// The sweep at the end of a collect: removes leftover temp files of killed
+/// runs and, with `clear` (`collectstatic --clear`), every file that
+/// `manifest` does not name. Manifest versions and the lock file are never
+/// touched here (`rcollect clean` removes old versions). Returns how many
+/// files `clear` deleted (or would, in a dry run).
+#[cfg(feature = "collect")]
+pub(crate) fn sweep(
+    root: &std::path::Path,
+    manifest: &Manifest,
+    clear: bool,
+    dry_run: bool,
+) -> crate::Result<usize> {
+    if !root.is_dir() {
+        return Ok(0);
+    }
+    let mut keep: BTreeSet<String> = BTreeSet::new();
+    keep.insert(MANIFEST_NAME.to_string());
+    keep.insert(crate::write::LOCK_NAME.to_string());
+    for (hashed, meta) in &manifest.files {
+        keep.insert(hashed.clone());
+        for enc in meta.variants.keys() {
+            keep.insert(format!("{hashed}{}", enc.suffix()));
+        }
+    }
+    if manifest.keep_unhashed {
+        for (logical, hashed) in &manifest.paths {
+            keep.insert(logical.clone());
+            if let Some(meta) = manifest.files.get(hashed) {
+                for enc in meta.variants.keys() {
+                    keep.insert(format!("{logical}{}", enc.suffix()));
+                }
+            }
+        }
+    }
+    let (objects, dirs) = walk_root(root)?;
+    let mut doomed = Vec::new();
+    let mut deleted = 0;
+    for o in objects {
+        let name = o.key.rsplit('/').next().unwrap_or(&o.key);
+        let is_temp = name.starts_with('.') && name.ends_with(TEMP_SUFFIX);
+        if !o.key.contains('/') && is_history_name(&o.key) {
+            continue;
+        }
+        if is_temp {
+            doomed.push(o.key);
+        } else if clear && !keep.contains(&o.key) {
+            deleted += 1;
+            doomed.push(o.key);
+        }
+    }
+    if !dry_run {
+        let dirs = if clear { dirs } else { Vec::new() };
+        remove(root, &doomed, &dirs)?;
+    }
+    Ok(deleted)
 }

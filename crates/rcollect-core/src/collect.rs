@@ -27,14 +27,10 @@ use crate::config::Config;
 use crate::content_type::{content_type, is_compressible};
 use crate::error::{ConfigError, Error, Result};
 use crate::find::Shadowed;
-use crate::hash::Digests;
-use crate::manifest::{
-    Encoding, FileMeta, MANIFEST_NAME, Manifest, TEMP_SUFFIX, temp_name, write_atomic,
-};
+use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest};
+use crate::paths::with_suffix;
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
-
-/// Name of the lock file that keeps two collects out of one STATIC_ROOT.
-pub const LOCK_NAME: &str = ".rcollect.lock";
+use crate::write::{copy_verified, file_len, link_or_copy, lock, place_cached, write_atomic};
 
 /// Knobs of one collect run.
 #[derive(Clone, Default)]
@@ -135,7 +131,6 @@ pub struct Summary {
 /// ```
 pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     let start = Instant::now();
-    refuse_overlap(config)?;
     let findings = checks::run(config);
     let errors: Vec<String> = findings
         .iter()
@@ -290,79 +285,9 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
             .zip(outcomes.par_iter())
             .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings, &manifest))?;
     }
-    summary.deleted = sweep(root, &manifest, options.clear, options.dry_run)?;
+    summary.deleted = crate::clean::sweep(root, &manifest, options.clear, options.dry_run)?;
     summary.elapsed = start.elapsed();
     Ok(summary)
-}
-
-/// Refuses a STATIC_ROOT that equals, contains or is inside a source dir.
-pub fn refuse_overlap(config: &Config) -> Result<()> {
-    let root = canonical(&config.static_root);
-    for d in &config.dirs {
-        let dir = canonical(&d.path);
-        let how = if root == dir {
-            "is"
-        } else if root.starts_with(&dir) {
-            "is inside"
-        } else if dir.starts_with(&root) {
-            "contains"
-        } else {
-            continue;
-        };
-        return Err(ConfigError {
-            file: config.config_file.clone(),
-            line: None,
-            key: Some("static_root".into()),
-            message: format!(
-                "refusing to collect: STATIC_ROOT {} {how} the source dir {}; collecting would read its own output. Point static_root at a separate directory",
-                config.static_root.display(),
-                d.path.display()
-            ),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-/// The canonical path where it exists; otherwise the canonical nearest
-/// ancestor joined with the rest.
-fn canonical(p: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut cur = p.to_path_buf();
-    loop {
-        if let Ok(c) = cur.canonicalize() {
-            let mut out = c;
-            for r in rest.iter().rev() {
-                out.push(r);
-            }
-            return out;
-        }
-        match (cur.file_name().map(|n| n.to_os_string()), cur.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                cur = parent.to_path_buf();
-            }
-            _ => return crate::config::normalize(p),
-        }
-    }
-}
-
-pub(crate) fn lock(root: &Path) -> Result<std::fs::File> {
-    let path = root.join(LOCK_NAME);
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::io(
-            &path,
-            std::io::Error::other("another rcollect is collecting into this STATIC_ROOT"),
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
-    }
 }
 
 /// Per-file result of the write phase.
@@ -387,19 +312,6 @@ struct WriteCtx<'a> {
     encodings: &'a [Encoding],
     min_saving: f64,
     dry_run: bool,
-}
-
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-fn file_len(p: &Path) -> Option<u64> {
-    std::fs::metadata(p)
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
 }
 
 impl WriteCtx<'_> {
@@ -584,32 +496,6 @@ impl WriteCtx<'_> {
     }
 }
 
-/// Copies `src` to `dst` through a temp file and checks that the copy has the
-/// digests the plan computed (the source may have changed since).
-fn copy_verified(src: &Path, dst: &Path, expected: &Digests) -> Result<()> {
-    let tmp = temp_name(dst);
-    let result = (|| {
-        std::fs::copy(src, &tmp).map_err(|e| {
-            let what = format!("copying from {}: {e}", src.display());
-            Error::io(dst, std::io::Error::new(e.kind(), what))
-        })?;
-        let got = Digests::of_file(&tmp)?;
-        if got != *expected {
-            return Err(Error::io(
-                src,
-                std::io::Error::other(
-                    "the file changed while it was being collected; run collectstatic again",
-                ),
-            ));
-        }
-        std::fs::rename(&tmp, dst).map_err(|e| Error::io(dst, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 fn build_manifest(config: &Config, files: &[Planned], outcomes: &[Outcome]) -> Manifest {
     let mut m = Manifest::new();
     m.keep_unhashed = config.keep_unhashed;
@@ -631,17 +517,6 @@ fn build_manifest(config: &Config, files: &[Planned], outcomes: &[Outcome]) -> M
     m
 }
 
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
-    false
-}
-
 /// Creates the directories every output lives in (each once).
 fn make_dirs(root: &Path, files: &[Planned], unhashed: bool) -> Result<()> {
     let mut dirs: BTreeSet<&str> = BTreeSet::new();
@@ -659,57 +534,6 @@ fn make_dirs(root: &Path, files: &[Planned], unhashed: bool) -> Result<()> {
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
     }
     Ok(())
-}
-
-/// Makes `dst` hold the bytes of `src`: a hard link when possible, otherwise
-/// a copy. A new name is linked directly (it appears complete, atomically);
-/// an existing one is replaced through a temp name. No-op if it already
-/// holds the bytes.
-///
-/// Sharing an inode is safe because nothing rcollect writes is ever modified
-/// in place (every write is a new file renamed over the name), and a cache
-/// entry is verified against its content before each use.
-fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
-    let sm = std::fs::metadata(src).map_err(|e| Error::io(src, e))?;
-    if let Ok(dm) = std::fs::metadata(dst) {
-        if same_file(&sm, &dm) {
-            return Ok(());
-        }
-        if dm.is_file() && dm.len() == sm.len() {
-            let a = std::fs::read(src).map_err(|e| Error::io(src, e))?;
-            let b = std::fs::read(dst).map_err(|e| Error::io(dst, e))?;
-            if a == b {
-                return Ok(());
-            }
-        }
-    }
-    match std::fs::hard_link(src, dst) {
-        Ok(()) => return Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            }
-        }
-        Err(_) => {}
-    }
-    let tmp = temp_name(dst);
-    let r = std::fs::hard_link(src, &tmp)
-        .or_else(|_| std::fs::copy(src, &tmp).map(|_| ()))
-        .and_then(|()| std::fs::rename(&tmp, dst));
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r.map_err(|e| Error::io(dst, e))
-}
-
-/// Puts a verified compression-cache entry at `dst` (see [`link_or_copy`])
-/// and marks it as written now: a link keeps the entry's old mtime, which
-/// `rcollect clean --older-than` would otherwise take for the file's age.
-fn place_cached(entry: &Path, dst: &Path) -> Result<()> {
-    link_or_copy(entry, dst)?;
-    std::fs::File::open(dst)
-        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
-        .map_err(|e| Error::io(dst, e))
 }
 
 fn write_unhashed(
@@ -748,76 +572,4 @@ fn write_unhashed(
         }
     }
     Ok(())
-}
-
-/// Removes leftover temp files of killed runs and, with `clear`, every file
-/// the new manifest does not name. Returns the number of files deleted by
-/// `clear` (or that would be, in a dry run).
-fn sweep(root: &Path, manifest: &Manifest, clear: bool, dry_run: bool) -> Result<usize> {
-    if !root.is_dir() {
-        return Ok(0);
-    }
-    let mut keep: BTreeSet<String> = BTreeSet::new();
-    keep.insert(MANIFEST_NAME.to_string());
-    keep.insert(LOCK_NAME.to_string());
-    for (hashed, meta) in &manifest.files {
-        keep.insert(hashed.clone());
-        for enc in meta.variants.keys() {
-            keep.insert(format!("{hashed}{}", enc.suffix()));
-        }
-    }
-    if manifest.keep_unhashed {
-        for (logical, hashed) in &manifest.paths {
-            keep.insert(logical.clone());
-            if let Some(meta) = manifest.files.get(hashed) {
-                for enc in meta.variants.keys() {
-                    keep.insert(format!("{logical}{}", enc.suffix()));
-                }
-            }
-        }
-    }
-    let mut deleted = 0;
-    let mut dirs = Vec::new();
-    for entry in walkdir::WalkDir::new(root).min_depth(1) {
-        let entry = entry.map_err(|e| {
-            let p = e.path().unwrap_or(root).to_path_buf();
-            Error::io(p, std::io::Error::other(e.to_string()))
-        })?;
-        let path = entry.path();
-        if entry.file_type().is_dir() {
-            dirs.push(path.to_path_buf());
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        let is_temp = name.starts_with('.') && name.ends_with(TEMP_SUFFIX);
-        if entry.depth() == 1 && crate::history::is_history_name(&name) {
-            // Manifest versions are removed by `rcollect clean`, not here.
-            continue;
-        }
-        let rel = path
-            .strip_prefix(root)
-            .ok()
-            .and_then(|r| r.to_str())
-            .map(|r| r.replace('\\', "/"));
-        let doomed = is_temp || (clear && !rel.is_some_and(|r| keep.contains(&r)));
-        if !doomed {
-            continue;
-        }
-        if !is_temp {
-            deleted += 1;
-        }
-        if !dry_run {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(path, e)),
-            }
-        }
-    }
-    if clear && !dry_run {
-        for d in dirs.iter().rev() {
-            let _ = std::fs::remove_dir(d);
-        }
-    }
-    Ok(deleted)
 }

@@ -5,7 +5,8 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{Encoding, write_atomic};
+use crate::manifest::Encoding;
+use crate::write::write_atomic;
 
 /// Brotli quality (whitenoise and the `brotli` CLI default).
 pub const BROTLI_QUALITY: u32 = 11;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{ConfigError, Error, Result};
+use crate::paths::normalize;
 
 /// The name of the config file looked up from the current directory upward.
 pub const CONFIG_FILE_NAME: &str = "rcollect.toml";
@@ -478,22 +479,6 @@ fn absolute(base: &Path, p: &Path) -> PathBuf {
         base.join(p)
     };
     normalize(&joined)
-}
-
-/// Lexically removes `.` and `..` components (no filesystem access).
-pub fn normalize(p: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn parse_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {

@@ -60,6 +60,18 @@ pub enum Error {
         /// Which paths overlap, and how.
         message: String,
     },
+    /// Another process holds the STATIC_ROOT lock (a collect or a clean).
+    #[error("{}: another rcollect is collecting into this STATIC_ROOT", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// A source file changed while it was being collected.
+    #[error("{}: the file changed while it was being collected; run collectstatic again", path.display())]
+    SourceChanged {
+        /// The source file.
+        path: PathBuf,
+    },
     /// Several errors, reported together (for example, every missing reference).
     #[error("{}", join_errors(.0))]
     Many(Vec<Error>),

@@ -104,7 +104,7 @@ pub fn find(config: &Config) -> Result<Found> {
     let ignore = Ignore::new(config)?;
     // Where STATIC_ROOT really is, for symlinks that lead into it.
     let static_root = (!config.static_root.as_os_str().is_empty())
-        .then(|| crate::checks::resolve(&config.static_root));
+        .then(|| crate::paths::resolve(&config.static_root));
     let mut winners: HashMap<String, Asset> = HashMap::new();
     let mut shadowed = Vec::new();
     for (i, dir) in config.dirs.iter().enumerate() {
@@ -306,7 +306,7 @@ fn strip_prefix<'a>(dir: &SourceDir, logical: &'a str) -> Option<&'a str> {
 }
 
 fn candidate(dir: &SourceDir, logical: &str) -> Option<PathBuf> {
-    if !crate::manifest::is_safe_relative(logical) {
+    if !crate::paths::is_safe_relative(logical) {
         return None;
     }
     let rel = strip_prefix(dir, logical)?;

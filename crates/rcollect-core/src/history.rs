@@ -15,7 +15,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
-use crate::manifest::{MANIFEST_NAME, Manifest, write_atomic};
+use crate::manifest::{MANIFEST_NAME, Manifest};
+use crate::write::write_atomic;
 
 /// Prefix of history manifest names.
 const PREFIX: &str = "staticfiles.";

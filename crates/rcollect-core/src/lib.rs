@@ -22,10 +22,12 @@ pub mod graph;
 pub mod hash;
 pub mod history;
 pub mod manifest;
+pub mod paths;
 #[cfg(feature = "collect")]
 pub mod plan;
 pub mod rewrite;
 pub mod scan;
+pub mod write;
 
 pub use config::Config;
 pub use error::{ConfigError, Error, Result};

@@ -7,13 +7,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::paths::is_safe_relative;
+use crate::write::write_atomic;
 
 /// File name of the manifest inside STATIC_ROOT (Django's name).
 pub const MANIFEST_NAME: &str = "staticfiles.json";
@@ -200,24 +201,6 @@ impl Manifest {
     }
 }
 
-/// The file of a manifest name (`css/app.3f2a9c81d0e4.css`) under `root`,
-/// built segment by segment (names are checked by [`is_safe_relative`]).
-pub fn path_in(root: &Path, name: &str) -> PathBuf {
-    let mut p = root.to_path_buf();
-    p.extend(name.split('/'));
-    p
-}
-
-/// True for a non-empty relative `/`-separated path without `..`, `.`,
-/// empty segments, backslashes or NUL.
-pub fn is_safe_relative(p: &str) -> bool {
-    !p.is_empty()
-        && !p.starts_with('/')
-        && !p.contains('\\')
-        && !p.contains('\0')
-        && p.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
-}
-
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -228,57 +211,6 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     s
 }
-
-/// Writes `bytes` to `path` through a temp file in the same directory and a
-/// rename, so readers see the old file or the new one, never a torn one.
-/// With `durable`, the data and the directory entry are flushed to disk.
-pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = temp_name(path);
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        if durable {
-            f.sync_all()?;
-        }
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if durable {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
-/// The temp name used for atomic writes of `path`: hidden, same directory,
-/// unique per process and call. At most the first 100 bytes of the file name
-/// are kept, so the temp name fits NAME_MAX (255) whenever the name does.
-pub fn temp_name(path: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let pid = *PID.get_or_init(std::process::id);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut keep = name.len().min(100);
-    while !name.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    path.with_file_name(format!(".{}.{pid}.{n}{TEMP_SUFFIX}", &name[..keep]))
-}
-
-/// Suffix of temp files; leftovers from killed runs end in it and are removed
-/// by the next collect.
-pub const TEMP_SUFFIX: &str = ".rcollect-tmp";
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 use md5::Md5;
 use object_store::{Attribute, Attributes, GetOptions, PutOptions, PutPayload};
-use rcollect_core::manifest::{Encoding, MANIFEST_NAME, hex, path_in};
+use rcollect_core::manifest::{Encoding, MANIFEST_NAME, hex};
+use rcollect_core::paths::path_in;
 use rcollect_core::{Manifest, history};
 use sha2::{Digest, Sha256};
 

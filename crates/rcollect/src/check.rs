@@ -143,8 +143,8 @@ fn source_findings(
     let mut out = Vec::new();
     if references {
         for b in plan.broken.iter().take(LIMIT) {
-            out.push(Finding::error(
-                "E030",
+            out.push(Finding::new(
+                checks::ids::BROKEN_REFERENCE,
                 format!(
                     "{}:{}: reference to missing file '{}' (resolved to '{}')",
                     b.source.display(),
@@ -157,8 +157,8 @@ fn source_findings(
         }
         let total = plan.broken.len() + plan.broken_omitted;
         if total > LIMIT {
-            out.push(Finding::error(
-                "E030",
+            out.push(Finding::new(
+                checks::ids::BROKEN_REFERENCE,
                 format!("and {} more broken references", total - LIMIT),
                 "run `rcollect check --references --format json` to list them all",
             ));
@@ -182,8 +182,8 @@ fn source_findings(
             if !stale.is_empty() {
                 let shown: Vec<&str> = stale.iter().take(5).map(String::as_str).collect();
                 let more = stale.len().saturating_sub(shown.len());
-                out.push(Finding::error(
-                    "E031",
+                out.push(Finding::new(
+                    checks::ids::MANIFEST_STALE,
                     format!(
                         "STATIC_ROOT {} is out of date with the sources ({} files): {}{}",
                         config.static_root.display(),

@@ -12,6 +12,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
+use rcollect_core::paths::with_suffix;
 use rcollect_core::{Encoding, FileMeta};
 
 use crate::conditional::{format_date, unix_secs};
@@ -66,13 +67,6 @@ fn slot(e: Encoding) -> usize {
         Encoding::Zstd => 1,
         Encoding::Gzip => 2,
     }
-}
-
-/// `path` with `suffix` appended to its file name (`a.css` → `a.css.br`).
-pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    PathBuf::from(p)
 }
 
 impl Asset {

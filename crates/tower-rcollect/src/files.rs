@@ -8,7 +8,7 @@ use globset::Glob;
 use http::{HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use rcollect_core::Config;
-use rcollect_core::checks::{self, Level};
+use rcollect_core::checks::{self, Level, Scope};
 use rcollect_core::hash::Digests;
 use tower::Layer;
 
@@ -118,8 +118,15 @@ impl StaticFiles {
     /// As [`from_manifest`](Self::from_manifest), plus invalid `[serve]`
     /// values (header rules, MIME types).
     pub fn from_config(config: &Config) -> Result<Self, Error> {
+        // Serving STATIC_ROOT needs no source dirs and no write access; dev
+        // mode needs no STATIC_ROOT.
+        let scope = if config.debug {
+            Scope::DEV
+        } else {
+            Scope::SERVE
+        };
         for f in checks::run(config) {
-            if !relevant_to_serving(f.id, config.debug) {
+            if !f.scope.contains(scope) {
                 continue;
             }
             match f.level {
@@ -378,27 +385,6 @@ impl StaticFiles {
             })
             .clone()
     }
-}
-
-/// Whether a check finding concerns serving. Serving STATIC_ROOT needs no
-/// source dirs and no write access; dev mode needs no STATIC_ROOT at all.
-fn relevant_to_serving(id: &str, dev: bool) -> bool {
-    use rcollect_core::checks::ids;
-    let collect_only: &[&str] = if dev {
-        &[ids::ROOT_NOT_WRITABLE, ids::ROOT_OVERLAPS_SOURCE]
-    } else {
-        &[
-            ids::NO_SOURCE_DIRS,
-            ids::ROOT_OVERLAPS_SOURCE,
-            ids::BAD_PREFIX,
-            ids::BAD_IGNORE,
-            ids::SHADOWED,
-            ids::ROOT_NOT_WRITABLE,
-            ids::SOURCE_DIR_MISSING,
-            ids::WALK_FAILED,
-        ]
-    };
-    !collect_only.contains(&id)
 }
 
 impl<S> Layer<S> for StaticFiles {

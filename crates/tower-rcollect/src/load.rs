@@ -12,10 +12,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use rcollect_core::manifest::{MANIFEST_NAME, path_in};
+use rcollect_core::manifest::MANIFEST_NAME;
+use rcollect_core::paths::{path_in, with_suffix};
 use rcollect_core::{Encoding, Manifest};
 
-use crate::asset::{Asset, with_suffix};
+use crate::asset::Asset;
 use crate::conditional::unix_secs;
 use crate::error::Error;
 use crate::open::Memory;

@@ -30,7 +30,7 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
     let manifest = match Manifest::load(root) {
         Ok(Some(m)) => m,
         Ok(None) => {
-            return vec![Finding::error(
+            return vec![Finding::new(
                 ids::MANIFEST_UNREADABLE,
                 format!(
                     "there is no {MANIFEST_NAME} in STATIC_ROOT '{}'",
@@ -40,7 +40,7 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
             )];
         }
         Err(e) => {
-            return vec![Finding::error(
+            return vec![Finding::new(
                 ids::MANIFEST_UNREADABLE,
                 format!("cannot read the manifest: {e}"),
                 "run `rcollect collectstatic` again to rewrite it",
@@ -57,7 +57,7 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
         }
         let path = under(root, hashed);
         if !path.is_file() {
-            out.push(Finding::error(
+            out.push(Finding::new(
                 ids::MANIFEST_PATH_TARGET,
                 format!(
                     "{MANIFEST_NAME} maps '{logical}' to '{hashed}', but '{}' does not exist",
@@ -78,7 +78,7 @@ fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
     match std::fs::metadata(&path) {
         Ok(m) if m.is_file() => {
             if m.len() != meta.size {
-                out.push(Finding::error(
+                out.push(Finding::new(
                     ids::MANIFEST_FILE_MISMATCH,
                     format!(
                         "'{}' is {} bytes but {MANIFEST_NAME} records {} (truncated or changed after collect)",
@@ -91,7 +91,7 @@ fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
             } else {
                 match file_sha256(&path) {
                     Ok((_, sha)) if sha.eq_ignore_ascii_case(&meta.sha256) => {}
-                    Ok((_, sha)) => out.push(Finding::error(
+                    Ok((_, sha)) => out.push(Finding::new(
                         ids::MANIFEST_FILE_MISMATCH,
                         format!(
                             "'{}' has SHA-256 {sha} but {MANIFEST_NAME} records {} (changed after collect)",
@@ -100,7 +100,7 @@ fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
                         ),
                         COLLECT_AGAIN,
                     )),
-                    Err(e) => out.push(Finding::error(
+                    Err(e) => out.push(Finding::new(
                         ids::MANIFEST_FILE_MISMATCH,
                         format!("cannot read '{}': {e}", path.display()),
                         "make the file readable, or run `rcollect collectstatic` again",
@@ -108,7 +108,7 @@ fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
                 }
             }
         }
-        Ok(_) => out.push(Finding::error(
+        Ok(_) => out.push(Finding::new(
             ids::MANIFEST_FILE_MISSING,
             format!(
                 "'{}' (listed in {MANIFEST_NAME}) is not a regular file",
@@ -116,7 +116,7 @@ fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
             ),
             COLLECT_AGAIN,
         )),
-        Err(e) => out.push(Finding::error(
+        Err(e) => out.push(Finding::new(
             ids::MANIFEST_FILE_MISSING,
             format!(
                 "'{}' (listed in {MANIFEST_NAME}) is missing ({e})",
@@ -163,7 +163,7 @@ fn check_variant(file: &Path, enc: Encoding, size: u64, meta: &FileMeta, out: &m
 }
 
 fn variant_finding(path: &Path, enc: Encoding, problem: String) -> Finding {
-    Finding::error(
+    Finding::new(
         ids::MANIFEST_VARIANT,
         format!("the {enc} variant '{}' {problem}", path.display()),
         "run `rcollect collectstatic` again; clients that accept this encoding get the variant \
@@ -257,12 +257,12 @@ fn under(root: &Path, rel: &str) -> PathBuf {
 #[derive(Default)]
 struct Capped {
     findings: Vec<Finding>,
-    counts: BTreeMap<&'static str, usize>,
+    counts: BTreeMap<&'static str, (super::Check, usize)>,
 }
 
 impl Capped {
     fn push(&mut self, f: Finding) {
-        let n = self.counts.entry(f.id).or_default();
+        let (_, n) = self.counts.entry(f.id).or_insert((f.check(), 0));
         *n += 1;
         if *n <= PER_ID {
             self.findings.push(f);
@@ -270,10 +270,10 @@ impl Capped {
     }
 
     fn finish(mut self) -> Vec<Finding> {
-        for (id, n) in self.counts {
+        for (id, (check, n)) in self.counts {
             if n > PER_ID {
-                self.findings.push(Finding::error(
-                    id,
+                self.findings.push(Finding::new(
+                    check,
                     format!("and {} more {id} problems like the ones above", n - PER_ID),
                     COLLECT_AGAIN,
                 ));

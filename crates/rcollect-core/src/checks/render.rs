@@ -30,8 +30,8 @@ fn plural(n: usize, word: &str) -> String {
 /// plain ANSI escapes highlight the level and the hint label.
 ///
 /// ```
-/// use rcollect_core::checks::{Finding, render_text};
-/// let f = Finding::error("E001", "no source dirs", "add `dirs`");
+/// use rcollect_core::checks::{Finding, ids, render_text};
+/// let f = Finding::new(ids::NO_SOURCE_DIRS, "no source dirs", "add `dirs`");
 /// assert_eq!(
 ///     render_text(&[f], false),
 ///     "error[E001]: no source dirs\n  hint: add `dirs`\n\n1 error, 0 warnings\n"
@@ -147,8 +147,8 @@ mod tests {
 
     fn sample() -> Vec<Finding> {
         vec![
-            Finding::error("E002", "root '/a' is inside '/a'", "move it"),
-            Finding::warning("W004", "dir 'x' does not exist", "create it"),
+            Finding::new(crate::checks::ids::ROOT_OVERLAPS_SOURCE, "root '/a' is inside '/a'", "move it"),
+            Finding::new(crate::checks::ids::SOURCE_DIR_MISSING, "dir 'x' does not exist", "create it"),
         ]
     }
 
@@ -187,7 +187,13 @@ mod tests {
 
     #[test]
     fn github_escapes() {
-        let f = [Finding::error("E0:1,", "100% bad\r\nreally", "fix")];
+        let f = [Finding {
+            id: "E0:1,",
+            level: crate::checks::Level::Error,
+            scope: crate::checks::Scope::ALL,
+            message: "100% bad\r\nreally".into(),
+            hint: "fix".into(),
+        }];
         assert_eq!(
             render_github(&f),
             "::error title=E0%3A1%2C::100%25 bad%0D%0Areally%0Ahint: fix\n"
