@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bad-inputs.sh [-w WORKDIR] [--files N] [--css-mb N] [--only CASE[,CASE...]]
 #
-# The long variants of tests/bad_inputs.rs, with timings and peak RSS
+# The long variants of crates/rcollect/tests/bad_inputs.rs, with timings and peak RSS
 # (/usr/bin/time -v), against the release binary:
 #   css50       a CSS file of --css-mb MB (default 50) with ~585k references,
 #               collected WITH brotli and gzip; every reference must be

@@ -147,8 +147,16 @@ mod tests {
 
     fn sample() -> Vec<Finding> {
         vec![
-            Finding::new(crate::checks::ids::ROOT_OVERLAPS_SOURCE, "root '/a' is inside '/a'", "move it"),
-            Finding::new(crate::checks::ids::SOURCE_DIR_MISSING, "dir 'x' does not exist", "create it"),
+            Finding::new(
+                crate::checks::ids::ROOT_OVERLAPS_SOURCE,
+                "root '/a' is inside '/a'",
+                "move it",
+            ),
+            Finding::new(
+                crate::checks::ids::SOURCE_DIR_MISSING,
+                "dir 'x' does not exist",
+                "create it",
+            ),
         ]
     }
 

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-mod support;
+use crate::common as support;
 use support::{basename, run, sha256_hex, walk, write};
 
 fn bin() -> Command {

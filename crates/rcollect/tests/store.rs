@@ -19,7 +19,7 @@ use object_store::path::Path as StorePath;
 use object_store::{Attribute, GetOptions, ObjectStore};
 use serde_json::Value;
 
-mod support;
+use crate::common as support;
 use support::{run, sha256_hex, write};
 
 /// The S3 server and a prefix of its own for one test.

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-mod support;
+use crate::common as support;
 use support::{basename, http, run, sha256_hex, write};
 
 fn stderr(out: &Output) -> String {

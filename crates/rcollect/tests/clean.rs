@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-mod support;
+use crate::common as support;
 use support::{run, walk};
 
 fn ok(out: Output) -> Value {

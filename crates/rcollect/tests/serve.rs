@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rcollect_core::{Encoding, FileMeta, Manifest};
 
-mod support;
+use crate::common as support;
 use support::{sha256_hex, start};
 
 const CSS: &[u8] = b"body { color: red } /* some padding to make brotli worth it */\n";
@@ -133,12 +133,22 @@ fn serve_workers_flag_sets_the_threads_and_rejects_zero() {
         {
             // tokio's runtime threads are named `tokio-rt-worker`; its
             // blocking-pool threads are only started on demand.
+            // A new thread names itself once it runs, which on a loaded
+            // machine can be after the server already answers: wait a little.
             let tasks = format!("/proc/{}/task", server.child.id());
-            let workers = std::fs::read_dir(&tasks)
-                .expect("task dir")
-                .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
-                .filter(|c| c.trim() == "tokio-rt-worker")
-                .count();
+            let count = || {
+                std::fs::read_dir(&tasks)
+                    .expect("task dir")
+                    .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+                    .filter(|c| c.trim() == "tokio-rt-worker")
+                    .count()
+            };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            let mut workers = count();
+            while workers.to_string() != n && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                workers = count();
+            }
             assert_eq!(workers.to_string(), n, "runtime worker threads");
         }
         // Several clients at once, two requests each.

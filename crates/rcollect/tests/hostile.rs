@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-mod support;
+use crate::common as support;
 use support::Server;
 
 fn rcollect(cwd: &Path) -> Command {

@@ -1,0 +1,16 @@
+//! The integration tests of the `rcollect` binary: one test binary, a module
+//! per command or concern, helpers in `common/`. Each test runs the real
+//! binary on real files in temp dirs; the serve tests talk HTTP over a real
+//! socket; the store tests talk to an S3 server (see `scripts/s3/`), the
+//! nginx test to a real nginx.
+
+mod common;
+
+mod bad_inputs;
+mod check;
+mod clean;
+mod collect;
+mod hostile;
+mod nginx;
+mod serve;
+mod store;
