@@ -30,6 +30,7 @@ use crate::find::Shadowed;
 use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest};
 use crate::paths::with_suffix;
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
+use crate::progress::{Phase, Progress};
 use crate::write::{copy_verified, file_len, link_or_copy, lock, place_cached, write_atomic};
 
 /// Knobs of one collect run.
@@ -50,25 +51,6 @@ impl std::fmt::Debug for Options {
             .field("clear", &self.clear)
             .finish_non_exhaustive()
     }
-}
-
-/// A stage of the run, for progress reporting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Writing hashed files.
-    Write,
-    /// Compressing variants (largest first).
-    Compress,
-}
-
-/// Receives progress events; implementations must be cheap and thread-safe.
-pub trait Progress: Send + Sync {
-    /// A phase starts with `total` steps.
-    fn begin(&self, phase: Phase, total: u64);
-    /// `n` steps are done.
-    fn advance(&self, n: u64);
-    /// The phase is over.
-    fn end(&self);
 }
 
 /// What a run did.

@@ -57,7 +57,9 @@ pub struct Config {
 /// Publishing to object storage: the URL from `static_root` plus the
 /// `[storage]` table. Credentials, endpoint, region and `allow_http` also come
 /// from the standard `AWS_*` environment variables, which win over the table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` shows `secret_access_key` and `session_token` as
+/// `"<redacted>"`, so a logged `Config` never leaks them.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StorageConfig {
     /// `s3://bucket/prefix` or `file:///path`.
     pub url: String,
@@ -79,6 +81,27 @@ pub struct StorageConfig {
     pub concurrency: usize,
     /// Retries of a failed request (with exponential backoff).
     pub retries: usize,
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("StorageConfig")
+            .field("url", &self.url)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &redact(&self.secret_access_key))
+            .field("session_token", &redact(&self.session_token))
+            .field(
+                "virtual_hosted_style_request",
+                &self.virtual_hosted_style_request,
+            )
+            .field("concurrency", &self.concurrency)
+            .field("retries", &self.retries)
+            .finish()
+    }
 }
 
 /// URL schemes `static_root` may use for object storage.
@@ -514,6 +537,28 @@ fn key_from_message(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_redacts_the_secrets() {
+        let mut c = Config::new("s", "/static/");
+        c.storage = Some(StorageConfig {
+            url: "s3://b/p".into(),
+            endpoint: None,
+            region: None,
+            allow_http: None,
+            access_key_id: Some("AKIDPUBLIC".into()),
+            secret_access_key: Some("s3cr3t-value".into()),
+            session_token: Some("t0ken-value".into()),
+            virtual_hosted_style_request: None,
+            concurrency: 8,
+            retries: 3,
+        });
+        let shown = format!("{c:?}");
+        assert!(shown.contains("AKIDPUBLIC"), "{shown}");
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(!shown.contains("t0ken-value"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
 
     fn write(dir: &Path, text: &str) -> PathBuf {
         let p = dir.join(CONFIG_FILE_NAME);

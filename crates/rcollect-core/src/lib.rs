@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod paths;
 #[cfg(feature = "collect")]
 pub mod plan;
+pub mod progress;
 pub mod rewrite;
 pub mod scan;
 pub mod write;

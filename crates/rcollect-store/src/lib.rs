@@ -34,7 +34,7 @@ mod publish;
 mod remote;
 
 pub use error::{Error, Result};
-pub use publish::{Progress, PublishOptions, PublishSummary};
+pub use publish::{PublishOptions, PublishSummary};
 
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@ use md5::Md5;
 use object_store::{Attribute, Attributes, GetOptions, PutOptions, PutPayload};
 use rcollect_core::manifest::{Encoding, MANIFEST_NAME, hex};
 use rcollect_core::paths::path_in;
+use rcollect_core::progress::{Phase, Progress};
 use rcollect_core::{Manifest, history};
 use sha2::{Digest, Sha256};
 
@@ -27,16 +28,6 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const NO_CACHE: &str = "no-cache";
 /// User metadata key holding the SHA-256 of an object's bytes.
 const SHA256_KEY: &str = "sha256";
-
-/// Progress of the uploads (a progress bar in the CLI).
-pub trait Progress: Sync {
-    /// The number of objects to check.
-    fn begin(&self, total: u64);
-    /// `n` more objects checked (uploaded or found current).
-    fn advance(&self, n: u64);
-    /// All done.
-    fn end(&self);
-}
 
 /// How to publish.
 #[derive(Debug, Clone)]
@@ -127,7 +118,7 @@ impl Store {
             ..PublishSummary::default()
         };
         if let Some(p) = progress {
-            p.begin(jobs.len() as u64);
+            p.begin(Phase::Upload, jobs.len() as u64);
         }
         let checked = AtomicUsize::new(0);
         let results: Vec<(String, Result<Done>)> = futures::stream::iter(jobs)

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rcollect_core::collect::{self, Phase, Progress, Summary};
+use rcollect_core::collect::{self, Summary};
 use rcollect_core::compress::Cache;
 use rcollect_core::config::Overrides;
+use rcollect_core::progress::{Phase, Progress};
 use serde_json::json;
 
 use crate::ConfigArgs;
@@ -102,7 +103,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 &config,
                 storage,
                 args.dry_run,
-                bar.as_ref().map(|b| b as &dyn rcollect_store::Progress),
+                bar.as_ref().map(|b| b as &dyn Progress),
             )?;
             if args.format == Format::Text && !args.quiet {
                 crate::publish::print_text(&p, &storage.url, args.dry_run);
@@ -204,22 +205,9 @@ impl Progress for Bar {
         let label = match phase {
             Phase::Write => "writing",
             Phase::Compress => "compressing",
+            _ => "uploading",
         };
         self.start(label, total);
-    }
-
-    fn advance(&self, n: u64) {
-        self.inc(n);
-    }
-
-    fn end(&self) {
-        self.finish();
-    }
-}
-
-impl rcollect_store::Progress for Bar {
-    fn begin(&self, total: u64) {
-        self.start("uploading", total);
     }
 
     fn advance(&self, n: u64) {

@@ -2,7 +2,8 @@
 
 use rcollect_core::Config;
 use rcollect_core::config::StorageConfig;
-use rcollect_store::{Progress, PublishOptions, PublishSummary, Store};
+use rcollect_core::progress::Progress;
+use rcollect_store::{PublishOptions, PublishSummary, Store};
 use serde_json::json;
 
 /// A runtime for the store's async client: a few threads, the work is I/O.
