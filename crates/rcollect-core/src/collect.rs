@@ -16,13 +16,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
 use crate::checks::{self, Finding, Level};
-use crate::compress::{self, Cache, worth_keeping};
+use crate::compress::{self, Cache, schedule, worth_keeping};
 use crate::config::Config;
 use crate::content_type::{content_type, is_compressible};
 use crate::error::{ConfigError, Error, Result};
@@ -284,8 +283,6 @@ struct Outcome {
 
 /// Kept variant size (or `None`: not worth keeping) per (content sha256, encoding).
 type Compressed = HashMap<([u8; 32], Encoding), Option<u64>>;
-/// One finished compression job.
-type JobResult = Result<(([u8; 32], Encoding), Option<u64>)>;
 
 struct WriteCtx<'a> {
     root: &'a Path,
@@ -393,13 +390,6 @@ impl WriteCtx<'_> {
                 }
             }
         }
-        jobs.sort_by_key(|j| std::cmp::Reverse(j.cost));
-        if let Some(pr) = progress {
-            pr.begin(Phase::Compress, jobs.len() as u64);
-        }
-        let next = AtomicUsize::new(0);
-        let results: std::sync::Mutex<Vec<JobResult>> =
-            std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
         let run = |job: &Job| -> Result<Option<u64>> {
             let p = job.file;
             // Opaque files are compressed from their verified copy in STATIC_ROOT,
@@ -432,49 +422,14 @@ impl WriteCtx<'_> {
             }
             Ok(Some(compressed.len() as u64))
         };
-        let workers = rayon::current_num_threads().max(1);
-        rayon::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|_| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(job) = jobs.get(i) else { break };
-                        let r =
-                            run(job).map(|size| ((job.file.digests.sha256, job.encoding), size));
-                        let failed = r.is_err();
-                        if let Ok(mut v) = results.lock() {
-                            v.push(r);
-                        }
-                        if let Some(pr) = progress {
-                            pr.advance(1);
-                        }
-                        if failed {
-                            // Stop handing out work; others finish their current job.
-                            next.store(jobs.len(), Ordering::Relaxed);
-                        }
-                    }
-                });
-            }
-        });
-        if let Some(pr) = progress {
-            pr.end();
-        }
-        let results = results.into_inner().unwrap_or_default();
-        let mut out = HashMap::with_capacity(results.len());
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok((k, v)) => {
-                    out.insert(k, v);
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-        match errors.len() {
-            0 => Ok(out),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Many(errors)),
-        }
+        let done = schedule::largest_first(&mut jobs, |j| j.cost, progress, run)?;
+        Ok(done
+            .into_iter()
+            .filter_map(|(i, size)| {
+                let job = jobs.get(i)?;
+                Some(((job.file.digests.sha256, job.encoding), size))
+            })
+            .collect())
     }
 }
 

@@ -1,83 +1,11 @@
-//! Precompression: brotli (quality 11, window 22), gzip (level 9, no name,
-//! mtime 0: reproducible) and zstd (level 19), plus a content-addressed cache
-//! of compressed outputs keyed by content hash and codec settings.
+//! The compression cache: compressed outputs by content hash and codec
+//! settings, verified before every use.
 
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use crate::compress::codec::{decodes_to, settings_key};
 use crate::manifest::Encoding;
 use crate::write::write_atomic;
-
-/// Brotli quality (whitenoise and the `brotli` CLI default).
-pub const BROTLI_QUALITY: u32 = 11;
-/// Brotli window bits.
-pub const BROTLI_WINDOW: u32 = 22;
-/// gzip level.
-pub const GZIP_LEVEL: u32 = 9;
-/// zstd level.
-pub const ZSTD_LEVEL: i32 = 19;
-
-/// Compresses everything `input` yields with `encoding`. `size_hint` (the
-/// input size, if known) lets brotli pick its buffers.
-pub fn compress(encoding: Encoding, input: &mut dyn Read, size_hint: u64) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity((size_hint / 3) as usize + 64);
-    match encoding {
-        Encoding::Br => {
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: BROTLI_QUALITY as i32,
-                lgwin: BROTLI_WINDOW as i32,
-                size_hint: size_hint.min(usize::MAX as u64) as usize,
-                ..Default::default()
-            };
-            let mut input = input;
-            brotli::BrotliCompress(&mut input, &mut out, &params)?;
-        }
-        Encoding::Gzip => {
-            let mut enc = flate2::GzBuilder::new()
-                .mtime(0)
-                .write(&mut out, flate2::Compression::new(GZIP_LEVEL));
-            io::copy(input, &mut enc)?;
-            enc.finish()?;
-        }
-        Encoding::Zstd => {
-            zstd::stream::copy_encode(input, &mut out, ZSTD_LEVEL)?;
-        }
-    }
-    Ok(out)
-}
-
-/// Decompresses a whole variant (for verification).
-pub fn decompress(encoding: Encoding, bytes: &[u8]) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len() * 4);
-    match encoding {
-        Encoding::Br => {
-            brotli::BrotliDecompress(&mut &bytes[..], &mut out)?;
-        }
-        Encoding::Gzip => {
-            flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
-        }
-        Encoding::Zstd => {
-            zstd::stream::copy_decode(bytes, &mut out)?;
-        }
-    }
-    Ok(out)
-}
-
-/// Whether a variant of `compressed` bytes is worth keeping for an original
-/// of `original` bytes: it must be at least `min_saving` (a fraction) smaller.
-pub fn worth_keeping(original: u64, compressed: u64, min_saving: f64) -> bool {
-    original > 0 && (compressed as f64) <= (original as f64) * (1.0 - min_saving)
-}
-
-/// The codec settings part of a cache key; a change of settings or encoder
-/// major version gives new keys.
-pub fn settings_key(encoding: Encoding) -> String {
-    match encoding {
-        Encoding::Br => format!("br-q{BROTLI_QUALITY}-w{BROTLI_WINDOW}-rs8"),
-        Encoding::Gzip => format!("gzip-{GZIP_LEVEL}-zlibrs1"),
-        Encoding::Zstd => format!("zstd-{ZSTD_LEVEL}-v013"),
-    }
-}
 
 /// A content-addressed cache of compressed outputs:
 /// `DIR/<settings>/<sha256[..2]>/<sha256>`. Every output is cached, kept or
@@ -166,80 +94,10 @@ impl Cache {
     }
 }
 
-/// Whether `compressed` decodes to exactly `size` bytes with this SHA-256.
-/// Streams: never holds the decoded content, and stops at `size + 1` bytes
-/// (a decompression bomb costs no more than the content it claims to be).
-fn decodes_to(
-    encoding: Encoding,
-    compressed: impl Read,
-    sha256: &[u8; 32],
-    size: u64,
-) -> io::Result<bool> {
-    use sha2::Digest;
-    struct Sink {
-        hasher: sha2::Sha256,
-        seen: u64,
-        limit: u64,
-    }
-    impl io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.seen += buf.len() as u64;
-            if self.seen > self.limit {
-                return Err(io::Error::other("decodes to more than the content"));
-            }
-            self.hasher.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut sink = Sink {
-        hasher: sha2::Sha256::new(),
-        seen: 0,
-        limit: size,
-    };
-    let mut input = io::BufReader::with_capacity(64 * 1024, compressed);
-    match encoding {
-        Encoding::Br => {
-            brotli::BrotliDecompress(&mut input, &mut sink)?;
-        }
-        Encoding::Gzip => {
-            io::copy(&mut flate2::bufread::GzDecoder::new(input), &mut sink)?;
-        }
-        Encoding::Zstd => {
-            zstd::stream::copy_decode(input, &mut sink)?;
-        }
-    }
-    let digest: [u8; 32] = sink.hasher.finalize().into();
-    Ok(sink.seen == size && digest == *sha256)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn round_trips_and_reproducible_gzip() {
-        let text = "body { color: red; } ".repeat(200);
-        for enc in Encoding::ALL {
-            let c = compress(enc, &mut text.as_bytes(), text.len() as u64).expect("compress");
-            assert!(c.len() < text.len() / 5, "{enc}: {}", c.len());
-            assert_eq!(decompress(enc, &c).expect("decompress"), text.as_bytes());
-            let again = compress(enc, &mut text.as_bytes(), 0).expect("compress");
-            assert_eq!(c, again, "{enc} must be deterministic");
-        }
-        let gz = compress(Encoding::Gzip, &mut text.as_bytes(), 0).expect("gzip");
-        assert_eq!(&gz[4..8], &[0, 0, 0, 0], "mtime must be 0");
-        assert_eq!(gz[3] & 0x08, 0, "no file name");
-    }
-
-    #[test]
-    fn saving_threshold() {
-        assert!(worth_keeping(100, 95, 0.05));
-        assert!(!worth_keeping(100, 96, 0.05));
-        assert!(!worth_keeping(0, 0, 0.05));
-    }
+    use crate::compress::codec::compress;
 
     #[test]
     fn cache_round_trip() {
