@@ -112,6 +112,85 @@ pub struct Summary {
 /// ```
 pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     let start = Instant::now();
+    let findings = refuse_config_errors(config)?;
+    let mut plan = plan::plan(
+        config,
+        PlanOptions {
+            reuse_root: Some(config.static_root.clone()),
+            ..PlanOptions::default()
+        },
+    )?;
+    let mut summary = Summary::new(config, options, &plan, findings);
+    let root = &config.static_root;
+    let _lock = if options.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        Some(lock(root)?)
+    };
+    let old = match Manifest::load(root) {
+        Ok(m) => m.unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!("{e}; it will be replaced");
+            Manifest::default()
+        }
+    };
+    let cache = config.cache_dir.as_ref().map(Cache::new);
+    let encodings = enabled_encodings(config);
+    let ctx = WriteCtx {
+        root,
+        old: &old,
+        cache: cache.as_ref(),
+        encodings: &encodings,
+        min_saving: config.compress.min_saving,
+        dry_run: options.dry_run,
+    };
+    let progress = options.progress.as_deref();
+
+    // 1. Hashed files, and the variants that need no compressor.
+    if !options.dry_run {
+        make_dirs(root, &plan.files, config.keep_unhashed)?;
+    }
+    let mut outcomes = ctx.write_all(&plan.files, progress, &mut summary)?;
+    // 2. Compression of what is left.
+    ctx.compress_pending(&mut plan.files, &mut outcomes, progress, &mut summary)?;
+    // 3. The manifest, last, and only if it changed.
+    let manifest = write_manifest(config, &plan.files, &outcomes, &encodings, &mut summary)?;
+    // 4. Unhashed copies, then cleanup.
+    if config.keep_unhashed && !options.dry_run {
+        plan.files
+            .par_iter()
+            .zip(outcomes.par_iter())
+            .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings, &manifest))?;
+    }
+    summary.deleted = crate::clean::sweep(root, &manifest, options.clear, options.dry_run)?;
+    summary.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+impl Summary {
+    fn new(config: &Config, options: &Options, plan: &plan::Plan, findings: Vec<Finding>) -> Self {
+        let mut findings = findings;
+        for f in checks::check_sources(config, &plan.found) {
+            tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
+            findings.push(f);
+        }
+        Summary {
+            shadowed: plan.found.shadowed.clone(),
+            broken: plan.broken.clone(),
+            cycles: plan.cycles.clone(),
+            findings,
+            manifest_path: config.static_root.join(MANIFEST_NAME),
+            dry_run: options.dry_run,
+            total: plan.files.len(),
+            ..Summary::default()
+        }
+    }
+}
+
+/// Runs the configuration checks: errors refuse the collect (as one
+/// configuration error listing them all), warnings are logged and returned.
+fn refuse_config_errors(config: &Config) -> Result<Vec<Finding>> {
     let findings = checks::run(config);
     let errors: Vec<String> = findings
         .iter()
@@ -130,145 +209,47 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     for f in &findings {
         tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
     }
+    Ok(findings)
+}
 
-    let plan_options = PlanOptions {
-        reuse_root: Some(config.static_root.clone()),
-        ..PlanOptions::default()
-    };
-    let mut plan = plan::plan(config, plan_options)?;
-    let mut findings = findings;
-    for f in checks::check_sources(config, &plan.found) {
-        tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
-        findings.push(f);
-    }
-    let root = &config.static_root;
-    let mut summary = Summary {
-        shadowed: plan.found.shadowed.clone(),
-        broken: plan.broken.clone(),
-        cycles: plan.cycles.clone(),
-        findings,
-        manifest_path: root.join(MANIFEST_NAME),
-        dry_run: options.dry_run,
-        total: plan.files.len(),
-        ..Summary::default()
-    };
-    let _lock = if options.dry_run {
-        None
-    } else {
-        std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
-        Some(lock(root)?)
-    };
-    let old = match Manifest::load(root) {
-        Ok(m) => m.unwrap_or_default(),
-        Err(e) => {
-            tracing::warn!("{e}; it will be replaced");
-            Manifest::default()
-        }
-    };
-    let cache = config.cache_dir.as_ref().map(Cache::new);
-    let encodings: Vec<Encoding> = Encoding::ALL
+/// The encodings `[compress]` turns on, in [`Encoding::ALL`] order.
+fn enabled_encodings(config: &Config) -> Vec<Encoding> {
+    Encoding::ALL
         .into_iter()
         .filter(|e| match e {
             Encoding::Br => config.compress.brotli,
             Encoding::Gzip => config.compress.gzip,
             Encoding::Zstd => config.compress.zstd,
         })
-        .collect();
+        .collect()
+}
 
-    // 1. Hashed files, and the variants that need no compressor. Their
-    // directories are made once up front, not once per file.
-    if !options.dry_run {
-        make_dirs(root, &plan.files, config.keep_unhashed)?;
-    }
-    let progress = options.progress.as_deref();
-    if let Some(p) = progress {
-        p.begin(Phase::Write, plan.files.len() as u64);
-    }
-    let ctx = WriteCtx {
-        root,
-        old: &old,
-        cache: cache.as_ref(),
-        encodings: &encodings,
-        min_saving: config.compress.min_saving,
-        dry_run: options.dry_run,
-    };
-    let outcomes: Vec<Result<Outcome>> = plan
-        .files
-        .par_iter()
-        .map(|p| {
-            let r = ctx.write_file(p);
-            if let Some(pr) = progress {
-                pr.advance(1);
-            }
-            r
-        })
-        .collect();
-    if let Some(p) = progress {
-        p.end();
-    }
-    let mut outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
-    for (p, o) in plan.files.iter().zip(&outcomes) {
-        if o.written {
-            summary.collected += 1;
-        } else {
-            summary.unchanged += 1;
-        }
-        if p.rewritten {
-            summary.post_processed += 1;
-        }
-        summary.reused += o.reused;
-        summary.from_cache += o.from_cache;
-    }
-
-    // 2. Compression: each distinct content once per encoding, largest first,
-    // reading the hashed files just written rather than holding every file's
-    // bytes until its last variant is done.
-    if !options.dry_run {
-        for p in &mut plan.files {
-            p.content = Content::Source(root.join(&p.hashed));
-        }
-        let results = ctx.compress_all(&plan.files, &outcomes, progress)?;
-        summary.compressed = results.len();
-        for (p, o) in plan.files.iter().zip(outcomes.iter_mut()) {
-            for enc in std::mem::take(&mut o.pending) {
-                let key = (p.digests.sha256, enc);
-                if let Some(Some(size)) = results.get(&key) {
-                    o.variants.insert(enc, *size);
-                }
-            }
-        }
-    } else {
-        summary.compressed = outcomes.iter().map(|o| o.pending.len()).sum();
-    }
-
-    // 3. The manifest, last, and only if it changed.
-    let mut manifest = build_manifest(config, &plan.files, &outcomes);
+/// Builds the manifest and writes it (after keeping the one it replaces in
+/// the history) when it changed, unless this is a dry run.
+fn write_manifest(
+    config: &Config,
+    files: &[Planned],
+    outcomes: &[Outcome],
+    encodings: &[Encoding],
+    summary: &mut Summary,
+) -> Result<Manifest> {
+    let mut manifest = build_manifest(config, files, outcomes);
     if !encodings.is_empty() {
         manifest.compress = Some(crate::manifest::CompressSettings {
-            encodings: encodings.clone(),
+            encodings: encodings.to_vec(),
             min_saving: config.compress.min_saving,
         });
     }
     let bytes = manifest.to_json();
     let current = std::fs::read(&summary.manifest_path).ok();
     summary.manifest_changed = current.as_deref() != Some(&bytes[..]);
-    if summary.manifest_changed && !options.dry_run {
+    if summary.manifest_changed && !summary.dry_run {
         // The version being replaced joins the history first, so that old
         // hashed URLs stay known (rolling deploys, `rcollect clean --keep`).
-        summary.history = crate::history::keep_live(root)?;
+        summary.history = crate::history::keep_live(&config.static_root)?;
         write_atomic(&summary.manifest_path, &bytes, true)?;
     }
-
-    // 4. Unhashed copies, then cleanup.
-    if config.keep_unhashed && !options.dry_run {
-        plan.files
-            .par_iter()
-            .zip(outcomes.par_iter())
-            .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings, &manifest))?;
-    }
-    summary.deleted = crate::clean::sweep(root, &manifest, options.clear, options.dry_run)?;
-    summary.elapsed = start.elapsed();
-    Ok(summary)
+    Ok(manifest)
 }
 
 /// Per-file result of the write phase.
@@ -294,6 +275,75 @@ struct WriteCtx<'a> {
 }
 
 impl WriteCtx<'_> {
+    /// Writes every hashed file (in parallel) and places the variants that
+    /// need no compressor; counts what was done in `summary`.
+    fn write_all(
+        &self,
+        files: &[Planned],
+        progress: Option<&dyn Progress>,
+        summary: &mut Summary,
+    ) -> Result<Vec<Outcome>> {
+        if let Some(p) = progress {
+            p.begin(Phase::Write, files.len() as u64);
+        }
+        let outcomes: Vec<Result<Outcome>> = files
+            .par_iter()
+            .map(|p| {
+                let r = self.write_file(p);
+                if let Some(pr) = progress {
+                    pr.advance(1);
+                }
+                r
+            })
+            .collect();
+        if let Some(p) = progress {
+            p.end();
+        }
+        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+        for (p, o) in files.iter().zip(&outcomes) {
+            if o.written {
+                summary.collected += 1;
+            } else {
+                summary.unchanged += 1;
+            }
+            if p.rewritten {
+                summary.post_processed += 1;
+            }
+            summary.reused += o.reused;
+            summary.from_cache += o.from_cache;
+        }
+        Ok(outcomes)
+    }
+
+    /// Compresses each distinct pending content once per encoding, largest
+    /// first, reading the hashed files just written rather than holding
+    /// every file's bytes until its last variant is done.
+    fn compress_pending(
+        &self,
+        files: &mut [Planned],
+        outcomes: &mut [Outcome],
+        progress: Option<&dyn Progress>,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        if self.dry_run {
+            summary.compressed = outcomes.iter().map(|o| o.pending.len()).sum();
+            return Ok(());
+        }
+        for p in files.iter_mut() {
+            p.content = Content::Source(self.root.join(&p.hashed));
+        }
+        let results = self.compress_all(files, outcomes, progress)?;
+        summary.compressed = results.len();
+        for (p, o) in files.iter().zip(outcomes.iter_mut()) {
+            for enc in std::mem::take(&mut o.pending) {
+                if let Some(Some(size)) = results.get(&(p.digests.sha256, enc)) {
+                    o.variants.insert(enc, *size);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn write_file(&self, p: &Planned) -> Result<Outcome> {
         let mut o = Outcome::default();
         let target = self.root.join(&p.hashed);

@@ -72,6 +72,15 @@ pub enum Error {
         /// The source file.
         path: PathBuf,
     },
+    /// An internal invariant does not hold (a bug in rcollect): reported
+    /// with the file it concerns instead of a panic.
+    #[error("{}: internal error: {message} (please report this)", path.display())]
+    Internal {
+        /// The file being processed.
+        path: PathBuf,
+        /// Which invariant failed.
+        message: &'static str,
+    },
     /// Several errors, reported together (for example, every missing reference).
     #[error("{}", join_errors(.0))]
     Many(Vec<Error>),

@@ -3,29 +3,29 @@
 
 /// A directed graph over `0..n`; `edges[i]` are the nodes `i` references.
 #[derive(Debug, Clone, Default)]
-pub struct Graph {
+pub(crate) struct Graph {
     edges: Vec<Vec<usize>>,
 }
 
 /// Components in dependency order, grouped by level: every component's
 /// dependencies (outside itself) are in earlier levels.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Order {
+pub(crate) struct Order {
     /// `levels[l]` lists the components of level `l`; a component is a sorted
     /// list of nodes (more than one, or one with a self-edge, means a cycle).
-    pub levels: Vec<Vec<Vec<usize>>>,
+    pub(crate) levels: Vec<Vec<Vec<usize>>>,
 }
 
 impl Graph {
     /// A graph with `n` nodes and no edges.
-    pub fn new(n: usize) -> Graph {
+    pub(crate) fn new(n: usize) -> Graph {
         Graph {
             edges: vec![Vec::new(); n],
         }
     }
 
     /// Adds the edge `from → to` (out-of-range nodes are ignored).
-    pub fn add_edge(&mut self, from: usize, to: usize) {
+    pub(crate) fn add_edge(&mut self, from: usize, to: usize) {
         if to < self.edges.len() {
             if let Some(e) = self.edges.get_mut(from) {
                 e.push(to);
@@ -34,13 +34,13 @@ impl Graph {
     }
 
     /// True if `node` references itself.
-    pub fn has_self_edge(&self, node: usize) -> bool {
+    pub(crate) fn has_self_edge(&self, node: usize) -> bool {
         self.edges.get(node).is_some_and(|e| e.contains(&node))
     }
 
     /// Tarjan's algorithm (iterative, so deep chains cannot overflow the stack),
     /// then levels by longest dependency path.
-    pub fn order(&self) -> Order {
+    pub(crate) fn order(&self) -> Order {
         let n = self.edges.len();
         const UNSEEN: usize = usize::MAX;
         let mut index = vec![UNSEEN; n];

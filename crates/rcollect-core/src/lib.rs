@@ -3,9 +3,15 @@
 //! and write the manifest that the middleware serves from.
 //!
 //! The pipeline, one module per stage:
-//! [`find`] → [`scan`] (references) → [`rewrite`] → [`hash`] → [`compress`] →
-//! [`collect`] (orchestration, atomic writes) → [`manifest`].
-//! [`checks`] validates a [`config::Config`] for the CLI, collect and the middleware.
+//! [`find`] → [`scan`] (references) → [`rewrite`] → `graph` → `plan` (final
+//! bytes, [`hash`]es and names) → [`compress`] (`codec`, `cache`, `schedule`)
+//! → `write` (temp + rename) → [`manifest`] (written last, the previous one
+//! kept by [`history`]) → [`clean`]. [`collect`] runs the stages in order.
+//! [`config`] loads `rcollect.toml`; [`checks`] validates it for the CLI,
+//! collect and the middleware (each finding's [`checks::Check`] carries its
+//! level and scope). [`paths`] is the one home for path handling and
+//! [`progress`] the progress trait. `ARCHITECTURE.md` at the repository root
+//! is the map.
 #![deny(unsafe_code)]
 
 pub mod checks;
@@ -16,9 +22,10 @@ pub mod collect;
 pub mod compress;
 pub mod config;
 pub mod content_type;
-pub mod error;
+mod error;
 pub mod find;
-pub mod graph;
+#[cfg(feature = "collect")]
+mod graph;
 pub mod hash;
 pub mod history;
 pub mod manifest;
@@ -28,7 +35,7 @@ pub mod plan;
 pub mod progress;
 pub mod rewrite;
 pub mod scan;
-pub mod write;
+mod write;
 
 pub use config::Config;
 pub use error::{ConfigError, Error, Result};

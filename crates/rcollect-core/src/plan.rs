@@ -511,10 +511,10 @@ fn plan_cycle(
         .map(|&i| {
             let a = &assets[i];
             let Some(s) = scanned[i].as_ref() else {
-                return Err(Error::io(
-                    &a.source,
-                    std::io::Error::other("a file without references cannot be part of a cycle"),
-                ));
+                return Err(Error::Internal {
+                    path: a.source.clone(),
+                    message: "a file without references cannot be part of a cycle",
+                });
             };
             let (bytes, rewritten) = rewrite_with(s, |t| {
                 names

@@ -11,16 +11,17 @@ use crate::error::{Error, Result};
 use crate::hash::Digests;
 
 /// Name of the lock file that keeps two collects out of one STATIC_ROOT.
-pub const LOCK_NAME: &str = ".rcollect.lock";
+#[cfg(feature = "collect")]
+pub(crate) const LOCK_NAME: &str = ".rcollect.lock";
 
 /// Suffix of temp files; leftovers from killed runs end in it and are removed
 /// by the next collect.
-pub const TEMP_SUFFIX: &str = ".rcollect-tmp";
+pub(crate) const TEMP_SUFFIX: &str = ".rcollect-tmp";
 
 /// Writes `bytes` to `path` through a temp file in the same directory and a
 /// rename, so readers see the old file or the new one, never a torn one.
 /// With `durable`, the data and the directory entry are flushed to disk.
-pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = temp_name(path);
     let result = (|| -> std::io::Result<()> {
@@ -47,7 +48,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
 /// The temp name used for atomic writes of `path`: hidden, same directory,
 /// unique per process and call. At most the first 100 bytes of the file name
 /// are kept, so the temp name fits NAME_MAX (255) whenever the name does.
-pub fn temp_name(path: &Path) -> PathBuf {
+pub(crate) fn temp_name(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
@@ -66,7 +67,8 @@ pub fn temp_name(path: &Path) -> PathBuf {
 
 /// Takes the lock that keeps two collects (or a collect and a clean) out of
 /// one STATIC_ROOT; held until the file is dropped.
-pub fn lock(root: &Path) -> Result<std::fs::File> {
+#[cfg(feature = "collect")]
+pub(crate) fn lock(root: &Path) -> Result<std::fs::File> {
     let path = root.join(LOCK_NAME);
     let f = std::fs::OpenOptions::new()
         .create(true)
