@@ -8,7 +8,17 @@ use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::error::{Error, Result};
-use crate::manifest::hex;
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
 
 /// Number of hex digits of the SHA-256 used in hashed names (Django uses 12).
 pub const NAME_HASH_LEN: usize = 12;

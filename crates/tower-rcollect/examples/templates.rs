@@ -64,7 +64,7 @@ fn demo_root(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
             FileMeta {
                 size: body.len() as u64,
                 content_type: rcollect_core::content_type::content_type(logical),
-                sha256: rcollect_core::manifest::hex(&Sha256::digest(body)),
+                sha256: rcollect_core::hash::hex(&Sha256::digest(body)),
                 integrity: format!(
                     "sha384-{}",
                     base64::engine::general_purpose::STANDARD.encode(Sha384::digest(body))

@@ -10,12 +10,10 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use rcollect_core::Config;
 use rcollect_core::checks::{self, Level, Scope};
 use rcollect_core::hash::Digests;
-use tower::Layer;
 
 use crate::dev::Dev;
 use crate::error::{Error, MissingAsset};
 use crate::load::Loaded;
-use crate::service::{NotFound, StaticFilesService};
 use crate::settings::{HeaderRule, Settings};
 use crate::source::Source;
 use crate::table::Table;
@@ -370,11 +368,6 @@ impl StaticFiles {
         self.len() == 0
     }
 
-    /// A service that serves the files and answers 404 to everything else.
-    pub fn into_service(self) -> StaticFilesService<NotFound> {
-        self.layer(NotFound)
-    }
-
     /// The route table for the current settings, built on first use.
     pub(crate) fn table(&self) -> Arc<Table> {
         self.inner
@@ -384,13 +377,5 @@ impl StaticFiles {
                 Source::Dev(_) => Arc::new(Table::default()),
             })
             .clone()
-    }
-}
-
-impl<S> Layer<S> for StaticFiles {
-    type Service = StaticFilesService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        StaticFilesService::new(self.clone(), inner)
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use tower::Service;
+use tower::{Layer, Service};
 
 use crate::body::{ResponseBody, StaticBody};
 use crate::files::StaticFiles;
@@ -82,6 +82,21 @@ where
             Some(Decision::Open { head, open }) => ResponseFuture::open(head, open),
             None => ResponseFuture::inner(self.inner.call(req)),
         }
+    }
+}
+
+impl<S> Layer<S> for StaticFiles {
+    type Service = StaticFilesService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        StaticFilesService::new(self.clone(), inner)
+    }
+}
+
+impl StaticFiles {
+    /// A service that serves the files and answers 404 to everything else.
+    pub fn into_service(self) -> StaticFilesService<NotFound> {
+        self.layer(NotFound)
     }
 }
 

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Finding, ids};
 use crate::config::Config;
-use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest, hex};
+use crate::hash::hex;
+use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest};
 
 /// How many findings of one ID are reported one by one; the rest are
 /// summed up in one more finding.

@@ -48,7 +48,7 @@ impl Cache {
     }
 
     fn path(&self, encoding: Encoding, sha256: &[u8; 32]) -> PathBuf {
-        let hex = crate::manifest::hex(sha256);
+        let hex = crate::hash::hex(sha256);
         self.dir
             .join(settings_key(encoding))
             .join(&hex[..2])

@@ -156,7 +156,7 @@ pub(crate) fn walk(root: &Path) -> Vec<PathBuf> {
 /// Lowercase hex SHA-256.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    rcollect_core::manifest::hex(&sha2::Sha256::digest(bytes))
+    rcollect_core::hash::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// The last `/`-separated segment.
