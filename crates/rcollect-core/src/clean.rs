@@ -164,114 +164,6 @@ pub fn clean_dir(
     Ok(result)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn manifest(pairs: &[(&str, &str)]) -> Manifest {
-        let mut m = Manifest::new();
-        for (l, h) in pairs {
-            m.paths.insert(l.to_string(), h.to_string());
-        }
-        m
-    }
-
-    fn obj(key: &str, age_secs: u64, now: SystemTime) -> Object {
-        Object {
-            key: key.into(),
-            modified: now - Duration::from_secs(age_secs),
-        }
-    }
-
-    #[test]
-    fn keeps_the_last_n_versions_and_young_files() {
-        let now = SystemTime::now();
-        let v3 = manifest(&[("a.css", "a.333333333333.css")]);
-        let v2 = manifest(&[("a.css", "a.222222222222.css")]);
-        let v1 = manifest(&[
-            ("a.css", "a.111111111111.css"),
-            ("gone.js", "gone.aaaaaaaaaaaa.js"),
-        ]);
-        let versions = vec![
-            (MANIFEST_NAME.to_string(), v3),
-            ("staticfiles.20261121T100000.000Z.json".to_string(), v2),
-            ("staticfiles.20261120T100000.000Z.json".to_string(), v1),
-        ];
-        let objects = vec![
-            obj(MANIFEST_NAME, 7200, now),
-            obj("staticfiles.20261121T100000.000Z.json", 7200, now),
-            obj("staticfiles.20261120T100000.000Z.json", 7200, now),
-            obj("a.css", 7200, now),
-            obj("a.333333333333.css", 7200, now),
-            obj("a.333333333333.css.br", 7200, now),
-            obj("a.222222222222.css", 7200, now),
-            obj("a.111111111111.css", 7200, now),
-            obj("a.111111111111.css.gz", 7200, now),
-            obj("gone.js", 7200, now),
-            obj("gone.aaaaaaaaaaaa.js", 60, now),
-            obj("robots.txt", 7200, now),
-            obj("orphan.bbbbbbbbbbbb.png", 7200, now),
-            obj(".rcollect.lock", 7200, now),
-        ];
-        let keep2 = CleanOptions {
-            keep: 2,
-            older_than: None,
-        };
-        let p = plan(&versions, &objects, keep2, now);
-        assert_eq!(
-            p.remove,
-            [
-                "a.111111111111.css",
-                "a.111111111111.css.gz",
-                "gone.aaaaaaaaaaaa.js",
-                "gone.js",
-                "orphan.bbbbbbbbbbbb.png",
-                "staticfiles.20261120T100000.000Z.json",
-            ]
-        );
-        assert_eq!(p.kept_versions.len(), 2);
-
-        // AND: with an age, the young orphan stays.
-        let aged = CleanOptions {
-            keep: 2,
-            older_than: Some(Duration::from_secs(3600)),
-        };
-        let p = plan(&versions, &objects, aged, now);
-        assert!(!p.remove.contains(&"gone.aaaaaaaaaaaa.js".to_string()));
-        assert_eq!(p.kept_young, ["gone.aaaaaaaaaaaa.js"]);
-        assert!(p.remove.contains(&"a.111111111111.css".to_string()));
-
-        // keep 1 (and 0, which means 1): only the live version.
-        for keep in [0, 1] {
-            let p = plan(
-                &versions,
-                &objects,
-                CleanOptions {
-                    keep,
-                    older_than: None,
-                },
-                now,
-            );
-            assert!(p.remove.contains(&"a.222222222222.css".to_string()));
-            assert!(!p.remove.iter().any(|k| k.starts_with("a.3333")));
-            assert!(!p.remove.contains(&"a.css".to_string()));
-            assert!(!p.remove.contains(&MANIFEST_NAME.to_string()));
-        }
-    }
-
-    #[test]
-    fn hashed_looking_names() {
-        assert!(looks_hashed("css/app.3f2a9c81d0e4.css"));
-        assert!(looks_hashed("css/app.3f2a9c81d0e4.css.br"));
-        assert!(looks_hashed("LICENSE.3f2a9c81d0e4"));
-        assert!(looks_hashed("app.css.3f2a9c81d0e4.map"));
-        assert!(!looks_hashed("app.css"));
-        assert!(!looks_hashed("3f2a9c81d0e4.css")); // no name before the hash
-        assert!(!looks_hashed("app.3F2A9C81D0E4.css"));
-        assert!(!looks_hashed("app.3f2a9c81d0e.css"));
-    }
-}
-
 /// Every file under `root` as an [`Object`] (file names that are not UTF-8
 /// are never rcollect's and are left out), and every directory, parents
 /// first.
@@ -384,4 +276,112 @@ pub(crate) fn sweep(
         remove(root, &doomed, &dirs)?;
     }
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(pairs: &[(&str, &str)]) -> Manifest {
+        let mut m = Manifest::new();
+        for (l, h) in pairs {
+            m.paths.insert(l.to_string(), h.to_string());
+        }
+        m
+    }
+
+    fn obj(key: &str, age_secs: u64, now: SystemTime) -> Object {
+        Object {
+            key: key.into(),
+            modified: now - Duration::from_secs(age_secs),
+        }
+    }
+
+    #[test]
+    fn keeps_the_last_n_versions_and_young_files() {
+        let now = SystemTime::now();
+        let v3 = manifest(&[("a.css", "a.333333333333.css")]);
+        let v2 = manifest(&[("a.css", "a.222222222222.css")]);
+        let v1 = manifest(&[
+            ("a.css", "a.111111111111.css"),
+            ("gone.js", "gone.aaaaaaaaaaaa.js"),
+        ]);
+        let versions = vec![
+            (MANIFEST_NAME.to_string(), v3),
+            ("staticfiles.20261121T100000.000Z.json".to_string(), v2),
+            ("staticfiles.20261120T100000.000Z.json".to_string(), v1),
+        ];
+        let objects = vec![
+            obj(MANIFEST_NAME, 7200, now),
+            obj("staticfiles.20261121T100000.000Z.json", 7200, now),
+            obj("staticfiles.20261120T100000.000Z.json", 7200, now),
+            obj("a.css", 7200, now),
+            obj("a.333333333333.css", 7200, now),
+            obj("a.333333333333.css.br", 7200, now),
+            obj("a.222222222222.css", 7200, now),
+            obj("a.111111111111.css", 7200, now),
+            obj("a.111111111111.css.gz", 7200, now),
+            obj("gone.js", 7200, now),
+            obj("gone.aaaaaaaaaaaa.js", 60, now),
+            obj("robots.txt", 7200, now),
+            obj("orphan.bbbbbbbbbbbb.png", 7200, now),
+            obj(".rcollect.lock", 7200, now),
+        ];
+        let keep2 = CleanOptions {
+            keep: 2,
+            older_than: None,
+        };
+        let p = plan(&versions, &objects, keep2, now);
+        assert_eq!(
+            p.remove,
+            [
+                "a.111111111111.css",
+                "a.111111111111.css.gz",
+                "gone.aaaaaaaaaaaa.js",
+                "gone.js",
+                "orphan.bbbbbbbbbbbb.png",
+                "staticfiles.20261120T100000.000Z.json",
+            ]
+        );
+        assert_eq!(p.kept_versions.len(), 2);
+
+        // AND: with an age, the young orphan stays.
+        let aged = CleanOptions {
+            keep: 2,
+            older_than: Some(Duration::from_secs(3600)),
+        };
+        let p = plan(&versions, &objects, aged, now);
+        assert!(!p.remove.contains(&"gone.aaaaaaaaaaaa.js".to_string()));
+        assert_eq!(p.kept_young, ["gone.aaaaaaaaaaaa.js"]);
+        assert!(p.remove.contains(&"a.111111111111.css".to_string()));
+
+        // keep 1 (and 0, which means 1): only the live version.
+        for keep in [0, 1] {
+            let p = plan(
+                &versions,
+                &objects,
+                CleanOptions {
+                    keep,
+                    older_than: None,
+                },
+                now,
+            );
+            assert!(p.remove.contains(&"a.222222222222.css".to_string()));
+            assert!(!p.remove.iter().any(|k| k.starts_with("a.3333")));
+            assert!(!p.remove.contains(&"a.css".to_string()));
+            assert!(!p.remove.contains(&MANIFEST_NAME.to_string()));
+        }
+    }
+
+    #[test]
+    fn hashed_looking_names() {
+        assert!(looks_hashed("css/app.3f2a9c81d0e4.css"));
+        assert!(looks_hashed("css/app.3f2a9c81d0e4.css.br"));
+        assert!(looks_hashed("LICENSE.3f2a9c81d0e4"));
+        assert!(looks_hashed("app.css.3f2a9c81d0e4.map"));
+        assert!(!looks_hashed("app.css"));
+        assert!(!looks_hashed("3f2a9c81d0e4.css")); // no name before the hash
+        assert!(!looks_hashed("app.3F2A9C81D0E4.css"));
+        assert!(!looks_hashed("app.3f2a9c81d0e.css"));
+    }
 }

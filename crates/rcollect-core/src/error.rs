@@ -72,6 +72,18 @@ pub enum Error {
         /// The source file.
         path: PathBuf,
     },
+    /// A source file's logical path is a name rcollect writes for something
+    /// else (the manifest, a manifest version, the lock file, or another
+    /// file's hashed name or variant).
+    #[error("{}: its name '{name}' is {what}; rename the file or add it to `ignore`", source_path.display())]
+    NameTaken {
+        /// The source file.
+        source_path: PathBuf,
+        /// Its logical path.
+        name: String,
+        /// What else the name belongs to.
+        what: String,
+    },
     /// An internal invariant does not hold (a bug in rcollect): reported
     /// with the file it concerns instead of a panic.
     #[error("{}: internal error: {message} (please report this)", path.display())]

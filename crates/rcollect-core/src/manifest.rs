@@ -202,6 +202,26 @@ impl Manifest {
     }
 }
 
+/// The latest time an HTTP date can carry: 9999-12-31T23:59:59Z, in
+/// seconds since the epoch (`Last-Modified` has a four-digit year).
+pub const MAX_HTTP_TIME: u64 = 253_402_300_799;
+
+/// A file time as the manifest's `modified`: seconds since the epoch,
+/// clamped to what HTTP can express (0 before 1970, [`MAX_HTTP_TIME`] after
+/// year 9999; such times happen on tmpfs, btrfs or XFS and in archives).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use rcollect_core::manifest::{MAX_HTTP_TIME, http_time};
+/// assert_eq!(http_time(UNIX_EPOCH + Duration::from_secs(MAX_HTTP_TIME + 1)), MAX_HTTP_TIME);
+/// assert_eq!(http_time(UNIX_EPOCH - Duration::from_secs(1)), 0);
+/// ```
+pub fn http_time(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .min(MAX_HTTP_TIME)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

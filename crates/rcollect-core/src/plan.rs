@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -271,7 +271,8 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             return Err(many(errors));
         }
     }
-    let files = results.into_iter().flatten().collect();
+    let files: Vec<Planned> = results.into_iter().flatten().collect();
+    refuse_taken_names(&files)?;
     Ok(Plan {
         found,
         files,
@@ -279,6 +280,59 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         broken_omitted,
         cycles,
     })
+}
+
+/// Refuses source files whose logical path is a name rcollect writes for
+/// something else: the manifest, a manifest version, the lock file, a temp
+/// name, or another file's hashed name or one of its variants. Collecting
+/// them would overwrite that output (with `keep_unhashed`) or make its URL
+/// ambiguous, and leave a manifest that disagrees with the disk.
+fn refuse_taken_names(files: &[Planned]) -> Result<()> {
+    let mut outputs: HashMap<String, &Planned> = HashMap::new();
+    for p in files {
+        if p.hashed != p.logical {
+            outputs.insert(p.hashed.clone(), p);
+            for e in crate::manifest::Encoding::ALL {
+                outputs.insert(format!("{}{}", p.hashed, e.suffix()), p);
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    for p in files {
+        let top_level = !p.logical.contains('/');
+        let reserved = if top_level && p.logical == crate::manifest::MANIFEST_NAME {
+            Some("the manifest".to_string())
+        } else if top_level && crate::history::is_history_name(&p.logical) {
+            Some("a previous manifest version".to_string())
+        } else if top_level && p.logical == crate::write::LOCK_NAME {
+            Some("the lock file".to_string())
+        } else if p.logical.ends_with(crate::write::TEMP_SUFFIX) {
+            Some("a temp file name".to_string())
+        } else {
+            outputs
+                .get(&p.logical)
+                .filter(|owner| owner.logical != p.logical)
+                .map(|owner| {
+                    format!(
+                        "the collected name of '{}' ({})",
+                        owner.logical,
+                        owner.source.display()
+                    )
+                })
+        };
+        if let Some(what) = reserved {
+            errors.push(Error::NameTaken {
+                source_path: p.source.clone(),
+                name: p.logical.clone(),
+                what,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(many(errors))
+    }
 }
 
 /// Points `p`'s content at an existing hashed file in `root`, dropping the bytes.
@@ -364,7 +418,7 @@ fn scan_asset(config: &Config, asset: &Asset, index: &HashMap<&str, usize>) -> S
 }
 
 fn mtime_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    crate::manifest::http_time(t)
 }
 
 /// Rewrites the edges of `scanned` whose targets already have names in

@@ -26,6 +26,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
     let tmp = temp_name(path);
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
+        set_output_mode(&f)?;
         f.write_all(bytes)?;
         if durable {
             f.sync_all()?;
@@ -43,6 +44,22 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// The mode of every file rcollect writes: `0644` (rw-r--r--), whatever the
+/// source's mode or the umask, so a server running as another user can read
+/// every output alike.
+pub(crate) const OUTPUT_MODE: u32 = 0o644;
+
+#[cfg(unix)]
+fn set_output_mode(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(OUTPUT_MODE))
+}
+
+#[cfg(not(unix))]
+fn set_output_mode(_: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The temp name used for atomic writes of `path`: hidden, same directory,
@@ -93,6 +110,10 @@ pub(crate) fn copy_verified(src: &Path, dst: &Path, expected: &Digests) -> Resul
             let what = format!("copying from {}: {e}", src.display());
             Error::io(dst, std::io::Error::new(e.kind(), what))
         })?;
+        // `fs::copy` copies the source's mode bits (0600 would stay 0600).
+        std::fs::File::open(&tmp)
+            .and_then(|f| set_output_mode(&f))
+            .map_err(|e| Error::io(&tmp, e))?;
         let got = Digests::of_file(&tmp)?;
         if got != *expected {
             return Err(Error::SourceChanged {

@@ -8,11 +8,15 @@
 //! graceful shutdown on Ctrl-C / SIGTERM: stop accepting, let in-flight
 //! requests finish (at most 10 s), exit 0.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use http::{Request, Response, StatusCode};
+use http_body_util::{Either, Empty};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rcollect_core::config::Overrides;
@@ -101,10 +105,22 @@ async fn serve(files: StaticFiles, addr: SocketAddr, what: &str) -> anyhow::Resu
                 let service = service.clone();
                 let mut stop = stop_rx.clone();
                 connections.spawn(async move {
-                    let handler = hyper::service::service_fn(move |req| service.clone().oneshot(req));
+                    let handler = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let service = service.clone();
+                        async move {
+                            if !host_is_valid(&req) {
+                                let mut res = Response::new(Either::Right(Empty::new()));
+                                *res.status_mut() = StatusCode::BAD_REQUEST;
+                                return Ok::<_, Infallible>(res);
+                            }
+                            let res = service.oneshot(req).await?;
+                            Ok(res.map(Either::Left))
+                        }
+                    });
                     let conn = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(30))
+                        .max_header_size(MAX_HEADER_BYTES)
                         .keep_alive(true)
                         .serve_connection(TokioIo::new(stream), handler);
                     let mut conn = std::pin::pin!(conn);
@@ -140,6 +156,20 @@ async fn serve(files: StaticFiles, addr: SocketAddr, what: &str) -> anyhow::Resu
     }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The most a request head may take (hyper answers 431 beyond it); nginx's
+/// `large_client_header_buffers` allows 4 × 8 KiB.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// RFC 9112 §3.2: an HTTP/1.1 request has exactly one `Host` header (400
+/// otherwise). HTTP/1.0 requests may have none.
+fn host_is_valid<B>(req: &Request<B>) -> bool {
+    let n = req.headers().get_all(http::header::HOST).iter().count();
+    match req.version() {
+        http::Version::HTTP_10 | http::Version::HTTP_09 => n <= 1,
+        _ => n == 1,
+    }
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.

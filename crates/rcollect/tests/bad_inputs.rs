@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common as support;
-use support::{basename, http, run, sha256_hex, write};
+use support::{basename, http, run, sha256_hex, walk, write};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -790,5 +790,91 @@ fn verify_names(dir: &Path) {
             bytes,
             "{logical}"
         );
+    }
+}
+
+// ------------------------------------------ names rcollect writes (issue 12)
+
+/// Every file under `dir/out` with its bytes, to compare before and after.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    walk(&dir.join("out"))
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read");
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn sources_named_like_rcollect_outputs_are_refused_and_nothing_is_lost() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path();
+    write(&dir.join("src/css/app.css"), "body{color:red}");
+    write(&dir.join("src/robots.txt"), "User-agent: *");
+    collect_ok(dir, &[]);
+    let first = manifest(&dir.join("out"));
+    let app_hashed = hashed(&first, "css/app.css");
+    let before = snapshot(dir);
+
+    // Each of these names belongs to an output of rcollect's own.
+    let intruders = [
+        ("staticfiles.json", "the manifest".to_string()),
+        (
+            "staticfiles.20260101T000000.000Z.json",
+            "a previous manifest version".to_string(),
+        ),
+        (
+            app_hashed.as_str(),
+            "the collected name of 'css/app.css'".to_string(),
+        ),
+        (
+            &*format!("{app_hashed}.gz"),
+            "the collected name of 'css/app.css'".to_string(),
+        ),
+    ];
+    for (name, what) in &intruders {
+        let src = dir.join("src").join(name);
+        write(&src, "{\"paths\": {}, \"not\": \"yours\"}");
+        let err = collect_fails(dir);
+        assert!(err.contains(&src.display().to_string()), "{name}: {err}");
+        assert!(err.contains(what.as_str()), "{name}: {err}");
+        if what.contains("app.css") {
+            // Both files are named.
+            assert!(err.contains("src/css/app.css"), "{err}");
+        }
+        assert_eq!(snapshot(dir), before, "{name}: STATIC_ROOT changed");
+        check_static_root(dir);
+        std::fs::remove_file(&src).expect("rm");
+    }
+    // Without the intruders, the next collect is a no-op.
+    collect_ok(dir, &[]);
+    assert_eq!(manifest(&dir.join("out")), first);
+}
+
+#[cfg(unix)]
+#[test]
+fn every_output_has_one_mode_whatever_the_source_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path();
+    let css = dir.join("src/app.css");
+    write(&css, "body { color: red; } ".repeat(100));
+    write(&dir.join("src/img.svg"), "<svg/>");
+    for f in [&css, &dir.join("src/img.svg")] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    collect_ok(dir, &[]);
+    let out = walk(&dir.join("out"));
+    assert!(
+        out.iter().any(|p| p.to_string_lossy().ends_with(".css.gz")),
+        "{out:?}"
+    );
+    for p in out {
+        if p.file_name().is_some_and(|n| n == ".rcollect.lock") {
+            continue;
+        }
+        let mode = std::fs::metadata(&p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", p.display());
     }
 }

@@ -299,3 +299,37 @@ fn malformed_and_oversized_headers_are_harmless() {
     // Still healthy.
     assert_eq!(get(server.addr, &css, "").status, 200);
 }
+
+#[test]
+fn host_header_rules_and_the_header_size_cap() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let server = serve_collected(t.path());
+    let m = rcollect_core::Manifest::load(&t.path().join("out"))
+        .expect("load")
+        .expect("manifest");
+    let css = format!("/static/{}", m.paths["css/app.css"]);
+    let send = |head: String| raw(server.addr, head.as_bytes()).status;
+    // RFC 9112 §3.2: HTTP/1.1 needs exactly one Host.
+    assert_eq!(
+        send(format!("GET {css} HTTP/1.1\r\nConnection: close\r\n\r\n")),
+        400
+    );
+    assert_eq!(
+        send(format!(
+            "GET {css} HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"
+        )),
+        400
+    );
+    assert_eq!(
+        send(format!(
+            "GET {css} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        )),
+        200
+    );
+    assert_eq!(send(format!("GET {css} HTTP/1.0\r\n\r\n")), 200);
+    // A request head over 32 KiB: 431, and the server keeps answering.
+    let big = format!("X-Big: {}\r\n", "a".repeat(40 * 1024));
+    assert_eq!(get(server.addr, &css, &big).status, 431);
+    let fits = format!("X-Fits: {}\r\n", "a".repeat(16 * 1024));
+    assert_eq!(get(server.addr, &css, &fits).status, 200);
+}

@@ -7,6 +7,7 @@
 //! so the request path only clones them.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -54,7 +55,11 @@ pub(crate) struct Asset {
     identity: Rep,
     /// br, zstd, gzip (in [`Encoding::ALL`] order).
     variants: [Option<Rep>; 3],
-    pub(crate) available: Available,
+    /// The variants the manifest lists (what `Vary` is about).
+    pub(crate) listed: Available,
+    /// Listed variants found missing (or of the wrong size) on disk, as
+    /// [`Available`] bits: no longer offered.
+    missing: AtomicU8,
     pub(crate) content_type: HeaderValue,
     pub(crate) modified: u64,
     pub(crate) last_modified: HeaderValue,
@@ -77,6 +82,20 @@ impl Asset {
             Some(r) => r,
             None => &self.identity,
         }
+    }
+
+    /// The variants that can be offered: those listed, less those found
+    /// missing on disk.
+    pub(crate) fn available(&self) -> Available {
+        self.listed
+            .without(Available::from_bits(self.missing.load(Ordering::Relaxed)))
+    }
+
+    /// Stops offering `e` (its file is missing or has the wrong size).
+    /// True the first time, so the caller logs it once.
+    pub(crate) fn mark_missing(&self, e: Encoding) -> bool {
+        let bit = Available::default().with(e).bits();
+        self.missing.fetch_or(bit, Ordering::Relaxed) & bit == 0
     }
 
     /// Builds an asset from what a manifest records (or what was read from
@@ -114,7 +133,8 @@ impl Asset {
         Ok(Asset {
             identity,
             variants: reps,
-            available,
+            listed: available,
+            missing: AtomicU8::new(0),
             content_type,
             modified,
             last_modified: last_modified(modified),
@@ -151,7 +171,8 @@ impl Asset {
         Some(Asset {
             identity: Rep::new(file, len, etag),
             variants: [None, None, None],
-            available: Available::default(),
+            listed: Available::default(),
+            missing: AtomicU8::new(0),
             content_type,
             modified,
             last_modified: last_modified(modified),

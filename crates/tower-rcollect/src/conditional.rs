@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE};
+use rcollect_core::manifest::MAX_HTTP_TIME;
 
 /// True when the request's validators say the client's copy is current
 /// (answer 304). `If-None-Match` (weak comparison, lists, `*`) takes
@@ -15,7 +16,8 @@ use http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE};
 pub(crate) fn not_modified(headers: &HeaderMap, etag: &[u8], modified: u64) -> bool {
     let mut inm = headers.get_all(IF_NONE_MATCH).iter().peekable();
     if inm.peek().is_some() {
-        return inm.any(|v| list_matches(v.as_bytes(), etag));
+        // `*` means "any" only as the whole field value (RFC 9110 §13.1.2).
+        return inm.any(|v| v.as_bytes().trim_ascii() == b"*" || list_matches(v.as_bytes(), etag));
     }
     match headers
         .get(IF_MODIFIED_SINCE)
@@ -50,9 +52,6 @@ fn list_matches(mut list: &[u8], etag: &[u8]) -> bool {
         list = skip_separators(list);
         if list.is_empty() {
             return false;
-        }
-        if list[0] == b'*' {
-            return true;
         }
         if let Some(rest) = list.strip_prefix(b"W/") {
             list = rest;
@@ -94,19 +93,41 @@ fn parse_date(v: &[u8]) -> Option<u64> {
 
 /// `Last-Modified` text for seconds since the epoch.
 pub(crate) fn format_date(secs: u64) -> String {
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs))
+    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs.min(MAX_HTTP_TIME)))
 }
 
-/// Seconds since the epoch of a file time (0 before the epoch).
+/// Seconds since the epoch of a file time, clamped to what an HTTP date can
+/// carry (0 before the epoch, the end of year 9999 after it).
 pub(crate) fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    rcollect_core::manifest::http_time(t)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn star_matches_only_alone() {
+        let h = |v: &'static str| {
+            let mut m = HeaderMap::new();
+            m.insert(IF_NONE_MATCH, http::HeaderValue::from_static(v));
+            m
+        };
+        assert!(not_modified(&h("*"), b"\"a\"", 0));
+        assert!(not_modified(&h(" * "), b"\"a\"", 0));
+        assert!(!not_modified(&h("*foo"), b"\"a\"", 0));
+        assert!(!not_modified(&h("\"b\", *"), b"\"a\"", 0));
+        assert!(not_modified(&h("*x, \"a\""), b"\"a\"", 0));
+    }
+
+    #[test]
+    fn dates_beyond_year_9999_are_clamped() {
+        assert_eq!(format_date(u64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(
+            unix_secs(UNIX_EPOCH + Duration::from_secs(MAX_HTTP_TIME + 10)),
+            MAX_HTTP_TIME
+        );
+    }
     use http::HeaderValue;
 
     const TAG: &[u8] = b"\"0123456789abcdef-br\"";

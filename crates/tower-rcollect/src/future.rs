@@ -14,7 +14,7 @@ use crate::body::{ResponseBody, StaticBody};
 use crate::open::{OpenRequest, open};
 use crate::respond;
 
-type BodyFuture = Pin<Box<dyn Future<Output = io::Result<StaticBody>> + Send>>;
+type OpenFuture = Pin<Box<dyn Future<Output = io::Result<Response<StaticBody>>> + Send>>;
 
 pin_project! {
     /// The response future of [`StaticFilesService`](crate::StaticFilesService).
@@ -29,7 +29,7 @@ pin_project! {
     #[project = StateProj]
     enum State<F> {
         Ready { res: Option<Response<StaticBody>> },
-        Open { head: Option<Response<StaticBody>>, body: BodyFuture },
+        Open { fut: OpenFuture },
         Inner { #[pin] fut: F },
     }
 }
@@ -46,10 +46,9 @@ impl<F, B> ResponseFuture<F, B> {
         Self::new(State::Ready { res: Some(res) })
     }
 
-    pub(crate) fn open(head: Response<StaticBody>, req: OpenRequest) -> Self {
+    pub(crate) fn open(req: Box<OpenRequest>) -> Self {
         Self::new(State::Open {
-            head: Some(head),
-            body: Box::pin(open(req)),
+            fut: Box::pin(open(req)),
         })
     }
 
@@ -67,20 +66,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let res = match self.project().state.project() {
             StateProj::Ready { res } => res.take().unwrap_or_else(respond::internal_error),
-            StateProj::Open { head, body } => {
-                let result = ready!(body.as_mut().poll(cx));
-                match (result, head.take()) {
-                    (Ok(b), Some(mut res)) => {
-                        *res.body_mut() = b;
-                        res
-                    }
-                    (Err(e), _) => {
-                        tracing::error!("cannot serve static file: {e}");
-                        respond::internal_error()
-                    }
-                    (Ok(_), None) => respond::internal_error(),
+            StateProj::Open { fut } => match ready!(fut.as_mut().poll(cx)) {
+                Ok(res) => res,
+                Err(e) => {
+                    tracing::error!("cannot serve static file: {e}");
+                    respond::internal_error()
                 }
-            }
+            },
             StateProj::Inner { fut } => {
                 return fut.poll(cx).map_ok(|res| res.map(ResponseBody::inner));
             }

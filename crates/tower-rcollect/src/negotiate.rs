@@ -26,6 +26,18 @@ impl Available {
         Available(self.0 | bit(e))
     }
 
+    pub(crate) fn from_bits(bits: u8) -> Self {
+        Available(bits)
+    }
+
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    pub(crate) fn without(self, other: Available) -> Self {
+        Available(self.0 & !other.0)
+    }
+
     pub(crate) fn has(self, e: Encoding) -> bool {
         self.0 & bit(e) != 0
     }

@@ -10,12 +10,15 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use http::{HeaderMap, Method, Response};
+
 use bytes::Bytes;
 use rcollect_core::Encoding;
 use tokio::io::AsyncSeekExt;
 
-use crate::asset::Asset;
+use crate::asset::Served;
 use crate::body::StaticBody;
+use crate::request::{Decision, Keep, decide};
 
 /// Bytes of file content held in memory, counted against a budget.
 #[derive(Debug, Default)]
@@ -24,6 +27,12 @@ pub(crate) struct Memory {
 }
 
 impl Memory {
+    /// Bytes reserved now.
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(Ordering::Acquire)
+    }
+
     /// Reserves `n` bytes of `budget`; `None` when they do not fit. The
     /// reservation is given back when dropped, unless [kept](Reservation::keep).
     pub(crate) fn reserve(self: &Arc<Self>, n: u64, budget: u64) -> Option<Reservation> {
@@ -34,7 +43,7 @@ impl Memory {
             .ok()?;
         Some(Reservation {
             memory: self.clone(),
-            n,
+            n: AtomicU64::new(n),
         })
     }
 }
@@ -44,29 +53,35 @@ impl Memory {
 #[derive(Debug)]
 pub(crate) struct Reservation {
     memory: Arc<Memory>,
-    n: u64,
+    /// Bytes still to give back on drop (0 once kept).
+    n: AtomicU64,
 }
 
 impl Reservation {
     /// The bytes are now held for good.
-    fn keep(mut self) {
-        self.n = 0;
+    fn keep(&self) {
+        self.n.store(0, Ordering::Relaxed);
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        if self.n > 0 {
-            self.memory.used.fetch_sub(self.n, Ordering::AcqRel);
+        let n = *self.n.get_mut();
+        if n > 0 {
+            self.memory.used.fetch_sub(n, Ordering::AcqRel);
         }
     }
 }
 
-/// Everything the asynchronous part needs: which bytes of which
-/// representation, and whether to keep them in memory.
+/// Everything the asynchronous part needs: the decided head, which bytes of
+/// which representation, whether to keep them in memory, and what to decide
+/// again with if a variant turns out to be missing.
 #[derive(Debug)]
 pub(crate) struct OpenRequest {
-    pub(crate) asset: Arc<Asset>,
+    pub(crate) head: Response<StaticBody>,
+    pub(crate) served: Served,
+    pub(crate) headers: HeaderMap,
+    pub(crate) keep: Option<Keep>,
     pub(crate) encoding: Option<Encoding>,
     /// Inclusive byte range.
     pub(crate) start: u64,
@@ -75,9 +90,38 @@ pub(crate) struct OpenRequest {
     pub(crate) cache: Option<Reservation>,
 }
 
-/// Reads the body of `req`.
-pub(crate) async fn open(req: OpenRequest) -> io::Result<StaticBody> {
-    let rep = req.asset.rep(req.encoding);
+/// Reads the body of `req` and completes its response. A variant that is
+/// missing on disk, or not of the size the manifest records (a partial
+/// sync), is no longer offered for this asset (logged once) and the request
+/// is decided again: the client gets the next acceptable representation.
+/// Any other failure, and a wrong identity file, is an error (500).
+pub(crate) async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
+    loop {
+        match read(&req).await {
+            Ok(body) => {
+                let mut res = req.head;
+                *res.body_mut() = body;
+                return Ok(res);
+            }
+            Err(e) => {
+                let Some(encoding) = req.encoding else {
+                    return Err(e);
+                };
+                if req.served.asset.mark_missing(encoding) {
+                    tracing::warn!("{e}; no longer offering {encoding} for this file");
+                }
+                match decide(&req.served, &Method::GET, &req.headers, req.keep.as_ref()) {
+                    Decision::Ready(res) => return Ok(res),
+                    Decision::Open(next) => req = next,
+                }
+            }
+        }
+    }
+}
+
+/// Reads the bytes `req` asks for.
+async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
+    let rep = req.served.asset.rep(req.encoding);
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
     let wrong_size = |got: u64| {
         io::Error::other(format!(
@@ -86,13 +130,15 @@ pub(crate) async fn open(req: OpenRequest) -> io::Result<StaticBody> {
             rep.len
         ))
     };
-    if let Some(reservation) = req.cache {
+    if req.cache.is_some() {
         let bytes: Bytes = tokio::fs::read(&rep.path).await.map_err(with_path)?.into();
         if bytes.len() as u64 != rep.len {
             return Err(wrong_size(bytes.len() as u64));
         }
         if rep.cached.set(bytes.clone()).is_ok() {
-            reservation.keep();
+            if let Some(r) = &req.cache {
+                r.keep();
+            }
         }
         return slice(&bytes, req.start, req.end)
             .map(StaticBody::full)

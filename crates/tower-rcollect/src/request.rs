@@ -12,32 +12,34 @@ use crate::negotiate::negotiate;
 use crate::open::{Memory, OpenRequest, slice};
 use crate::respond::{self, Plan, View};
 
-/// What to answer a request the middleware owns with.
+/// What to answer a request the middleware owns with. A short-lived value,
+/// moved once: the ready response stays unboxed so that the hot path (a
+/// file already in memory, a 304) allocates nothing more.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Decision {
     /// A complete response.
     Ready(Response<StaticBody>),
     /// The headers are decided; the body needs I/O first.
-    Open {
-        head: Response<StaticBody>,
-        open: OpenRequest,
-    },
+    Open(Box<OpenRequest>),
 }
 
 /// Where read bytes may be kept: the memory of a loaded manifest and its
 /// limits. Dev mode keeps nothing.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Keep<'a> {
-    pub(crate) memory: &'a Arc<Memory>,
+#[derive(Debug, Clone)]
+pub(crate) struct Keep {
+    pub(crate) memory: Arc<Memory>,
     pub(crate) max_file: u64,
     pub(crate) budget: u64,
 }
 
-/// Decides the answer to `method` with `headers` for `served`.
+/// Decides the answer to `method` with `headers` for `served`. `headers`
+/// is only cloned when the body has to be read (so that a variant found
+/// missing on disk can be replaced by the next acceptable one).
 pub(crate) fn decide(
     served: &Served,
     method: &Method,
     headers: &HeaderMap,
-    keep: Option<Keep<'_>>,
+    keep: Option<&Keep>,
 ) -> Decision {
     let head_only = match *method {
         Method::GET => false,
@@ -45,8 +47,9 @@ pub(crate) fn decide(
         _ => return Decision::Ready(respond::method_not_allowed()),
     };
     let asset = &served.asset;
-    let Ok(encoding) = negotiate(headers, asset.available) else {
-        return Decision::Ready(respond::not_acceptable(asset.available.any()));
+    let vary = asset.listed.any();
+    let Ok(encoding) = negotiate(headers, asset.available()) else {
+        return Decision::Ready(respond::not_acceptable(vary));
     };
     let rep = asset.rep(encoding);
     let view = View {
@@ -58,7 +61,7 @@ pub(crate) fn decide(
         len: rep.len,
         content_length: &rep.content_length,
         encoding,
-        vary: asset.available.any(),
+        vary,
         extra: &served.extra,
     };
     let plan = respond::plan(headers, &view);
@@ -79,14 +82,14 @@ pub(crate) fn decide(
     let cache = keep
         .filter(|k| rep.len <= k.max_file)
         .and_then(|k| k.memory.reserve(rep.len, k.budget));
-    Decision::Open {
+    Decision::Open(Box::new(OpenRequest {
         head: res,
-        open: OpenRequest {
-            asset: asset.clone(),
-            encoding,
-            start,
-            end,
-            cache,
-        },
-    }
+        served: served.clone(),
+        headers: headers.clone(),
+        keep: keep.cloned(),
+        encoding,
+        start,
+        end,
+        cache,
+    }))
 }

@@ -13,7 +13,7 @@ use tower::{Layer, Service};
 use crate::body::{ResponseBody, StaticBody};
 use crate::files::StaticFiles;
 use crate::future::ResponseFuture;
-use crate::request::{Decision, decide};
+use crate::request::{Decision, Keep, decide};
 use crate::respond;
 use crate::table::{Route, Table};
 
@@ -22,15 +22,18 @@ use crate::table::{Route, Table};
 pub struct StaticFilesService<S> {
     files: StaticFiles,
     table: Arc<Table>,
+    keep: Option<Keep>,
     inner: S,
 }
 
 impl<S> StaticFilesService<S> {
     pub(crate) fn new(files: StaticFiles, inner: S) -> Self {
         let table = files.table();
+        let keep = files.inner.source.keep(&files.inner.settings);
         StaticFilesService {
             files,
             table,
+            keep,
             inner,
         }
     }
@@ -54,12 +57,7 @@ impl<S> StaticFilesService<S> {
             Route::AddSlash => {
                 Decision::Ready(respond::add_slash(req.uri().path(), req.uri().query()))
             }
-            Route::File(served) => decide(
-                served,
-                req.method(),
-                req.headers(),
-                inner.source.keep(&inner.settings),
-            ),
+            Route::File(served) => decide(served, req.method(), req.headers(), self.keep.as_ref()),
         })
     }
 }
@@ -79,7 +77,7 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         match self.decide(&req) {
             Some(Decision::Ready(res)) => ResponseFuture::ready(res),
-            Some(Decision::Open { head, open }) => ResponseFuture::open(head, open),
+            Some(Decision::Open(open)) => ResponseFuture::open(open),
             None => ResponseFuture::inner(self.inner.call(req)),
         }
     }

@@ -35,10 +35,10 @@ impl Source {
     }
 
     /// Where bytes read for this source may be kept in memory.
-    pub(crate) fn keep<'a>(&'a self, settings: &Settings) -> Option<Keep<'a>> {
+    pub(crate) fn keep(&self, settings: &Settings) -> Option<Keep> {
         match self {
             Source::Manifest(loaded) => Some(Keep {
-                memory: &loaded.memory,
+                memory: loaded.memory.clone(),
                 max_file: settings.memory_max_file,
                 budget: settings.memory_budget,
             }),

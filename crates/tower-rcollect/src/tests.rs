@@ -157,3 +157,222 @@ fn builders_rebuild_the_table_and_share_the_files() {
     assert!(!files.is_empty());
     assert_eq!(files.mount_path(), "/static/");
 }
+
+// ------------------------------------------------ bad manifests and disks
+
+/// A manifest with one file of `meta`, written under `t` with `body`.
+fn root_with(meta: FileMeta, body: &[u8]) -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::write(t.path().join(HASHED), body).expect("write");
+    let mut m = Manifest::new();
+    m.paths.insert("a.css".into(), HASHED.into());
+    m.files.insert(HASHED.into(), meta);
+    m.write_atomic(t.path()).expect("manifest");
+    t
+}
+
+fn meta(size: u64) -> FileMeta {
+    FileMeta {
+        size,
+        content_type: "text/css; charset=utf-8".into(),
+        sha256: "0123456789abcdef0123".into(),
+        integrity: "sha384-abc".into(),
+        modified: 0,
+        variants: BTreeMap::new(),
+    }
+}
+
+async fn get(
+    svc: &crate::StaticFilesService<crate::NotFound>,
+    accept: &str,
+) -> (StatusCode, http::HeaderMap, Bytes) {
+    let res = svc
+        .clone()
+        .oneshot(
+            req(&format!("/static/{HASHED}"))
+                .header(header::ACCEPT_ENCODING, accept)
+                .body(Empty::<Bytes>::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    (parts.status, parts.headers, body)
+}
+
+#[tokio::test]
+async fn a_variant_missing_on_disk_falls_back_to_the_next_representation() {
+    // The manifest lists br and gzip; a partial sync left only gzip.
+    let mut m = meta(BODY.len() as u64);
+    m.variants = BTreeMap::from([(Encoding::Br, 3), (Encoding::Gzip, 2)]);
+    let t = root_with(m, BODY);
+    std::fs::write(t.path().join(format!("{HASHED}.gz")), b"gz").expect("write");
+    let svc = StaticFiles::from_manifest(t.path(), "/static/")
+        .expect("load")
+        .into_service();
+    for _ in 0..2 {
+        let (status, h, body) = get(&svc, "br, gzip").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(h[header::ETAG], "\"0123456789abcdef-gzip\"");
+        assert_eq!(h[header::CONTENT_LENGTH], "2");
+        assert_eq!(h[header::VARY], "Accept-Encoding");
+        assert_eq!(&body[..], b"gz");
+    }
+    // Only br acceptable besides identity: identity.
+    let (status, h, body) = get(&svc, "br").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(h.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(&body[..], BODY);
+}
+
+#[tokio::test]
+async fn a_file_whose_size_on_disk_differs_is_a_500_never_a_wrong_length() {
+    // Streamed (memory_max_file 0) and read whole alike.
+    for max_file in [0, 1 << 20] {
+        let t = root_with(meta(BODY.len() as u64 + 10), BODY);
+        let svc = StaticFiles::from_manifest(t.path(), "/static/")
+            .expect("load")
+            .memory_max_file(max_file)
+            .into_service();
+        let (status, h, body) = get(&svc, "identity").await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "max_file {max_file}"
+        );
+        assert!(h.get(header::CONTENT_LENGTH).is_none_or(|v| v == "0"));
+        assert!(body.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_abandoned_first_read_gives_its_memory_back() {
+    use std::future::Future;
+    let t = root_with(meta(BODY.len() as u64), BODY);
+    let files = StaticFiles::from_manifest(t.path(), "/static/").expect("load");
+    let svc = files.clone().into_service();
+    // Start the first read and drop it before it completes, as hyper does
+    // when the client goes away.
+    let mut fut = Box::pin(
+        svc.clone().oneshot(
+            req(&format!("/static/{HASHED}"))
+                .body(Empty::<Bytes>::new())
+                .expect("req"),
+        ),
+    );
+    let waker = std::task::Waker::noop();
+    let _ = fut
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker));
+    drop(fut);
+    let crate::source::Source::Manifest(loaded) = &files.inner.source else {
+        panic!("manifest mode");
+    };
+    assert_eq!(loaded.memory.used(), 0, "reservation leaked");
+    // And the file is still cached on a later request.
+    let (status, _, body) = get(&svc, "identity").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body[..], BODY);
+    assert_eq!(loaded.memory.used(), BODY.len() as u64);
+}
+
+#[test]
+fn manifest_values_http_cannot_carry_are_clamped_or_refused_without_panic() {
+    let mut far = meta(BODY.len() as u64);
+    far.modified = 253_402_300_800 + 86_400 * 365;
+    let t = root_with(far, BODY);
+    let files = StaticFiles::from_manifest(t.path(), "/static/").expect("load");
+    assert_eq!(files.len(), 1);
+
+    let mut bad = meta(BODY.len() as u64);
+    bad.sha256 = format!("a{}", "é".repeat(20)); // byte 16 is inside a character
+    let t = root_with(bad, BODY);
+    let err = StaticFiles::from_manifest(t.path(), "/static/").expect_err("bad sha256");
+    assert!(err.to_string().contains("sha256"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_django_manifest_naming_a_fifo_does_not_block_start_up() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let fifo = t.path().join("a.0123456789ab.css");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    std::fs::write(
+        t.path().join("staticfiles.json"),
+        r#"{"version": "1.1", "paths": {"a.css": "a.0123456789ab.css"}}"#,
+    )
+    .expect("manifest");
+    let root = t.path().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(StaticFiles::from_manifest(&root, "/static/").map(|f| f.len()));
+    });
+    let loaded = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("start-up blocked on a FIFO");
+    assert_eq!(loaded.expect("loads"), 0, "the FIFO is not served");
+}
+
+mod manifests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z0-9./_-]{0,24}",
+            any::<String>(),
+            Just("../etc/passwd".to_string()),
+            Just(format!("a{}", "é".repeat(17))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// No manifest makes the loader (or the first requests) panic.
+        #[test]
+        fn arbitrary_manifests_never_panic(
+            entries in prop::collection::vec(
+                (text(), text(), any::<u64>(), text(), text(), any::<u64>(),
+                 prop::collection::btree_map(
+                     prop::sample::select(Encoding::ALL.to_vec()), any::<u64>(), 0..3)),
+                0..6),
+        ) {
+            let t = tempfile::tempdir().expect("tempdir");
+            let mut m = Manifest::new();
+            for (logical, hashed, size, ct, sha, modified, variants) in entries {
+                m.paths.insert(logical, hashed.clone());
+                m.files.insert(hashed, FileMeta {
+                    size,
+                    content_type: ct,
+                    sha256: sha,
+                    integrity: String::new(),
+                    modified,
+                    variants,
+                });
+            }
+            std::fs::write(t.path().join("staticfiles.json"), m.to_json()).expect("write");
+            if let Ok(files) = StaticFiles::from_manifest(t.path(), "/static/") {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("rt");
+                let svc = files.clone().into_service();
+                for name in m.files.keys().take(3) {
+                    let uri = format!("/static/{}", percent_encoding::utf8_percent_encode(
+                        name, percent_encoding::NON_ALPHANUMERIC));
+                    let Ok(r) = req(&uri).header(header::RANGE, "bytes=0-").body(Empty::<Bytes>::new()) else {
+                        continue;
+                    };
+                    let _ = rt.block_on(svc.clone().oneshot(r));
+                }
+            }
+        }
+    }
+}
