@@ -227,6 +227,22 @@ fn e002_sees_through_symlinks() {
     assert!(message(&doc, 0).contains("resolves to"), "{doc:#}");
 }
 
+// ---------------------------------------------------------------- E011
+
+#[test]
+fn e011_min_saving_outside_zero_to_one() {
+    for bad in ["1.0", "-0.1", "nan", "2"] {
+        let p = Project::new(&format!(
+            "static_root = \"out\"\ndirs = [\"assets\"]\n[compress]\nmin_saving = {bad}\n"
+        ));
+        let doc = expect(&p, &[], 1, &["E011"]);
+        assert!(message(&doc, 0).contains("min_saving"), "{doc:#}");
+    }
+    let p =
+        Project::new("static_root = \"out\"\ndirs = [\"assets\"]\n[compress]\nmin_saving = 0.2\n");
+    expect(&p, &[], 0, &[]);
+}
+
 // ---------------------------------------------------------------- E003
 
 #[test]

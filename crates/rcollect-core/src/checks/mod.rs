@@ -59,6 +59,8 @@ pub mod ids {
     pub const BAD_IGNORE: Check = Check::new("E009", Level::Error, Scope::SOURCES);
     /// Walking the source dirs failed (symlink loop, unreadable entry).
     pub const WALK_FAILED: Check = Check::new("E010", Level::Error, Scope::SOURCES);
+    /// `[compress] min_saving` is not in [0, 1).
+    pub const BAD_MIN_SAVING: Check = Check::new("E011", Level::Error, Scope::COLLECT);
     /// `staticfiles.json` is missing, unreadable or invalid.
     pub const MANIFEST_UNREADABLE: Check = Check::new("E020", Level::Error, Scope::SERVE);
     /// A file listed in the manifest's `files` does not exist.
@@ -226,7 +228,21 @@ pub fn run(config: &Config) -> Vec<Finding> {
     check_ignore(config, &mut out);
     check_root_kind(config, &mut out);
     check_storage(config, &mut out);
+    check_compress(config, &mut out);
     out
+}
+
+/// [`ids::BAD_MIN_SAVING`]: a variant is kept when it saves at least this
+/// fraction, so it must be in [0, 1).
+fn check_compress(config: &Config, out: &mut Vec<Finding>) {
+    let m = config.compress.min_saving;
+    if !(0.0..1.0).contains(&m) {
+        out.push(Finding::new(
+            ids::BAD_MIN_SAVING,
+            format!("[compress] min_saving must be in [0, 1), got {m}"),
+            "use a fraction such as `min_saving = 0.05` (keep a variant only if it is 5% smaller)",
+        ));
+    }
 }
 
 /// [`ids::STORE_WITH_LOCAL_URL`]: files published to object storage are

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod raw;
+
 use crate::error::{ConfigError, Error, Result};
 use crate::paths::normalize;
 
@@ -106,22 +108,6 @@ impl std::fmt::Debug for StorageConfig {
 
 /// URL schemes `static_root` may use for object storage.
 pub const STORAGE_SCHEMES: &[&str] = &["s3", "s3a", "file"];
-
-/// The `[storage]` table as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStorage {
-    staging: Option<String>,
-    endpoint: Option<String>,
-    region: Option<String>,
-    allow_http: Option<bool>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    session_token: Option<String>,
-    virtual_hosted_style_request: Option<bool>,
-    concurrency: Option<usize>,
-    retries: Option<usize>,
-}
 
 /// The scheme of an object-store URL (`s3` of `s3://bucket`), or `None` for
 /// a filesystem path.
@@ -243,40 +229,6 @@ pub struct Overrides {
     pub no_cache: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    static_url: Option<String>,
-    static_root: Option<String>,
-    dirs: Option<Vec<RawDir>>,
-    ignore: Option<Vec<String>>,
-    default_ignore: Option<bool>,
-    media_url: Option<String>,
-    media_root: Option<String>,
-    missing_references: Option<MissingReferences>,
-    keep_unhashed: Option<bool>,
-    debug: Option<bool>,
-    cache_dir: Option<String>,
-    compress: Option<CompressConfig>,
-    serve: Option<ServeConfig>,
-    storage: Option<RawStorage>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawDir {
-    Path(String),
-    Prefixed(PrefixedDir),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrefixedDir {
-    #[serde(default)]
-    prefix: String,
-    path: String,
-}
-
 impl Config {
     /// A configuration with defaults for everything but the two paths:
     /// what `rcollect collectstatic --root ROOT --dir DIR` builds with no file.
@@ -325,6 +277,11 @@ impl Config {
     }
 
     /// [`Config::load`] with the environment given as a function (for tests).
+    ///
+    /// Three steps: the file as written (module `raw`), the layers over it
+    /// (environment, then flags; later wins), then resolution (absolute
+    /// paths, STATIC_ROOT as a directory or an object store). Values are
+    /// validated by [`crate::checks`], not here.
     pub fn load_with_env(
         cwd: &Path,
         file: Option<&Path>,
@@ -335,20 +292,40 @@ impl Config {
             Some(f) => Some(absolute(cwd, f)),
             None => Self::discover(cwd),
         };
+        let mut layered = Layered::from_file(cwd, file)?;
+        layered.apply_env(cwd, env);
+        layered.apply_flags(cwd, overrides)?;
+        Ok(layered.resolve()?)
+    }
+}
+
+/// The configuration after the layers (file, environment, flags) and before
+/// resolution: STATIC_ROOT is still the string given, with the directory it
+/// is relative to.
+struct Layered {
+    config: Config,
+    /// The directory of the config file (or the working directory).
+    base: PathBuf,
+    /// STATIC_ROOT as given and the directory it is relative to.
+    root: Option<(String, PathBuf)>,
+    storage: raw::RawStorage,
+}
+
+impl Layered {
+    /// The file layer: `file` parsed, its relative paths made absolute
+    /// against its directory.
+    fn from_file(cwd: &Path, file: Option<PathBuf>) -> Result<Layered> {
         let (raw, base) = match &file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-                let raw = parse_toml(path, &text)?;
+                let raw = raw::parse_toml(path, &text)?;
                 let base = path.parent().unwrap_or(cwd).to_path_buf();
                 (raw, base)
             }
-            None => (RawConfig::default(), cwd.to_path_buf()),
+            None => (raw::RawConfig::default(), cwd.to_path_buf()),
         };
         let mut c = Config::new(PathBuf::new(), "/static/");
-        c.config_file = file.clone();
-        // STATIC_ROOT as given, with the directory relative paths resolve
-        // against (URLs are kept as they are).
-        let mut root: Option<(String, PathBuf)> = raw.static_root.map(|r| (r, base.clone()));
+        c.config_file = file;
         if let Some(u) = raw.static_url {
             c.static_url = u;
         }
@@ -356,11 +333,11 @@ impl Config {
             c.dirs = dirs
                 .into_iter()
                 .map(|d| match d {
-                    RawDir::Path(p) => SourceDir {
+                    raw::RawDir::Path(p) => SourceDir {
                         prefix: String::new(),
                         path: absolute(&base, Path::new(&p)),
                     },
-                    RawDir::Prefixed(d) => SourceDir {
+                    raw::RawDir::Prefixed(d) => SourceDir {
                         prefix: d.prefix,
                         path: absolute(&base, Path::new(&d.path)),
                     },
@@ -377,15 +354,30 @@ impl Config {
         c.cache_dir = raw.cache_dir.map(|d| absolute(&base, Path::new(&d)));
         c.compress = raw.compress.unwrap_or_default();
         c.serve = raw.serve.unwrap_or_default();
+        Ok(Layered {
+            config: c,
+            root: raw.static_root.map(|r| (r, base.clone())),
+            base,
+            storage: raw.storage.unwrap_or_default(),
+        })
+    }
 
+    /// The environment layer: `RCOLLECT_STATIC_ROOT` (relative to `cwd`)
+    /// and `RCOLLECT_STATIC_URL`.
+    fn apply_env(&mut self, cwd: &Path, env: impl Fn(&str) -> Option<String>) {
         if let Some(r) = env("RCOLLECT_STATIC_ROOT") {
-            root = Some((r, cwd.to_path_buf()));
+            self.root = Some((r, cwd.to_path_buf()));
         }
         if let Some(u) = env("RCOLLECT_STATIC_URL") {
-            c.static_url = u;
+            self.config.static_url = u;
         }
+    }
+
+    /// The command-line layer (relative paths against `cwd`).
+    fn apply_flags(&mut self, cwd: &Path, overrides: &Overrides) -> Result<()> {
+        let c = &mut self.config;
         if let Some(r) = &overrides.static_root {
-            root = Some((r.to_string_lossy().into_owned(), cwd.to_path_buf()));
+            self.root = Some((r.to_string_lossy().into_owned(), cwd.to_path_buf()));
         }
         if let Some(u) = &overrides.static_url {
             c.static_url = u.clone();
@@ -410,17 +402,27 @@ impl Config {
         if overrides.no_cache {
             c.cache_dir = None;
         }
-        if root.is_none() && c.debug {
-            // Dev mode serves the source dirs; STATIC_ROOT is not used.
-            root = Some(("staticfiles".into(), base.clone()));
-        }
+        Ok(())
+    }
+
+    /// Resolution: STATIC_ROOT becomes a directory, or an object store with
+    /// a local staging directory.
+    fn resolve(self) -> Result<Config, ConfigError> {
+        let Layered {
+            config: mut c,
+            base,
+            root,
+            storage,
+        } = self;
+        let file = c.config_file.clone();
+        // Dev mode serves the source dirs; STATIC_ROOT is not used.
+        let root = root.or_else(|| c.debug.then(|| ("staticfiles".into(), base.clone())));
         let (root, root_base) = root.ok_or_else(|| ConfigError {
             file: file.clone(),
             line: None,
             key: Some("static_root".into()),
             message: "not set: add `static_root = \"...\"` to rcollect.toml, set RCOLLECT_STATIC_ROOT or pass --root DIR".into(),
         })?;
-        let storage = raw.storage.unwrap_or_default();
         match storage_scheme(&root) {
             None => {
                 c.static_root = absolute(&root_base, Path::new(&root));
@@ -452,22 +454,14 @@ impl Config {
                     message: format!(
                         "unsupported storage URL scheme '{scheme}://' (supported: s3://bucket/prefix, file:///path)"
                     ),
-                }
-                .into());
+                });
             }
-        }
-        if !(c.compress.min_saving >= 0.0 && c.compress.min_saving < 1.0) {
-            return Err(ConfigError {
-                file,
-                line: None,
-                key: Some("compress.min_saving".into()),
-                message: format!("must be in [0, 1), got {}", c.compress.min_saving),
-            }
-            .into());
         }
         Ok(c)
     }
+}
 
+impl Config {
     /// The ignore globs in force: the defaults (unless disabled) plus `ignore`.
     pub fn ignore_patterns(&self) -> Vec<String> {
         let mut v: Vec<String> = if self.default_ignore {
@@ -502,36 +496,6 @@ fn absolute(base: &Path, p: &Path) -> PathBuf {
         base.join(p)
     };
     normalize(&joined)
-}
-
-fn parse_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
-    toml::from_str::<RawConfig>(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let message = e.message().trim().to_string();
-        let key = key_from_message(&message).or_else(|| {
-            let line_text = line.and_then(|l| text.lines().nth(l - 1))?;
-            let (k, _) = line_text.split_once('=')?;
-            Some(k.trim().trim_matches('"').to_string())
-        });
-        ConfigError {
-            file: Some(path.to_path_buf()),
-            line,
-            key,
-            message,
-        }
-    })
-}
-
-/// Pulls the key out of serde's "unknown field `x`" / "missing field `x`".
-fn key_from_message(message: &str) -> Option<String> {
-    for lead in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.strip_prefix(lead) {
-            return rest.split('`').next().map(str::to_string);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -1,0 +1,89 @@
+//! The configuration file as written: serde types for `rcollect.toml`,
+//! unknown keys refused, errors with the file, line and key.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{CompressConfig, MissingReferences, ServeConfig};
+use crate::error::ConfigError;
+
+/// The `[storage]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStorage {
+    pub(super) staging: Option<String>,
+    pub(super) endpoint: Option<String>,
+    pub(super) region: Option<String>,
+    pub(super) allow_http: Option<bool>,
+    pub(super) access_key_id: Option<String>,
+    pub(super) secret_access_key: Option<String>,
+    pub(super) session_token: Option<String>,
+    pub(super) virtual_hosted_style_request: Option<bool>,
+    pub(super) concurrency: Option<usize>,
+    pub(super) retries: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) static_url: Option<String>,
+    pub(super) static_root: Option<String>,
+    pub(super) dirs: Option<Vec<RawDir>>,
+    pub(super) ignore: Option<Vec<String>>,
+    pub(super) default_ignore: Option<bool>,
+    pub(super) media_url: Option<String>,
+    pub(super) media_root: Option<String>,
+    pub(super) missing_references: Option<MissingReferences>,
+    pub(super) keep_unhashed: Option<bool>,
+    pub(super) debug: Option<bool>,
+    pub(super) cache_dir: Option<String>,
+    pub(super) compress: Option<CompressConfig>,
+    pub(super) serve: Option<ServeConfig>,
+    pub(super) storage: Option<RawStorage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawDir {
+    Path(String),
+    Prefixed(PrefixedDir),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PrefixedDir {
+    #[serde(default)]
+    pub(super) prefix: String,
+    pub(super) path: String,
+}
+
+pub(super) fn parse_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str::<RawConfig>(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let message = e.message().trim().to_string();
+        let key = key_from_message(&message).or_else(|| {
+            let line_text = line.and_then(|l| text.lines().nth(l - 1))?;
+            let (k, _) = line_text.split_once('=')?;
+            Some(k.trim().trim_matches('"').to_string())
+        });
+        ConfigError {
+            file: Some(path.to_path_buf()),
+            line,
+            key,
+            message,
+        }
+    })
+}
+
+/// Pulls the key out of serde's "unknown field `x`" / "missing field `x`".
+fn key_from_message(message: &str) -> Option<String> {
+    for lead in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    None
+}
