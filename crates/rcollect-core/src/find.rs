@@ -278,7 +278,10 @@ impl Locator {
     /// The source file that serves `logical`, if any. The logical path is
     /// checked segment by segment before it touches the filesystem: empty,
     /// `.`, `..` segments, backslashes and NUL are refused. Ignored names are
-    /// not served.
+    /// not served, and neither is a file reached through a symlink whose
+    /// target path has an ignored segment (`assets/notdot -> ../.git`): the
+    /// ignore rules apply to the resolved path too, from where it leaves
+    /// the source dir.
     pub fn locate(&self, logical: &str) -> Option<PathBuf> {
         let name = logical.rsplit('/').next().unwrap_or(logical);
         self.dirs
@@ -290,9 +293,29 @@ impl Locator {
                 {
                     return None;
                 }
-                candidate(d, logical)
+                let p = candidate(d, logical)?;
+                (p.is_file() && !self.resolves_into_ignored(&d.path, &p)).then_some(p)
             })
-            .find(|p| p.is_file())
+            .next()
+    }
+
+    /// True when `file`'s real path, from the deepest directory it shares
+    /// with `dir`'s real path, has a segment the ignore rules match (or
+    /// cannot be resolved).
+    fn resolves_into_ignored(&self, dir: &Path, file: &Path) -> bool {
+        let (Ok(dir), Ok(file)) = (dir.canonicalize(), file.canonicalize()) else {
+            return true;
+        };
+        let Some(common) = dir.ancestors().find(|a| file.starts_with(a)) else {
+            return true;
+        };
+        let Ok(rel) = file.strip_prefix(common) else {
+            return true;
+        };
+        rel.components().any(|c| {
+            let s = c.as_os_str().to_string_lossy();
+            self.ignore.is_ignored(&s, &s)
+        })
     }
 }
 

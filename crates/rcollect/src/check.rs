@@ -21,6 +21,7 @@ Checks (IDs are stable; E = error, W = warning):
   E008 STATIC_ROOT overlaps MEDIA_ROOT
   E009 invalid ignore glob     E010 the source dirs cannot be walked
   E011 [compress] min_saving is not in [0, 1)
+  E012 cache_dir is or is inside a source dir or STATIC_ROOT
   E020-E024 (--manifest) staticfiles.json missing, or a file, variant or
             path target missing or different from what it records
   E030 (--references) a CSS/JS reference names a missing file (file:line)

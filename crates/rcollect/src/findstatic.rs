@@ -1,6 +1,7 @@
 //! `rcollect findstatic PATH... [--first]`.
 use std::process::ExitCode;
 
+use rcollect_core::checks::escape_controls;
 use rcollect_core::config::Overrides;
 
 use crate::ConfigArgs;
@@ -28,14 +29,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let logical = path.trim_start_matches('/');
         let found = rcollect_core::find::locate_all(&config, logical);
         if found.is_empty() {
-            eprintln!("No matching file found for '{path}'.");
+            eprintln!(
+                "No matching file found for '{}'.",
+                escape_controls(path, false)
+            );
             missing = true;
             continue;
         }
         let shown = if args.first { &found[..1] } else { &found[..] };
-        println!("Found '{path}' here:");
+        println!("Found '{}' here:", escape_controls(path, false));
         for p in shown {
-            println!("  {}", p.display());
+            println!("  {}", escape_controls(&p.display().to_string(), false));
         }
     }
     Ok(if missing {

@@ -97,7 +97,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
+            eprintln!(
+                "error: {}",
+                rcollect_core::checks::escape_controls(&message(&e), true)
+            );
             exit_code_for(&e)
         }
     }

@@ -243,6 +243,68 @@ fn e011_min_saving_outside_zero_to_one() {
     expect(&p, &[], 0, &[]);
 }
 
+// ---------------------------------------------------------------- E012
+
+#[test]
+fn e012_cache_dir_inside_a_source_dir_or_static_root() {
+    for cache in ["assets/.cache", "out/cache", "out", "assets"] {
+        let p = Project::clean(&format!("cache_dir = \"{cache}\"\n"));
+        let doc = expect(&p, &[], 1, &["E012"]);
+        assert!(message(&doc, 0).contains("cache_dir"), "{cache}: {doc:#}");
+    }
+    for fine in [".rcollect-cache", "."] {
+        let p = Project::clean(&format!("cache_dir = \"{fine}\"\n"));
+        expect(&p, &[], 0, &[]);
+    }
+}
+
+// ------------------------------------------------------ non-ASCII STATIC_URL
+
+#[test]
+fn a_non_ascii_static_url_is_refused_with_its_encoded_form() {
+    let p = Project::new("static_url = \"/stätic/\"\nstatic_root = \"out\"\ndirs = [\"assets\"]\n");
+    let doc = expect(&p, &[], 1, &["E005"]);
+    assert!(message(&doc, 0).contains("/st%C3%A4tic/"), "{doc:#}");
+    let p = Project::new(
+        "static_url = \"/st%C3%A4tic/\"\nstatic_root = \"out\"\ndirs = [\"assets\"]\n",
+    );
+    expect(&p, &[], 0, &[]);
+}
+
+// ------------------------------------------- control characters in output
+
+#[test]
+fn control_characters_in_names_are_escaped_in_text_output() {
+    let p = Project::new("static_root = \"out\"\ndirs = [\"assets\", \"more\"]\n");
+    let name = "css/x\u{1b}]0;pwned\u{7}\u{1b}[2J.css";
+    p.write(&format!("assets/{name}"), "a{}");
+    p.write(&format!("more/{name}"), "b{}");
+    // W002 names the shadowed file.
+    let out = p.run(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("W002"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u{1b}"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+        .current_dir(p.path())
+        .env_remove("RCOLLECT_STATIC_ROOT")
+        .env_remove("RCOLLECT_STATIC_URL")
+        .args(["findstatic", name])
+        .output()
+        .expect("findstatic");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all:?}");
+    assert!(all.contains("x\\u{1b}]0;pwned"), "{all}");
+}
+
 // ---------------------------------------------------------------- E003
 
 #[test]

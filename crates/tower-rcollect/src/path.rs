@@ -13,6 +13,13 @@ use percent_encoding::percent_decode_str;
 /// (`https://cdn.example.com/static/` → `/static/`), with a leading and a
 /// trailing `/`.
 pub(crate) fn mount_path(static_url: &str) -> Result<String, String> {
+    if !static_url.is_ascii() {
+        // Request paths arrive percent-encoded; a raw non-ASCII mount would
+        // match nothing.
+        return Err(format!(
+            "'{static_url}' must be ASCII: write non-ASCII characters percent-encoded"
+        ));
+    }
     let path = match static_url.find("://") {
         Some(i) => {
             let after = &static_url[i + 3..];

@@ -376,3 +376,52 @@ mod manifests {
         }
     }
 }
+
+#[test]
+fn a_non_ascii_static_url_is_refused() {
+    let t = root();
+    let err = StaticFiles::from_manifest(t.path(), "/stätic/").expect_err("non-ASCII");
+    assert!(err.to_string().contains("percent-encoded"), "{err}");
+    let files = StaticFiles::from_manifest(t.path(), "/st%C3%A4tic/").expect("encoded");
+    assert_eq!(files.mount_path(), "/st%C3%A4tic/");
+    assert!(
+        files
+            .static_url("a.css")
+            .expect("url")
+            .starts_with("/st%C3%A4tic/")
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn dev_mode_applies_ignore_rules_to_where_a_symlink_leads() {
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(t.path().join("assets")).expect("mkdir");
+    std::fs::create_dir_all(t.path().join(".git")).expect("mkdir");
+    std::fs::write(t.path().join(".git/config"), "secret").expect("write");
+    std::fs::write(t.path().join("assets/a.css"), BODY).expect("write");
+    std::os::unix::fs::symlink("../.git", t.path().join("assets/notdot")).expect("symlink");
+    std::fs::create_dir_all(t.path().join("shared")).expect("mkdir");
+    std::fs::write(t.path().join("shared/b.css"), BODY).expect("write");
+    std::os::unix::fs::symlink("../shared", t.path().join("assets/linked")).expect("symlink");
+    let mut config = rcollect_core::Config::new(t.path().join("out"), "/static/");
+    config.dirs.push(rcollect_core::config::SourceDir {
+        prefix: String::new(),
+        path: t.path().join("assets"),
+    });
+    let svc = StaticFiles::dev(&config).expect("dev").layer(inner());
+    for (path, status) in [
+        ("/static/a.css", StatusCode::OK),
+        ("/static/linked/b.css", StatusCode::OK),
+        ("/static/notdot/config", StatusCode::IM_A_TEAPOT),
+    ] {
+        let res = svc
+            .clone()
+            .oneshot(req(path).body(Empty::new()).expect("req"))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), status, "{path}");
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert!(!body.windows(6).any(|w| w == b"secret"), "{path}");
+    }
+}

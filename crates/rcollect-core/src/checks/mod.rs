@@ -28,7 +28,7 @@ mod manifest;
 mod render;
 
 pub use manifest::{check_manifest, file_sha256};
-pub use render::{count, render_github, render_json, render_text};
+pub use render::{count, escape_controls, render_github, render_json, render_text};
 
 /// The checks, by stable ID. `E…` are errors, `W…` warnings; each carries
 /// its level and the runs it concerns, so neither can be chosen wrong at the
@@ -59,6 +59,8 @@ pub mod ids {
     pub const BAD_IGNORE: Check = Check::new("E009", Level::Error, Scope::SOURCES);
     /// Walking the source dirs failed (symlink loop, unreadable entry).
     pub const WALK_FAILED: Check = Check::new("E010", Level::Error, Scope::SOURCES);
+    /// `cache_dir` is or is inside a source dir or STATIC_ROOT.
+    pub const CACHE_DIR_OVERLAPS: Check = Check::new("E012", Level::Error, Scope::COLLECT);
     /// `[compress] min_saving` is not in [0, 1).
     pub const BAD_MIN_SAVING: Check = Check::new("E011", Level::Error, Scope::COLLECT);
     /// `staticfiles.json` is missing, unreadable or invalid.
@@ -229,7 +231,46 @@ pub fn run(config: &Config) -> Vec<Finding> {
     check_root_kind(config, &mut out);
     check_storage(config, &mut out);
     check_compress(config, &mut out);
+    check_cache_dir(config, &mut out);
     out
+}
+
+/// [`ids::CACHE_DIR_OVERLAPS`]: a compression cache inside a source dir is
+/// collected as assets (doubling each run); inside STATIC_ROOT it is mixed
+/// with the outputs (and `--clear` would delete it).
+fn check_cache_dir(config: &Config, out: &mut Vec<Finding>) {
+    let Some(cache) = &config.cache_dir else {
+        return;
+    };
+    let resolved = resolve(cache);
+    let places = config
+        .dirs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (format!("source dir dirs[{i}]"), &d.path))
+        .chain(std::iter::once((
+            "STATIC_ROOT".to_string(),
+            &config.static_root,
+        )));
+    for (what, path) in places {
+        // A cache that contains them is harmless: its entries live in
+        // directories of their own.
+        let how = match overlap(&resolved, &resolve(path)) {
+            None | Some(Overlap::Contains) => continue,
+            Some(Overlap::Same) => "is",
+            Some(Overlap::Inside) => "is inside",
+        };
+        out.push(Finding::new(
+            ids::CACHE_DIR_OVERLAPS,
+            format!(
+                "cache_dir '{}' {how} {what} '{}'",
+                cache.display(),
+                path.display()
+            ),
+            "put the compression cache outside the source dirs and STATIC_ROOT (the default, \
+             ~/.cache/rcollect, is), or pass --no-cache",
+        ));
+    }
 }
 
 /// [`ids::BAD_MIN_SAVING`]: a variant is kept when it saves at least this
@@ -660,6 +701,9 @@ fn check_urls(config: &Config, out: &mut Vec<Finding>) {
     }
 }
 
+/// Only the non-ASCII bytes (and controls) are encoded in the suggestion.
+const NON_ASCII: &percent_encoding::AsciiSet = percent_encoding::CONTROLS;
+
 /// Why a (non-empty) STATIC_URL/MEDIA_URL is neither a `/path` nor an
 /// absolute http(s) URL, if it is not.
 fn url_form_problem(url: &str) -> Option<String> {
@@ -671,6 +715,12 @@ fn url_form_problem(url: &str) -> Option<String> {
     }
     if url.contains('\\') {
         return Some("contains a backslash".into());
+    }
+    if !url.is_ascii() {
+        return Some(format!(
+            "contains non-ASCII characters, which requests never match as written; write them percent-encoded ('{}')",
+            percent_encoding::utf8_percent_encode(url, NON_ASCII)
+        ));
     }
     if url.contains(['?', '#']) {
         return Some("contains a query or fragment ('?' or '#')".into());
