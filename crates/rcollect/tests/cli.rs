@@ -11,6 +11,7 @@ mod check;
 mod clean;
 mod collect;
 mod hostile;
+mod limits;
 mod nginx;
 mod serve;
 mod store;

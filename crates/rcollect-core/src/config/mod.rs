@@ -181,6 +181,18 @@ pub struct ServeConfig {
     pub headers: Vec<HeaderRule>,
     /// Extra or overriding content types by extension (without the dot).
     pub mime_types: BTreeMap<String, String>,
+    /// `rcollect serve`: open connections at most (0: derived from the
+    /// open-file limit, which is raised to its hard limit at start).
+    pub max_connections: usize,
+    /// `rcollect serve`: seconds a client has to send a request head
+    /// (nginx's `client_header_timeout`, 60 s).
+    pub header_timeout: u64,
+    /// `rcollect serve`: seconds an idle keep-alive connection is kept
+    /// (nginx's `keepalive_timeout`, 75 s).
+    pub keepalive_timeout: u64,
+    /// `rcollect serve`: seconds a response may make no progress because the
+    /// client does not read (nginx's `send_timeout`, 60 s).
+    pub send_timeout: u64,
 }
 
 impl Default for ServeConfig {
@@ -192,6 +204,10 @@ impl Default for ServeConfig {
             memory_budget: 256 * 1024 * 1024,
             headers: Vec::new(),
             mime_types: BTreeMap::new(),
+            max_connections: 0,
+            header_timeout: 60,
+            keepalive_timeout: 75,
+            send_timeout: 60,
         }
     }
 }

@@ -23,7 +23,22 @@ impl Drop for Server {
 }
 
 pub(crate) fn start(cwd: &Path, args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rcollect"))
+    start_under(&[], cwd, args)
+}
+
+/// As [`start`], with the binary run by `wrapper` (a command that execs its
+/// arguments, such as `prlimit --nofile=256:`).
+pub(crate) fn start_under(wrapper: &[&str], cwd: &Path, args: &[&str]) -> Server {
+    let bin = env!("CARGO_BIN_EXE_rcollect");
+    let mut command = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let mut child = command
         .arg("serve")
         .args(["--addr", "127.0.0.1:0"])
         .args(args)
