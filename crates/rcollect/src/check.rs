@@ -22,8 +22,9 @@ Checks (IDs are stable; E = error, W = warning):
   E009 invalid ignore glob     E010 the source dirs cannot be walked
   E011 [compress] min_saving is not in [0, 1)
   E012 cache_dir is or is inside a source dir or STATIC_ROOT
-  E020-E024 (--manifest) staticfiles.json missing, or a file, variant or
-            path target missing or different from what it records
+  E020-E025 (--manifest) staticfiles.json missing, or a file, variant,
+            unhashed copy or path target missing or different from what it
+            records (integrity, stray variants, history versions included)
   E030 (--references) a CSS/JS reference names a missing file (file:line)
   E031 (--manifest) STATIC_ROOT is out of date with the sources
   W001 MEDIA_URL inside STATIC_URL (or the reverse)

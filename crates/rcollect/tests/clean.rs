@@ -31,7 +31,10 @@ fn collect_version(d: &Path, v: u32) -> Value {
     // that crosses a second boundary must not make a "new" version.
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + u64::from(v));
     for f in ["assets/css/app.css", "assets/stable.txt"] {
-        let file = std::fs::File::options().write(true).open(d.join(f)).expect("open");
+        let file = std::fs::File::options()
+            .write(true)
+            .open(d.join(f))
+            .expect("open");
         file.set_modified(at).expect("set mtime");
     }
     ok(run(

@@ -51,7 +51,19 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
     let mut out = Capped::default();
     for (hashed, meta) in &manifest.files {
         check_file(root, hashed, meta, &mut out);
+        check_stray_variants(&under(root, hashed), meta, &mut out);
     }
+    if manifest.keep_unhashed {
+        for (logical, hashed) in &manifest.paths {
+            if logical == hashed {
+                continue;
+            }
+            if let Some(meta) = manifest.files.get(hashed) {
+                check_unhashed(root, logical, meta, &mut out);
+            }
+        }
+    }
+    check_history(root, &manifest, &mut out);
     for (logical, hashed) in &manifest.paths {
         if manifest.files.contains_key(hashed) {
             continue; // checked above, with more detail
@@ -69,6 +81,78 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
         }
     }
     out.finish()
+}
+
+/// The unhashed copy of `logical` (which `nginx-conf` serves, and the
+/// middleware under the unhashed name): the same bytes as the hashed file,
+/// and the same variants.
+fn check_unhashed(root: &Path, logical: &str, meta: &FileMeta, out: &mut Capped) {
+    let path = under(root, logical);
+    match crate::hash::Digests::of_file(&path) {
+        Ok(d) if d.size == meta.size && d.sha256_hex().eq_ignore_ascii_case(&meta.sha256) => {}
+        Ok(d) => out.push(Finding::new(
+            ids::MANIFEST_UNHASHED,
+            format!(
+                "the unhashed copy '{}' is {} bytes with SHA-256 {}, not the collected file's {} bytes {} (edited after collect)",
+                path.display(),
+                d.size,
+                d.sha256_hex(),
+                meta.size,
+                meta.sha256
+            ),
+            COLLECT_AGAIN,
+        )),
+        Err(e) => out.push(Finding::new(
+            ids::MANIFEST_UNHASHED,
+            format!("the unhashed copy of '{logical}' cannot be read: {e}"),
+            COLLECT_AGAIN,
+        )),
+    }
+    for (&enc, &size) in &meta.variants {
+        check_variant(&path, enc, size, meta, out);
+    }
+    check_stray_variants(&path, meta, out);
+}
+
+/// A `.br`/`.gz`/`.zst` file next to a served file that the manifest does
+/// not list: nginx's `gzip_static`/`brotli_static` would send it, so it
+/// must decode to the file.
+fn check_stray_variants(file: &Path, meta: &FileMeta, out: &mut Capped) {
+    for enc in Encoding::ALL {
+        if meta.variants.contains_key(&enc) {
+            continue;
+        }
+        let path = crate::paths::with_suffix(file, enc.suffix());
+        if path.is_file() {
+            if let Some(problem) = decode_problem(&path, enc, meta) {
+                out.push(variant_finding(
+                    &path,
+                    enc,
+                    format!("is not in {MANIFEST_NAME}, and {problem}"),
+                ));
+            }
+        }
+    }
+}
+
+/// The files of previous manifest versions that are still on disk are
+/// served too (rolling deploys): each must still be what its version
+/// records. Files `clean` removed are simply not served.
+fn check_history(root: &Path, live: &Manifest, out: &mut Capped) {
+    let Ok(versions) = crate::history::list(root) else {
+        return;
+    };
+    for name in versions {
+        let Some(m) = crate::history::load_version(root, &name) else {
+            continue;
+        };
+        for (hashed, meta) in &m.files {
+            if live.files.contains_key(hashed) || !under(root, hashed).is_file() {
+                continue;
+            }
+            check_file(root, hashed, meta, out);
+        }
+    }
 }
 
 const COLLECT_AGAIN: &str =
@@ -90,9 +174,24 @@ fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
                     COLLECT_AGAIN,
                 ));
             } else {
-                match file_sha256(&path) {
-                    Ok((_, sha)) if sha.eq_ignore_ascii_case(&meta.sha256) => {}
-                    Ok((_, sha)) => out.push(Finding::new(
+                match crate::hash::Digests::of_file(&path).map(|d| (d.sha256_hex(), d.integrity())) {
+                    Ok((sha, integrity))
+                        if sha.eq_ignore_ascii_case(&meta.sha256)
+                            && !meta.integrity.is_empty()
+                            && integrity != meta.integrity =>
+                    {
+                        out.push(Finding::new(
+                            ids::MANIFEST_FILE_MISMATCH,
+                            format!(
+                                "'{}' has integrity {integrity} but {MANIFEST_NAME} records {} (browsers would refuse it)",
+                                path.display(),
+                                meta.integrity
+                            ),
+                            COLLECT_AGAIN,
+                        ));
+                    }
+                    Ok((sha, _)) if sha.eq_ignore_ascii_case(&meta.sha256) => {}
+                    Ok((sha, _)) => out.push(Finding::new(
                         ids::MANIFEST_FILE_MISMATCH,
                         format!(
                             "'{}' has SHA-256 {sha} but {MANIFEST_NAME} records {} (changed after collect)",
@@ -211,7 +310,46 @@ fn decode_problem(path: &Path, enc: Encoding, meta: &FileMeta) -> Option<String>
             meta.sha256
         ));
     }
+    if enc == Encoding::Br {
+        match brotli_trailing(path) {
+            Ok(0) => {}
+            Ok(n) => return Some(format!("has {n} bytes after the end of its brotli stream")),
+            Err(problem) => return Some(problem),
+        }
+    }
     None
+}
+
+/// How many bytes follow the end of the brotli stream in `path` (a stream
+/// with trailing bytes decodes, but is not what rcollect writes).
+#[cfg(feature = "collect")]
+fn brotli_trailing(path: &Path) -> Result<usize, String> {
+    use brotli::enc::StandardAlloc;
+    let input = std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))?;
+    let mut state = brotli::BrotliState::new(
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+    );
+    let (mut available_in, mut input_offset) = (input.len(), 0usize);
+    let mut output = vec![0u8; 64 * 1024];
+    loop {
+        let (mut available_out, mut output_offset, mut total) = (output.len(), 0usize, 0usize);
+        match brotli::BrotliDecompressStream(
+            &mut available_in,
+            &mut input_offset,
+            &input,
+            &mut available_out,
+            &mut output_offset,
+            &mut output,
+            &mut total,
+            &mut state,
+        ) {
+            brotli::BrotliResult::ResultSuccess => return Ok(available_in),
+            brotli::BrotliResult::NeedsMoreOutput => {}
+            _ => return Err("does not decode as br".into()),
+        }
+    }
 }
 
 /// Without the `collect` feature there are no decoders: only existence and
@@ -482,5 +620,103 @@ mod tests {
             "{}",
             f[PER_ID].message
         );
+    }
+
+    // ------------------------------------------------ issue 12: what it missed
+
+    #[test]
+    fn edited_or_deleted_unhashed_copies() {
+        let mut r = Root::new();
+        r.add("css/a.css", "css/a.0123456789ab.css", CSS);
+        r.manifest.keep_unhashed = true;
+        let plain = under(&r.config.static_root, "css/a.css");
+        std::fs::write(&plain, CSS).expect("write");
+        assert_eq!(ids_of(&r.check()), Vec::<&str>::new());
+        std::fs::write(&plain, b"body { color: blue; }").expect("edit");
+        assert_eq!(ids_of(&r.check()), [ids::MANIFEST_UNHASHED]);
+        std::fs::remove_file(&plain).expect("rm");
+        assert_eq!(ids_of(&r.check()), [ids::MANIFEST_UNHASHED]);
+    }
+
+    #[test]
+    fn stray_variants_that_decode_to_something_else() {
+        let mut r = Root::new();
+        r.add("css/a.css", "css/a.0123456789ab.css", CSS);
+        // Not in the manifest, but gzip_static would send it.
+        let stray = PathBuf::from(format!(
+            "{}.gz",
+            under(&r.config.static_root, "css/a.0123456789ab.css").display()
+        ));
+        std::fs::write(&stray, gzip(CSS)).expect("write");
+        assert_eq!(
+            ids_of(&r.check()),
+            Vec::<&str>::new(),
+            "a correct stray is fine"
+        );
+        std::fs::write(&stray, gzip(b"something else")).expect("write");
+        let f = r.check();
+        assert_eq!(ids_of(&f), [ids::MANIFEST_VARIANT]);
+        assert!(f[0].message.contains("not in"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn a_wrong_integrity() {
+        let mut r = Root::new();
+        r.add("css/a.css", "css/a.0123456789ab.css", CSS);
+        if let Some(m) = r.manifest.files.get_mut("css/a.0123456789ab.css") {
+            m.integrity = crate::hash::Digests::of(CSS).integrity();
+        }
+        assert_eq!(ids_of(&r.check()), Vec::<&str>::new());
+        if let Some(m) = r.manifest.files.get_mut("css/a.0123456789ab.css") {
+            m.integrity = crate::hash::Digests::of(b"other").integrity();
+        }
+        let f = r.check();
+        assert_eq!(ids_of(&f), [ids::MANIFEST_FILE_MISMATCH]);
+        assert!(f[0].message.contains("integrity"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn files_of_history_versions_still_served() {
+        let mut r = Root::new();
+        r.add("css/a.css", "css/a.0123456789ab.css", CSS);
+        let old = r.manifest.clone();
+        // The previous version, kept in the history, named another file.
+        let mut previous = Manifest::new();
+        previous
+            .paths
+            .insert("css/a.css".into(), "css/a.aaaaaaaaaaaa.css".into());
+        previous
+            .files
+            .insert("css/a.aaaaaaaaaaaa.css".into(), meta(b"old bytes"));
+        std::fs::write(
+            r.config
+                .static_root
+                .join("staticfiles.20260101T000000.000Z.json"),
+            previous.to_json(),
+        )
+        .expect("history");
+        let old_file = under(&r.config.static_root, "css/a.aaaaaaaaaaaa.css");
+        std::fs::write(&old_file, b"old bytes").expect("write");
+        r.manifest = old;
+        assert_eq!(ids_of(&r.check()), Vec::<&str>::new());
+        std::fs::write(&old_file, b"tampered!").expect("write");
+        assert_eq!(ids_of(&r.check()), [ids::MANIFEST_FILE_MISMATCH]);
+        // Removed by `clean`: not served, not a problem.
+        std::fs::remove_file(&old_file).expect("rm");
+        assert_eq!(ids_of(&r.check()), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn trailing_bytes_after_a_brotli_stream() {
+        let mut r = Root::new();
+        r.add("css/a.css", "css/a.0123456789ab.css", CSS);
+        let mut br = brotli(CSS);
+        r.variant("css/a.0123456789ab.css", Encoding::Br, &br);
+        assert_eq!(ids_of(&r.check()), Vec::<&str>::new());
+        br.extend_from_slice(b"GARBAGE");
+        r.variant("css/a.0123456789ab.css", Encoding::Br, &br);
+        let f = r.check();
+        assert_eq!(ids_of(&f), [ids::MANIFEST_VARIANT]);
+        assert!(f[0].message.contains("after the end"), "{}", f[0].message);
     }
 }

@@ -72,6 +72,9 @@ pub mod ids {
     /// A precompressed variant is missing, has the wrong size or does not
     /// decode to the file's bytes.
     pub const MANIFEST_VARIANT: Check = Check::new("E023", Level::Error, Scope::SERVE);
+    /// An unhashed copy (kept with `keep_unhashed`, served by `nginx-conf`
+    /// and under the unhashed name) is missing or differs from its hashed file.
+    pub const MANIFEST_UNHASHED: Check = Check::new("E025", Level::Error, Scope::SERVE);
     /// A target of the manifest's `paths` map does not exist.
     pub const MANIFEST_PATH_TARGET: Check = Check::new("E024", Level::Error, Scope::SERVE);
     /// A CSS/JS reference names no file (`rcollect check --references`).

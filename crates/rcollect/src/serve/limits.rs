@@ -37,9 +37,13 @@ pub(crate) struct Conn {
     last_active: AtomicU64,
     /// Requests being answered.
     in_flight: AtomicUsize,
+    /// Requests started on this connection.
+    requests: AtomicU64,
     epoch: Instant,
     /// Asks the connection to close once its current response is done.
     pub(crate) close: Notify,
+    /// Already asked to close.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 impl Conn {
@@ -47,8 +51,10 @@ impl Conn {
         let c = Conn {
             last_active: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
             epoch,
             close: Notify::new(),
+            closing: std::sync::atomic::AtomicBool::new(false),
         };
         c.touch();
         c
@@ -71,6 +77,7 @@ impl Conn {
     /// Marks a request in flight until the guard is dropped.
     pub(crate) fn request(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.requests.fetch_add(1, Ordering::Relaxed);
         InFlight(self.clone())
     }
 
@@ -122,23 +129,24 @@ impl Registry {
     }
 
     /// Registers a new connection, or `None` when the cap is reached and no
-    /// idle connection could be closed to make room. At the cap, the
-    /// connections idle longest are asked to close (up to 1/16 of the cap at
-    /// once, so a burst does not evict one at a time).
+    /// idle connection could be closed to make room. At the cap one idle
+    /// connection is asked to close: one that never sent a request if there
+    /// is one (an idle socket), otherwise the one idle longest (a keep-alive
+    /// connection between requests).
     pub(crate) fn admit(&self) -> Option<(u64, Arc<Conn>)> {
         let mut conns = self.conns.lock().ok()?;
         if conns.len() >= self.cap {
-            let mut idle: Vec<(Duration, &Arc<Conn>)> = conns
+            let victim = conns
                 .values()
-                .filter_map(|c| c.idle_for().map(|d| (d, c)))
-                .collect();
-            if idle.is_empty() {
-                return None;
-            }
-            idle.sort_by_key(|(d, _)| std::cmp::Reverse(*d));
-            for (_, c) in idle.iter().take((self.cap / 16).max(1)) {
-                c.close.notify_one();
-            }
+                .filter(|c| !c.closing.load(Ordering::Relaxed))
+                .filter_map(|c| {
+                    c.idle_for()
+                        .map(|d| (c.requests.load(Ordering::Relaxed) == 0, d, c))
+                })
+                .max_by_key(|(never_used, idle, _)| (*never_used, *idle))
+                .map(|(_, _, c)| c.clone())?;
+            victim.closing.store(true, Ordering::Relaxed);
+            victim.close.notify_one();
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn::new(self.epoch));
