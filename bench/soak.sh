@@ -348,4 +348,8 @@ if ((${#FAIL[@]})); then
   printf '\nFAIL:\n'; printf '  %s\n' "${FAIL[@]}"
   exit 1
 fi
-printf '\nPASS: no socket errors, only expected statuses, RSS within %s%% of the warm-up\n' "$MAX_GROWTH"
+if ((HOSTILE)); then
+  printf '\nPASS: no socket errors, only expected statuses (RSS growth reported, not checked: 1,150 extra connections)\n'
+else
+  printf '\nPASS: no socket errors, only expected statuses, RSS within %s%% of the warm-up\n' "$MAX_GROWTH"
+fi

@@ -14,7 +14,6 @@ use http::{HeaderMap, Method, Response};
 
 use bytes::Bytes;
 use rcollect_core::Encoding;
-use tokio::io::AsyncSeekExt;
 
 use crate::asset::Served;
 use crate::body::StaticBody;
@@ -144,17 +143,27 @@ async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
             .map(StaticBody::full)
             .ok_or_else(|| io::Error::other("range outside the file"));
     }
-    let mut file = tokio::fs::File::open(&rep.path).await.map_err(with_path)?;
-    let len = file.metadata().await.map_err(with_path)?.len();
+    // Open, check the size and seek in one trip to the blocking pool.
+    let (path, start, expected) = (rep.path.clone(), req.start, rep.len);
+    let opened = tokio::task::spawn_blocking(move || -> io::Result<(std::fs::File, u64)> {
+        use std::io::Seek;
+        let mut file = std::fs::File::open(&path)?;
+        let len = file.metadata()?.len();
+        if start > 0 && len == expected {
+            file.seek(io::SeekFrom::Start(start))?;
+        }
+        Ok((file, len))
+    })
+    .await
+    .map_err(|e| io::Error::other(e.to_string()))?;
+    let (file, len) = opened.map_err(with_path)?;
     if len != rep.len {
         return Err(wrong_size(len));
     }
-    if req.start > 0 {
-        file.seek(io::SeekFrom::Start(req.start))
-            .await
-            .map_err(with_path)?;
-    }
-    Ok(StaticBody::file(file, req.end - req.start + 1))
+    Ok(StaticBody::file(
+        tokio::fs::File::from_std(file),
+        req.end - req.start + 1,
+    ))
 }
 
 /// The inclusive range `start..=end` of `bytes`, if it is inside.
