@@ -1,4 +1,5 @@
-//! [`ResponseFuture`]: a response decided up front, a body being read, or
+//! [`ResponseFuture`]: a response decided up front, a body being read (and,
+//! when a variant turns out to be missing, the request decided again), or
 //! the inner service's future.
 
 use std::future::Future;
@@ -7,11 +8,12 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use http::Response;
+use http::{Method, Response};
 use pin_project_lite::pin_project;
 
 use crate::body::{ResponseBody, StaticBody};
-use crate::open::{OpenRequest, open};
+use crate::open::{OpenRequest, read};
+use crate::request::{Decision, decide};
 use crate::respond;
 
 type OpenFuture = Pin<Box<dyn Future<Output = io::Result<Response<StaticBody>>> + Send>>;
@@ -54,6 +56,35 @@ impl<F, B> ResponseFuture<F, B> {
 
     pub(crate) fn inner(fut: F) -> Self {
         Self::new(State::Inner { fut })
+    }
+}
+
+/// Reads the body of `req` and completes its response. A variant that is
+/// missing on disk, or not of the size the manifest records (a partial
+/// sync), is no longer offered for this asset (logged once) and the request
+/// is decided again: the client gets the next acceptable representation.
+/// Any other failure, and a wrong identity file, is an error (500).
+async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
+    loop {
+        match read(&req).await {
+            Ok(body) => {
+                let mut res = req.head;
+                *res.body_mut() = body;
+                return Ok(res);
+            }
+            Err(e) => {
+                let Some(encoding) = req.encoding else {
+                    return Err(e);
+                };
+                if req.served.asset.mark_missing(encoding) {
+                    tracing::warn!("{e}; no longer offering {encoding} for this file");
+                }
+                match decide(&req.served, &Method::GET, &req.headers, req.keep.as_ref()) {
+                    Decision::Ready(res) => return Ok(res),
+                    Decision::Open(next) => req = next,
+                }
+            }
+        }
     }
 }
 

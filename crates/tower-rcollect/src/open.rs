@@ -10,14 +10,13 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use http::{HeaderMap, Method, Response};
+use http::{HeaderMap, Response};
 
 use bytes::Bytes;
 use rcollect_core::Encoding;
 
 use crate::asset::Served;
 use crate::body::StaticBody;
-use crate::request::{Decision, Keep, decide};
 
 /// Bytes of file content held in memory, counted against a budget.
 #[derive(Debug, Default)]
@@ -72,6 +71,15 @@ impl Drop for Reservation {
     }
 }
 
+/// Where read bytes may be kept: the memory of a loaded manifest and its
+/// limits. Dev mode keeps nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct Keep {
+    pub(crate) memory: Arc<Memory>,
+    pub(crate) max_file: u64,
+    pub(crate) budget: u64,
+}
+
 /// Everything the asynchronous part needs: the decided head, which bytes of
 /// which representation, whether to keep them in memory, and what to decide
 /// again with if a variant turns out to be missing.
@@ -89,37 +97,8 @@ pub(crate) struct OpenRequest {
     pub(crate) cache: Option<Reservation>,
 }
 
-/// Reads the body of `req` and completes its response. A variant that is
-/// missing on disk, or not of the size the manifest records (a partial
-/// sync), is no longer offered for this asset (logged once) and the request
-/// is decided again: the client gets the next acceptable representation.
-/// Any other failure, and a wrong identity file, is an error (500).
-pub(crate) async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
-    loop {
-        match read(&req).await {
-            Ok(body) => {
-                let mut res = req.head;
-                *res.body_mut() = body;
-                return Ok(res);
-            }
-            Err(e) => {
-                let Some(encoding) = req.encoding else {
-                    return Err(e);
-                };
-                if req.served.asset.mark_missing(encoding) {
-                    tracing::warn!("{e}; no longer offering {encoding} for this file");
-                }
-                match decide(&req.served, &Method::GET, &req.headers, req.keep.as_ref()) {
-                    Decision::Ready(res) => return Ok(res),
-                    Decision::Open(next) => req = next,
-                }
-            }
-        }
-    }
-}
-
 /// Reads the bytes `req` asks for.
-async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
+pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
     let rep = req.served.asset.rep(req.encoding);
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
     let wrong_size = |got: u64| {

@@ -2,14 +2,12 @@
 //! method → negotiate → conditional/range plan → headers. What is left
 //! (reading bytes) is handed to [`crate::open`] as one [`OpenRequest`].
 
-use std::sync::Arc;
-
 use http::{HeaderMap, Method, Response};
 
 use crate::asset::Served;
 use crate::body::StaticBody;
 use crate::negotiate::negotiate;
-use crate::open::{Memory, OpenRequest, slice};
+use crate::open::{Keep, OpenRequest, slice};
 use crate::respond::{self, Plan, View};
 
 /// What to answer a request the middleware owns with. A short-lived value,
@@ -21,15 +19,6 @@ pub(crate) enum Decision {
     Ready(Response<StaticBody>),
     /// The headers are decided; the body needs I/O first.
     Open(Box<OpenRequest>),
-}
-
-/// Where read bytes may be kept: the memory of a loaded manifest and its
-/// limits. Dev mode keeps nothing.
-#[derive(Debug, Clone)]
-pub(crate) struct Keep {
-    pub(crate) memory: Arc<Memory>,
-    pub(crate) max_file: u64,
-    pub(crate) budget: u64,
 }
 
 /// Decides the answer to `method` with `headers` for `served`. `headers`

@@ -13,7 +13,8 @@ use tower::{Layer, Service};
 use crate::body::{ResponseBody, StaticBody};
 use crate::files::StaticFiles;
 use crate::future::ResponseFuture;
-use crate::request::{Decision, Keep, decide};
+use crate::open::Keep;
+use crate::request::{Decision, decide};
 use crate::respond;
 use crate::table::{Route, Table};
 

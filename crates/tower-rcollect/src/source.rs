@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::dev::Dev;
 use crate::load::Loaded;
-use crate::request::Keep;
+use crate::open::Keep;
 use crate::settings::Settings;
 use crate::table::{Route, Table};
 
