@@ -20,7 +20,7 @@ pub(crate) struct Args {
     #[command(flatten)]
     config: ConfigArgs,
     /// Manifest versions to keep, the live one included (staticfiles.json
-    /// and the newest staticfiles.<timestamp>.json files).
+    /// and the newest `staticfiles.<timestamp>.json` files).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     keep: u64,
     /// Also keep anything modified less than this long ago (e.g. 1h, 30m,

@@ -425,3 +425,48 @@ async fn dev_mode_applies_ignore_rules_to_where_a_symlink_leads() {
         assert!(!body.windows(6).any(|w| w == b"secret"), "{path}");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn dev_mode_reads_only_the_requested_range() {
+    fn peak_rss_kb() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .expect("status")
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM")
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(t.path().join("assets")).expect("mkdir");
+    // 512 MB, sparse: costs no disk, but reading it whole costs 512 MB.
+    let big = std::fs::File::create(t.path().join("assets/big.bin")).expect("create");
+    big.set_len(512 << 20).expect("set_len");
+    let mut config = rcollect_core::Config::new(t.path().join("out"), "/static/");
+    config.dirs.push(rcollect_core::config::SourceDir {
+        prefix: String::new(),
+        path: t.path().join("assets"),
+    });
+    let svc = StaticFiles::dev(&config).expect("dev").into_service();
+    let before = peak_rss_kb();
+    for _ in 0..6 {
+        let res = svc
+            .clone()
+            .oneshot(
+                req("/static/big.bin")
+                    .header(header::RANGE, "bytes=1000-1000")
+                    .body(Empty::<Bytes>::new())
+                    .expect("req"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert_eq!(&body[..], &[0u8][..]);
+    }
+    let grew = peak_rss_kb().saturating_sub(before);
+    assert!(
+        grew < 100 * 1024,
+        "peak RSS grew by {grew} kB for six 1-byte ranges"
+    );
+}
