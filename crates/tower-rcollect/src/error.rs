@@ -5,12 +5,14 @@ use std::io;
 use std::path::PathBuf;
 
 /// Why a [`StaticFiles`](crate::StaticFiles) could not be built. Every variant
-/// names the file or setting involved.
-#[derive(Debug, thiserror::Error)]
+/// names the file or setting involved. Its `Debug` is its message, so that
+/// `fn main() -> Result<(), Box<dyn std::error::Error>>` prints the message,
+/// not a struct dump.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// STATIC_ROOT has no `staticfiles.json`.
-    #[error("{}: no manifest in STATIC_ROOT (run `rcollect collectstatic` first, or serve with --dev)", path.display())]
+    #[error("{}: no manifest in STATIC_ROOT: run `rcollect collectstatic` (in your build or deploy step) first, or enable dev mode to serve the source dirs (`debug = true` in rcollect.toml, `rcollect serve --dev`)", path.display())]
     MissingManifest {
         /// The manifest path that was looked for.
         path: PathBuf,
@@ -41,6 +43,13 @@ pub enum Error {
         /// What is wrong with the value.
         message: String,
     },
+    /// The configuration has error-level findings that concern serving
+    /// (as Django refuses to start on `staticfiles.E…` errors).
+    #[error("the configuration has errors:{}", findings.iter().map(|f| format!("\n  {f} (hint: {})", f.hint)).collect::<String>())]
+    Checks {
+        /// The error-level findings, with their IDs and hints.
+        findings: Vec<rcollect_core::checks::Finding>,
+    },
     /// Loading the configuration failed.
     #[error(transparent)]
     Core(rcollect_core::Error),
@@ -48,6 +57,12 @@ pub enum Error {
     #[cfg(feature = "store")]
     #[error(transparent)]
     Store(#[from] rcollect_store::Error),
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {

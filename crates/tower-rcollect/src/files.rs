@@ -105,15 +105,16 @@ impl StaticFiles {
 
     /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
     /// source dirs when `config.debug` is set; the `[serve]` table applies.
-    /// The configuration checks run and the findings that matter for serving
-    /// are logged (with `tracing`: errors as errors, warnings as warnings);
-    /// findings only about collecting (source dirs when serving STATIC_ROOT,
-    /// a read-only STATIC_ROOT) are skipped. Findings do not stop the server:
-    /// what serving needs (the manifest, a valid STATIC_URL, valid `[serve]`
-    /// values) is checked here and is an error.
+    /// The configuration checks run, and those that concern serving
+    /// ([`Scope::SERVE`], or [`Scope::DEV`] in dev mode) apply: an
+    /// error-level finding fails start-up with its ID and hint (as Django
+    /// refuses to start), warnings are logged with `tracing`. Findings only
+    /// about collecting (source dirs when serving STATIC_ROOT, a read-only
+    /// STATIC_ROOT) are skipped.
     ///
     /// # Errors
-    /// As [`from_manifest`](Self::from_manifest), plus invalid `[serve]`
+    /// [`Error::Checks`] for error-level findings; as
+    /// [`from_manifest`](Self::from_manifest), plus invalid `[serve]`
     /// values (header rules, MIME types).
     pub fn from_config(config: &Config) -> Result<Self, Error> {
         // Serving STATIC_ROOT needs no source dirs and no write access; dev
@@ -123,14 +124,18 @@ impl StaticFiles {
         } else {
             Scope::SERVE
         };
+        let mut errors = Vec::new();
         for f in checks::run(config) {
             if !f.scope.contains(scope) {
                 continue;
             }
             match f.level {
-                Level::Error => tracing::error!("{}: {} ({})", f.id, f.message, f.hint),
+                Level::Error => errors.push(f),
                 Level::Warning => tracing::warn!("{}: {} ({})", f.id, f.message, f.hint),
             }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Checks { findings: errors });
         }
         let files = if config.debug {
             Self::dev(config)?

@@ -470,3 +470,24 @@ async fn dev_mode_reads_only_the_requested_range() {
         "peak RSS grew by {grew} kB for six 1-byte ranges"
     );
 }
+
+#[test]
+fn start_up_fails_loud_on_configuration_errors_with_readable_messages() {
+    let t = root();
+    // E004: STATIC_URL without its trailing slash; a serving concern.
+    let config = rcollect_core::Config::new(t.path(), "/static");
+    let err = StaticFiles::from_config(&config).expect_err("E004");
+    let shown = err.to_string();
+    assert!(shown.contains("E004") && shown.contains("hint:"), "{shown}");
+    // Debug is the message (what `main() -> Result<_, Box<dyn Error>>` prints).
+    assert_eq!(format!("{err:?}"), shown);
+    // A missing manifest speaks to an app developer.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let config = rcollect_core::Config::new(empty.path(), "/static/");
+    let err = StaticFiles::from_config(&config).expect_err("no manifest");
+    let shown = format!("{err:?}");
+    assert!(
+        shown.contains("rcollect collectstatic") && shown.contains("dev mode"),
+        "{shown}"
+    );
+}
