@@ -248,13 +248,6 @@ pub fn locate_all(config: &Config, logical: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The source file that serves `logical` (dev mode), if any; see
-/// [`Locator::locate`]. Compiles the ignore patterns on every call: hold a
-/// [`Locator`] to look up many paths.
-pub fn locate(config: &Config, logical: &str) -> Option<PathBuf> {
-    Locator::new(config).ok()?.locate(logical)
-}
-
 /// Finds the source file of a logical path without walking the tree (dev
 /// mode, `findstatic`): the source dirs and the ignore patterns compiled once.
 #[derive(Debug, Clone)]
@@ -343,6 +336,10 @@ fn candidate(dir: &SourceDir, logical: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn locate(c: &Config, logical: &str) -> Option<PathBuf> {
+        Locator::new(c).ok()?.locate(logical)
+    }
 
     fn touch(p: &Path, text: &str) {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");

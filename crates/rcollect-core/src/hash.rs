@@ -44,17 +44,24 @@ impl Digests {
 
     /// Hashes a file, streaming it in 256 KiB chunks.
     pub fn of_file(path: &Path) -> Result<Digests> {
-        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        std::fs::File::open(path)
+            .and_then(Digests::of_reader)
+            .map_err(|e| Error::io(path, e))
+    }
+
+    /// Hashes everything `r` yields, streaming it in 256 KiB chunks (a file,
+    /// or a decoder over a precompressed variant).
+    pub fn of_reader(mut r: impl Read) -> std::io::Result<Digests> {
         let mut h = Hasher::default();
         let mut buf = vec![0u8; 256 * 1024];
         loop {
-            let n = match f.read(&mut buf) {
+            let n = match r.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(path, e)),
+                Err(e) => return Err(e),
             };
-            h.update(&buf[..n]);
+            h.update(buf.get(..n).unwrap_or_default());
         }
         Ok(h.finish())
     }

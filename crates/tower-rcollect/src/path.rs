@@ -2,7 +2,7 @@
 //! refuse anything that is not a plain relative path.
 //!
 //! The result is only ever used as a key into the table built at start-up
-//! (or, in dev mode, handed to [`rcollect_core::find::locate`], which checks
+//! (or, in dev mode, handed to [`rcollect_core::find::Locator::locate`], which checks
 //! it again), so a refused path simply is "not ours".
 
 use std::borrow::Cow;

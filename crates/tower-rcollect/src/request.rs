@@ -74,7 +74,12 @@ pub(crate) fn decide(
     Decision::Open(Box::new(OpenRequest {
         head: res,
         served: served.clone(),
-        headers: headers.clone(),
+        // Only a variant can turn out to be missing and need a second decision.
+        headers: if encoding.is_some() {
+            headers.clone()
+        } else {
+            HeaderMap::new()
+        },
         keep: keep.cloned(),
         encoding,
         start,

@@ -1,14 +1,12 @@
 //! `rcollect check --manifest`: STATIC_ROOT against `staticfiles.json`.
 
 use std::collections::BTreeMap;
+#[cfg(feature = "collect")]
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::{Finding, ids};
 use crate::config::Config;
-use crate::hash::hex;
 use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest};
 
 /// How many findings of one ID are reported one by one; the rest are
@@ -289,10 +287,11 @@ fn decode_problem(path: &Path, enc: Encoding, meta: &FileMeta) -> Option<String>
             Err(e) => return Some(format!("cannot be decoded ({e})")),
         },
     };
-    let (len, sha) = match digest(decoder.take(meta.size.saturating_add(1))) {
-        Ok(d) => d,
-        Err(e) => return Some(format!("does not decode as {enc} ({e})")),
-    };
+    let (len, sha) =
+        match crate::hash::Digests::of_reader(decoder.take(meta.size.saturating_add(1))) {
+            Ok(d) => (d.size, d.sha256_hex()),
+            Err(e) => return Some(format!("does not decode as {enc} ({e})")),
+        };
     if len != meta.size {
         let got = if len > meta.size {
             format!("more than {} bytes", meta.size)
@@ -362,24 +361,8 @@ fn decode_problem(_path: &Path, _enc: Encoding, _meta: &FileMeta) -> Option<Stri
 /// Size and lowercase hex SHA-256 of a file, read in chunks (what the
 /// manifest's `size` and `sha256` record).
 pub fn file_sha256(path: &Path) -> std::io::Result<(u64, String)> {
-    digest(std::fs::File::open(path)?)
-}
-
-fn digest(mut r: impl Read) -> std::io::Result<(u64, String)> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut len = 0u64;
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        len += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((len, hex(&h.finalize())))
+    let d = crate::hash::Digests::of_reader(std::fs::File::open(path)?)?;
+    Ok((d.size, d.sha256_hex()))
 }
 
 /// `root` joined with a manifest path (already checked to be safe by
@@ -425,6 +408,8 @@ impl Capped {
 #[cfg(all(test, feature = "collect"))]
 mod tests {
     use super::*;
+    use crate::hash::hex;
+    use sha2::{Digest, Sha256};
     use std::io::Write;
 
     fn meta(bytes: &[u8]) -> FileMeta {
