@@ -8,14 +8,14 @@ use std::path::Path;
 /// ```
 /// use rcollect_core::content_type::content_type;
 /// assert_eq!(content_type("css/app.css"), "text/css; charset=utf-8");
-/// assert_eq!(content_type("js/app.mjs"), "text/javascript");
+/// assert_eq!(content_type("js/app.mjs"), "text/javascript; charset=utf-8");
 /// assert_eq!(content_type("app.js.map"), "application/json");
 /// ```
 pub fn content_type(path: &str) -> String {
     let ext = extension(path).to_ascii_lowercase();
     let fixed = match ext.as_str() {
         "css" => "text/css; charset=utf-8",
-        "js" | "mjs" | "cjs" => "text/javascript",
+        "js" | "mjs" | "cjs" => "text/javascript; charset=utf-8",
         "map" | "json" => "application/json",
         "webmanifest" => "application/manifest+json",
         "html" | "htm" => "text/html; charset=utf-8",
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn strict_types() {
-        assert_eq!(content_type("a/b.JS"), "text/javascript");
+        assert_eq!(content_type("a/b.JS"), "text/javascript; charset=utf-8");
         assert_eq!(
             content_type("site.webmanifest"),
             "application/manifest+json"

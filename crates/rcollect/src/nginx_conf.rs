@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use rcollect_core::config::Overrides;
+use rcollect_core::config::{Overrides, ServeConfig};
 
 use crate::ConfigArgs;
 
@@ -44,7 +44,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     print!(
         "{}",
-        render(&mount, &config.static_root, brotli, config.serve.max_age)
+        render(&mount, &config.static_root, brotli, &config.serve)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -66,7 +66,14 @@ fn brotli_available() -> bool {
 }
 
 /// The `location` block: `mount` is STATIC_URL's path (`/static/`).
-pub(crate) fn render(mount: &str, root: &Path, brotli: bool, max_age: u64) -> String {
+pub(crate) fn render(mount: &str, root: &Path, brotli: bool, serve: &ServeConfig) -> String {
+    let max_age = serve.max_age;
+    // add_header in a nested location replaces the outer ones: repeat it.
+    let cors = if serve.allow_all_origins {
+        "add_header Access-Control-Allow-Origin \"*\" always;"
+    } else {
+        "# [serve] allow_all_origins = false"
+    };
     let root = root.display().to_string();
     let root = root.trim_end_matches('/');
     let quoted_mount = regex_escape(mount);
@@ -87,10 +94,12 @@ location {mount} {{
     gzip_vary on;
     etag on;
     add_header Cache-Control "public, max-age={max_age}" always;
+    {cors}
 
     # Hashed names (12 hex digits before the extension) never change.
     location ~ "^{quoted_mount}.*\.[0-9a-f]{{12}}(\.[^/.]+)?$" {{
         add_header Cache-Control "public, max-age=31536000, immutable" always;
+        {cors}
     }}
     # The manifests, the lock file and temp files are not assets.
     location ~ "^{quoted_mount}(staticfiles(\.[0-9]{{8}}T[0-9]{{6}}\.[0-9]{{3}}Z)?\.json|.*/\.[^/]*|\.[^/]*)$" {{
@@ -119,17 +128,38 @@ mod tests {
 
     #[test]
     fn renders_alias_variants_and_caching() {
-        let conf = render("/static/", Path::new("/srv/app/staticfiles"), true, 60);
+        let conf = render(
+            "/static/",
+            Path::new("/srv/app/staticfiles"),
+            true,
+            &ServeConfig::default(),
+        );
         assert!(conf.contains("location /static/ {"));
         assert!(conf.contains("alias /srv/app/staticfiles/;"));
         assert!(conf.contains("\n    brotli_static on;"));
         assert!(conf.contains("gzip_static on;"));
         assert!(conf.contains("immutable"));
         assert!(conf.contains(r#"location ~ "^/static/.*\.[0-9a-f]{12}(\.[^/.]+)?$""#));
-        let conf = render("/a.b/", Path::new("/x/"), false, 5);
+        // Once per location: a nested add_header replaces the outer ones.
+        assert_eq!(
+            conf.matches("add_header Access-Control-Allow-Origin")
+                .count(),
+            2
+        );
+        let conf = render(
+            "/a.b/",
+            Path::new("/x/"),
+            false,
+            &ServeConfig {
+                max_age: 5,
+                allow_all_origins: false,
+                ..ServeConfig::default()
+            },
+        );
         assert!(conf.contains("# brotli_static on;"));
         assert!(conf.contains(r"^/a\.b/"));
         assert!(conf.contains("alias /x/;"));
         assert!(conf.contains("max-age=5"));
+        assert!(!conf.contains("add_header Access-Control-Allow-Origin"));
     }
 }

@@ -15,6 +15,7 @@ use crate::dev::Dev;
 use crate::error::{Error, MissingAsset};
 use crate::load::Loaded;
 use crate::settings::{HeaderRule, Settings};
+use crate::setup::Setup;
 use crate::source::Source;
 use crate::table::Table;
 
@@ -48,7 +49,7 @@ const URL_PATH: &AsciiSet = &CONTROLS
 /// use tower_rcollect::StaticFiles;
 /// let files = StaticFiles::from_manifest("/srv/static", "/static/")?
 ///     .max_age(300)
-///     .header_for("fonts/**", "access-control-allow-origin", "*")?;
+///     .header_for("**/*.js", "cross-origin-resource-policy", "same-site")?;
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/", axum::routing::get(|| async { "hello" }))
 ///     .layer(files.clone());
@@ -147,7 +148,8 @@ impl StaticFiles {
             .max_age(s.max_age)
             .index_file(s.index)
             .memory_max_file(s.memory_max_file)
-            .memory_budget(s.memory_budget);
+            .memory_budget(s.memory_budget)
+            .allow_all_origins(s.allow_all_origins);
         for (i, rule) in s.headers.iter().enumerate() {
             files = files
                 .header_for(&rule.glob, &rule.name, &rule.value)
@@ -164,18 +166,31 @@ impl StaticFiles {
         Ok(files)
     }
 
-    /// Loads the configuration the way the CLI does (`path`, then the
-    /// `RCOLLECT_*` environment) and calls [`from_config`](Self::from_config).
+    /// The one-line way in: loads `rcollect.toml` (found from the working
+    /// directory upward) and the `RCOLLECT_*` environment, as the CLI does,
+    /// and builds with [`from_config`](Self::from_config). Dev mode when
+    /// `RCOLLECT_DEBUG=1` or `debug = true`; see [`setup`](Self::setup) to
+    /// tie it to the build profile or name the file.
     ///
     /// # Errors
-    /// The configuration cannot be loaded, or as [`from_config`](Self::from_config).
+    /// As [`Setup::load`].
+    pub fn from_env() -> Result<Self, Error> {
+        Setup::default().load()
+    }
+
+    /// A [`Setup`]: choose the config file and the dev-mode default, then
+    /// [`load`](Setup::load).
+    pub fn setup() -> Setup {
+        Setup::default()
+    }
+
+    /// [`from_env`](Self::from_env) with this config file instead of the
+    /// discovered one.
+    ///
+    /// # Errors
+    /// As [`Setup::load`].
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        let cwd = std::env::current_dir().map_err(|e| Error::Io {
-            path: ".".into(),
-            source: e,
-        })?;
-        let config = Config::load(&cwd, Some(path.as_ref()), &Default::default())?;
-        Self::from_config(&config)
+        Setup::default().config_file(path.as_ref()).load()
     }
 
     /// For files published to object storage (`static_root = "s3://…"`)
@@ -270,6 +285,14 @@ impl StaticFiles {
     /// once it is used up, further files stream from disk.
     pub fn memory_budget(self, bytes: u64) -> Self {
         self.update(|s| s.memory_budget = bytes)
+    }
+
+    /// `Access-Control-Allow-Origin: *` on every static response (default
+    /// on, like whitenoise): web fonts, module scripts and `fetch()`es
+    /// served from a CDN domain need it. A [`header_for`](Self::header_for)
+    /// rule for the same header replaces it on the files it matches.
+    pub fn allow_all_origins(self, enabled: bool) -> Self {
+        self.update(|s| s.allow_all_origins = enabled)
     }
 
     /// Adds header `name: value` to responses for files whose logical path

@@ -62,6 +62,7 @@ mod asset;
 mod body;
 mod conditional;
 mod dev;
+mod engines;
 mod error;
 mod files;
 mod future;
@@ -77,8 +78,10 @@ mod request;
 mod respond;
 mod service;
 mod settings;
+mod setup;
 mod source;
 mod table;
+mod tags;
 #[cfg(test)]
 mod tests;
 
@@ -87,6 +90,13 @@ pub use error::{Error, MissingAsset};
 pub use files::StaticFiles;
 pub use future::ResponseFuture;
 pub use service::{NotFound, StaticFilesService};
+pub use setup::Setup;
+pub use tags::HtmlTag;
+
+/// The configuration types, for apps that build a [`Config`] themselves
+/// (see [`StaticFiles::from_config`]).
+pub use rcollect_core::Config;
+pub use rcollect_core::config::{Overrides, SourceDir};
 
 /// The URL path STATIC_URL is served under: the path part of an absolute
 /// URL, with a leading and a trailing `/`.

@@ -75,11 +75,17 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    /// Answers requests for static files; passes the others on with the
+    /// [`StaticFiles`] in their extensions, so a handler can take
+    /// `Extension<StaticFiles>` for its templates.
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         match self.decide(&req) {
             Some(Decision::Ready(res)) => ResponseFuture::ready(res),
             Some(Decision::Open(open)) => ResponseFuture::open(open),
-            None => ResponseFuture::inner(self.inner.call(req)),
+            None => {
+                req.extensions_mut().insert(self.files.clone());
+                ResponseFuture::inner(self.inner.call(req))
+            }
         }
     }
 }

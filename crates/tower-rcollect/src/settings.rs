@@ -24,6 +24,7 @@ pub(crate) struct Settings {
     pub(crate) index: bool,
     pub(crate) memory_max_file: u64,
     pub(crate) memory_budget: u64,
+    pub(crate) allow_all_origins: bool,
     pub(crate) headers: Vec<HeaderRule>,
     /// Lower-case extension → content type.
     pub(crate) mime_types: HashMap<String, HeaderValue>,
@@ -37,6 +38,7 @@ impl Default for Settings {
             index: d.index,
             memory_max_file: d.memory_max_file,
             memory_budget: d.memory_budget,
+            allow_all_origins: d.allow_all_origins,
             headers: Vec::new(),
             mime_types: HashMap::new(),
         }
@@ -79,10 +81,26 @@ impl Settings {
     }
 
     fn extra_headers(&self, logical: &str) -> Box<[(HeaderName, HeaderValue)]> {
-        self.headers
-            .iter()
-            .filter(|r| r.glob.is_match(logical))
-            .map(|r| (r.name.clone(), r.value.clone()))
+        let cors = self.allow_all_origins.then(|| {
+            (
+                http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            )
+        });
+        // A rule naming the same header comes later and wins.
+        cors.into_iter()
+            .filter(|(name, _)| {
+                !self
+                    .headers
+                    .iter()
+                    .any(|r| r.name == *name && r.glob.is_match(logical))
+            })
+            .chain(
+                self.headers
+                    .iter()
+                    .filter(|r| r.glob.is_match(logical))
+                    .map(|r| (r.name.clone(), r.value.clone())),
+            )
             .collect()
     }
 

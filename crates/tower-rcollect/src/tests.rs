@@ -491,3 +491,179 @@ fn start_up_fails_loud_on_configuration_errors_with_readable_messages() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn static_responses_allow_all_origins_unless_switched_off_and_inner_gets_the_files() {
+    let t = root();
+    let files = StaticFiles::from_manifest(t.path(), "/static/").expect("load");
+    let path = format!("/static/{HASHED}");
+    let res = files
+        .clone()
+        .layer(inner())
+        .oneshot(req(&path).body(Empty::new()).expect("req"))
+        .await
+        .expect("infallible");
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    // A rule for the header replaces the default on the files it matches.
+    let res = files
+        .clone()
+        .header_for("*.css", "access-control-allow-origin", "https://a.example")
+        .expect("rule")
+        .layer(inner())
+        .oneshot(req(&path).body(Empty::new()).expect("req"))
+        .await
+        .expect("infallible");
+    let values: Vec<_> = res
+        .headers()
+        .get_all(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .iter()
+        .collect();
+    assert_eq!(values, ["https://a.example"]);
+    let res = files
+        .clone()
+        .allow_all_origins(false)
+        .layer(inner())
+        .oneshot(req(&path).body(Empty::new()).expect("req"))
+        .await
+        .expect("infallible");
+    assert!(
+        !res.headers()
+            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    );
+
+    // Requests that are not for a static file reach the inner service with
+    // the files in their extensions (for `Extension<StaticFiles>`).
+    let seen = tower::service_fn(|r: Request<Empty<Bytes>>| async move {
+        let url = r
+            .extensions()
+            .get::<StaticFiles>()
+            .and_then(|f| f.static_url("a.css").ok())
+            .unwrap_or_default();
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(url))))
+    });
+    let res = files
+        .layer(seen)
+        .oneshot(req("/page").body(Empty::new()).expect("req"))
+        .await
+        .expect("infallible");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], format!("/static/{HASHED}").as_bytes());
+}
+
+#[test]
+fn tags_carry_the_hashed_url_integrity_and_crossorigin() {
+    let t = root();
+    let files = StaticFiles::from_manifest(t.path(), "https://cdn.example/s/").expect("load");
+    let tag = files.stylesheet_tag("a.css").expect("tag");
+    assert_eq!(
+        tag.as_str(),
+        format!(
+            r#"<link rel="stylesheet" href="https://cdn.example/s/{HASHED}" integrity="sha384-abc" crossorigin="anonymous">"#
+        )
+    );
+    assert_eq!(
+        files.module_tag("a.css").expect("tag").to_string(),
+        format!(
+            r#"<script type="module" src="https://cdn.example/s/{HASHED}" integrity="sha384-abc" crossorigin="anonymous"></script>"#
+        )
+    );
+    let err = files.script_tag("b.js").expect_err("missing");
+    assert_eq!(err.path, "b.js");
+}
+
+#[cfg(feature = "minijinja")]
+#[test]
+fn minijinja_names_the_missing_asset_and_the_template_line() {
+    let t = root();
+    let files = StaticFiles::from_manifest(t.path(), "/static/").expect("load");
+    let mut env = minijinja::Environment::new();
+    files.register_minijinja(&mut env);
+    env.add_template("page.html", "<p>\n{{ script('js/gone.js') }}</p>")
+        .expect("template");
+    let err = env
+        .get_template("page.html")
+        .expect("template")
+        .render(())
+        .expect_err("missing asset");
+    let text = err.to_string();
+    assert!(text.contains("'js/gone.js' not found"), "{text}");
+    assert!(text.contains("page.html:2"), "{text}");
+    // Safe output: not escaped in an .html template.
+    let html = env
+        .render_named_str("x.html", "{{ stylesheet('a.css') }}", ())
+        .expect("render");
+    assert!(html.starts_with("<link rel="), "{html}");
+}
+
+#[cfg(feature = "tera")]
+#[test]
+fn tera_names_the_missing_asset_and_the_template() {
+    let t = root();
+    let files = StaticFiles::from_manifest(t.path(), "/static/").expect("load");
+    let mut tera = tera::Tera::default();
+    files.register_tera(&mut tera);
+    tera.add_raw_template(
+        "page.html",
+        "{{ stylesheet(path='a.css') }}|{{ static(path='gone.png') }}",
+    )
+    .expect("template");
+    let err = tera
+        .render("page.html", &tera::Context::new())
+        .expect_err("missing asset");
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        chain.push_str(&format!(" / {s}"));
+        source = s.source();
+    }
+    assert!(chain.contains("'page.html'"), "{chain}");
+    assert!(chain.contains("'gone.png' not found"), "{chain}");
+    let err = tera
+        .render_str("{{ static(name='x') }}", &tera::Context::new())
+        .expect_err("no path argument");
+    let text = format!("{:?}", err);
+    assert!(text.contains("needs a `path` argument"), "{text}");
+    tera.add_raw_template("ok.html", "{{ stylesheet(path='a.css') }}")
+        .expect("template");
+    let html = tera
+        .render("ok.html", &tera::Context::new())
+        .expect("render");
+    assert!(
+        html.starts_with("<link rel=\"stylesheet\""),
+        "not escaped: {html}"
+    );
+}
+
+#[cfg(feature = "askama")]
+#[test]
+fn askama_inserts_tags_unescaped_and_names_the_missing_asset() {
+    use askama::Template;
+    #[derive(Template)]
+    #[template(
+        ext = "html",
+        source = r#"{{ files.script_tag("a.css")? }}{{ files.static_url(missing)? }}"#
+    )]
+    struct Page<'a> {
+        files: StaticFiles,
+        missing: &'a str,
+    }
+    let t = root();
+    let files = StaticFiles::from_manifest(t.path(), "/static/").expect("load");
+    let html = Page {
+        files: files.clone(),
+        missing: "a.css",
+    }
+    .render()
+    .expect("render");
+    assert!(
+        html.starts_with("<script src=\"/static/"),
+        "escaped? {html}"
+    );
+    let err = Page {
+        files,
+        missing: "gone.css",
+    }
+    .render()
+    .expect_err("missing asset");
+    assert!(err.to_string().contains("'gone.css' not found"), "{err}");
+}

@@ -1,6 +1,7 @@
 //! End-to-end: the middleware behind hyper on a real socket, raw HTTP/1.1.
 #![allow(missing_docs)]
 
+mod apps;
 mod common;
 
 use common::*;
@@ -422,6 +423,7 @@ async fn extra_headers_and_mime_overrides() {
     let t = fixture();
     let files = StaticFiles::from_manifest(root(&t), "/static/")
         .expect("load")
+        .allow_all_origins(false)
         .header_for("fonts/*", "Access-Control-Allow-Origin", "*")
         .expect("rule")
         .mime_type("css", "text/css")

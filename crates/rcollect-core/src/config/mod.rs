@@ -177,6 +177,11 @@ pub struct ServeConfig {
     pub memory_max_file: u64,
     /// Total bytes held in memory at most; larger sets stream from disk.
     pub memory_budget: u64,
+    /// `Access-Control-Allow-Origin: *` on every static response (default
+    /// on, as whitenoise's `WHITENOISE_ALLOW_ALL_ORIGINS`): fonts and
+    /// modules fetched from a CDN domain need it, and public files reveal
+    /// nothing by it.
+    pub allow_all_origins: bool,
     /// Extra response headers for files whose logical path matches a glob.
     pub headers: Vec<HeaderRule>,
     /// Extra or overriding content types by extension (without the dot).
@@ -202,6 +207,7 @@ impl Default for ServeConfig {
             index: false,
             memory_max_file: 256 * 1024,
             memory_budget: 256 * 1024 * 1024,
+            allow_all_origins: true,
             headers: Vec::new(),
             mime_types: BTreeMap::new(),
             max_connections: 0,
@@ -309,7 +315,7 @@ impl Config {
             None => Self::discover(cwd),
         };
         let mut layered = Layered::from_file(cwd, file)?;
-        layered.apply_env(cwd, env);
+        layered.apply_env(cwd, env)?;
         layered.apply_flags(cwd, overrides)?;
         Ok(layered.resolve()?)
     }
@@ -378,15 +384,29 @@ impl Layered {
         })
     }
 
-    /// The environment layer: `RCOLLECT_STATIC_ROOT` (relative to `cwd`)
-    /// and `RCOLLECT_STATIC_URL`.
-    fn apply_env(&mut self, cwd: &Path, env: impl Fn(&str) -> Option<String>) {
+    /// The environment layer: `RCOLLECT_STATIC_ROOT` (relative to `cwd`),
+    /// `RCOLLECT_STATIC_URL` and `RCOLLECT_DEBUG` (`1`/`true`/`yes`/`on` or
+    /// `0`/`false`/`no`/`off`; it replaces the file's `debug`).
+    fn apply_env(
+        &mut self,
+        cwd: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
         if let Some(r) = env("RCOLLECT_STATIC_ROOT") {
             self.root = Some((r, cwd.to_path_buf()));
         }
         if let Some(u) = env("RCOLLECT_STATIC_URL") {
             self.config.static_url = u;
         }
+        if let Some(d) = env(DEBUG_ENV) {
+            self.config.debug = parse_bool(&d).ok_or_else(|| {
+                ConfigError::value(
+                    DEBUG_ENV,
+                    format!("'{d}' is not a boolean (use 1/0, true/false, yes/no or on/off)"),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// The command-line layer (relative paths against `cwd`).
@@ -491,6 +511,19 @@ impl Config {
 }
 
 /// Parses `--dir [PREFIX=]PATH`.
+/// The environment variable that turns dev mode on or off, whatever the
+/// file says.
+pub const DEBUG_ENV: &str = "RCOLLECT_DEBUG";
+
+/// `1`/`true`/`yes`/`on` and `0`/`false`/`no`/`off`, any case.
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 fn parse_dir_flag(cwd: &Path, spec: &str) -> Result<SourceDir, ConfigError> {
     let (prefix, path) = match spec.split_once('=') {
         Some((p, path)) => (p.to_string(), path),
@@ -631,6 +664,23 @@ min_saving = 0.1
         assert_eq!(c.dirs.len(), 2);
         assert_eq!(c.dirs[0].prefix, "v");
         assert_eq!(c.dirs[1].prefix, "");
+    }
+
+    #[test]
+    fn rcollect_debug_replaces_the_file_setting_and_rejects_non_booleans() {
+        let t = tempfile::tempdir().expect("tempdir");
+        write(t.path(), "static_root = \"a\"\ndebug = true\n");
+        let with = |v: &'static str| move |k: &str| (k == DEBUG_ENV).then(|| v.to_string());
+        let load =
+            |v: &'static str| Config::load_with_env(t.path(), None, &Overrides::default(), with(v));
+        assert!(!load("0").expect("load").debug);
+        assert!(!load("off").expect("load").debug);
+        assert!(load("TRUE").expect("load").debug);
+        let err = load("maybe").expect_err("not a boolean").to_string();
+        assert!(
+            err.contains("RCOLLECT_DEBUG") && err.contains("'maybe'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! minijinja: [`StaticFiles::register_minijinja`] (feature `minijinja`).
+
+use minijinja::{Environment, Error, ErrorKind, Value};
+
+use crate::error::MissingAsset;
+use crate::files::StaticFiles;
+use crate::tags::Tag;
+
+fn to_error(e: MissingAsset) -> Error {
+    Error::new(ErrorKind::InvalidOperation, e.to_string())
+}
+
+impl StaticFiles {
+    /// Adds the template functions to a minijinja environment, the
+    /// equivalents of Django's `{% static %}`:
+    ///
+    /// * `static('css/app.css')`: the URL (hashed name under STATIC_URL);
+    /// * `integrity('js/app.js')`: the SRI value (`sha384-…`);
+    /// * `stylesheet('css/app.css')`, `script('js/app.js')`,
+    ///   `module('js/main.js')`: the whole `<link>` or `<script>` tag with
+    ///   `integrity` and `crossorigin`.
+    ///
+    /// Their output is marked safe (it needs no escaping). A path that is
+    /// not a collected file fails the render with an error naming it, at
+    /// the template line minijinja reports.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::create_dir(dir.path().join("static"))?;
+    /// # std::fs::write(dir.path().join("static/app.css"), "body{}")?;
+    /// # let mut config = tower_rcollect::Config::new(dir.path().join("out"), "/static/");
+    /// # config.dirs = vec![tower_rcollect::SourceDir { prefix: String::new(), path: dir.path().join("static") }];
+    /// # config.debug = true;
+    /// let files = tower_rcollect::StaticFiles::from_config(&config)?;
+    /// let mut env = minijinja::Environment::new();
+    /// files.register_minijinja(&mut env);
+    /// let html = env.render_str("{{ stylesheet('app.css') }}", ())?;
+    /// assert!(html.starts_with(r#"<link rel="stylesheet" href="/static/app.css" integrity="sha384-"#));
+    /// let err = env.render_str("\n{{ static('gone.css') }}", ()).unwrap_err();
+    /// assert!(err.to_string().contains("'gone.css' not found"));
+    /// assert_eq!(err.line(), Some(2));
+    /// # Ok(()) }
+    /// ```
+    pub fn register_minijinja(&self, env: &mut Environment<'_>) {
+        let f = self.clone();
+        env.add_function("static", move |path: &str| {
+            f.static_url(path)
+                .map(Value::from_safe_string)
+                .map_err(to_error)
+        });
+        let f = self.clone();
+        env.add_function("integrity", move |path: &str| {
+            f.integrity(path)
+                .map(Value::from_safe_string)
+                .map_err(to_error)
+        });
+        for (name, tag) in [
+            ("stylesheet", Tag::Stylesheet),
+            ("script", Tag::Script),
+            ("module", Tag::Module),
+        ] {
+            let f = self.clone();
+            env.add_function(name, move |path: &str| {
+                tag.render(&f, path)
+                    .map(|t| Value::from_safe_string(t.into_string()))
+                    .map_err(to_error)
+            });
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Tera: [`StaticFiles::register_tera`] (feature `tera`, Tera 1).
+
+use std::collections::HashMap;
+
+use tera::{Tera, Value};
+
+use crate::files::StaticFiles;
+use crate::tags::Tag;
+
+/// What a template function answers.
+#[derive(Clone, Copy)]
+enum Helper {
+    Url,
+    Integrity,
+    Tag(Tag),
+}
+
+/// One template function: `name(path="…")`.
+struct Function {
+    files: StaticFiles,
+    name: &'static str,
+    helper: Helper,
+}
+
+impl tera::Function for Function {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let path = args.get("path").and_then(Value::as_str).ok_or_else(|| {
+            tera::Error::msg(format!(
+                "{}() needs a `path` argument: {}(path=\"css/app.css\")",
+                self.name, self.name
+            ))
+        })?;
+        let out = match self.helper {
+            Helper::Url => self.files.static_url(path),
+            Helper::Integrity => self.files.integrity(path),
+            Helper::Tag(tag) => tag.render(&self.files, path).map(String::from),
+        };
+        out.map(Value::String)
+            .map_err(|e| tera::Error::msg(e.to_string()))
+    }
+
+    /// URLs, integrity values and tags need no escaping.
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
+impl StaticFiles {
+    /// Registers the template functions with Tera: `static(path="…")`,
+    /// `integrity(path="…")`, and the tags `stylesheet(path="…")`,
+    /// `script(path="…")`, `module(path="…")` (see
+    /// [`register_minijinja`](Self::register_minijinja) for what each
+    /// gives). A path that is not a collected file fails the render; the
+    /// error's [`source`](std::error::Error::source) chain names the path.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::create_dir(dir.path().join("static"))?;
+    /// # std::fs::write(dir.path().join("static/app.js"), "1")?;
+    /// # let mut config = tower_rcollect::Config::new(dir.path().join("out"), "/static/");
+    /// # config.dirs = vec![tower_rcollect::SourceDir { prefix: String::new(), path: dir.path().join("static") }];
+    /// # config.debug = true;
+    /// let files = tower_rcollect::StaticFiles::from_config(&config)?;
+    /// let mut tera = tera::Tera::default();
+    /// files.register_tera(&mut tera);
+    /// tera.add_raw_template("page.html", r#"{{ script(path="app.js") }}"#)?;
+    /// let html = tera.render("page.html", &tera::Context::new())?;
+    /// assert!(html.starts_with(r#"<script src="/static/app.js" integrity="sha384-"#));
+    /// # Ok(()) }
+    /// ```
+    pub fn register_tera(&self, tera: &mut Tera) {
+        for (name, helper) in [
+            ("static", Helper::Url),
+            ("integrity", Helper::Integrity),
+            ("stylesheet", Helper::Tag(Tag::Stylesheet)),
+            ("script", Helper::Tag(Tag::Script)),
+            ("module", Helper::Tag(Tag::Module)),
+        ] {
+            let files = self.clone();
+            tera.register_function(
+                name,
+                Function {
+                    files,
+                    name,
+                    helper,
+                },
+            );
+        }
+    }
+}

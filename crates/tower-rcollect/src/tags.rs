@@ -1,0 +1,102 @@
+//! HTML tags for templates: `<link>` and `<script>` with the hashed URL,
+//! `integrity` and `crossorigin`, shared by every template-engine
+//! integration.
+
+use crate::error::MissingAsset;
+use crate::files::StaticFiles;
+
+/// The kinds of tag the helpers write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tag {
+    /// `<link rel="stylesheet">`.
+    Stylesheet,
+    /// A classic `<script>`.
+    Script,
+    /// `<script type="module">`.
+    Module,
+}
+
+impl Tag {
+    /// The tag for `logical`. The URL and the integrity value need no
+    /// escaping in an attribute: the URL is percent-encoded HTML specials
+    /// included, and the integrity is `sha384-` plus base64.
+    pub(crate) fn render(
+        self,
+        files: &StaticFiles,
+        logical: &str,
+    ) -> Result<HtmlTag, MissingAsset> {
+        let url = files.static_url(logical)?;
+        let integrity = files.integrity(logical)?;
+        Ok(HtmlTag(match self {
+            Tag::Stylesheet => format!(
+                r#"<link rel="stylesheet" href="{url}" integrity="{integrity}" crossorigin="anonymous">"#
+            ),
+            Tag::Script => format!(
+                r#"<script src="{url}" integrity="{integrity}" crossorigin="anonymous"></script>"#
+            ),
+            Tag::Module => format!(
+                r#"<script type="module" src="{url}" integrity="{integrity}" crossorigin="anonymous"></script>"#
+            ),
+        }))
+    }
+}
+
+/// A complete HTML tag (`<link …>` or `<script …></script>`) that needs no
+/// escaping. It displays as itself; with the `maud` feature it is a
+/// `maud::Render`, with `askama` it is marked HTML-safe, so the engines
+/// insert it unescaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtmlTag(String);
+
+impl HtmlTag {
+    /// The HTML.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The HTML, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for HtmlTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<HtmlTag> for String {
+    fn from(t: HtmlTag) -> String {
+        t.0
+    }
+}
+
+impl StaticFiles {
+    /// `<link rel="stylesheet" href="/static/css/app.3f2a….css"
+    /// integrity="sha384-…" crossorigin="anonymous">` for a logical path,
+    /// ready to put in a page as it is.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn stylesheet_tag(&self, logical: &str) -> Result<HtmlTag, MissingAsset> {
+        Tag::Stylesheet.render(self, logical)
+    }
+
+    /// `<script src="…" integrity="sha384-…" crossorigin="anonymous"></script>`.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn script_tag(&self, logical: &str) -> Result<HtmlTag, MissingAsset> {
+        Tag::Script.render(self, logical)
+    }
+
+    /// `<script type="module" src="…" integrity="sha384-…"
+    /// crossorigin="anonymous"></script>`, for an ES module entry point.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn module_tag(&self, logical: &str) -> Result<HtmlTag, MissingAsset> {
+        Tag::Module.render(self, logical)
+    }
+}
