@@ -68,6 +68,8 @@ pub struct BrokenReference {
     pub logical: String,
     /// 1-based line.
     pub line: u32,
+    /// 1-based column (in characters) where the reference starts.
+    pub col: u32,
     /// The reference as written.
     pub target: String,
     /// What it resolved to.
@@ -397,6 +399,7 @@ fn scan_asset(config: &Config, asset: &Asset, index: &HashMap<&str, usize>) -> S
             source: asset.source.clone(),
             logical: asset.logical.clone(),
             line: r.line,
+            col: column(&bytes, r.span.start),
             target: text.to_string(),
             resolved,
         });
@@ -415,6 +418,18 @@ fn scan_asset(config: &Config, asset: &Asset, index: &HashMap<&str, usize>) -> S
         }
     };
     Ok(Some((scanned, broken, omitted)))
+}
+
+/// 1-based column, in characters, of byte `at` on its line.
+fn column(bytes: &[u8], at: usize) -> u32 {
+    let before = bytes.get(..at).unwrap_or(bytes);
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |i| i + 1);
+    let line = before.get(start..).unwrap_or_default();
+    let chars = String::from_utf8_lossy(line).chars().count();
+    u32::try_from(chars).unwrap_or(u32::MAX).saturating_add(1)
 }
 
 fn mtime_secs(t: SystemTime) -> u64 {

@@ -146,17 +146,20 @@ fn source_findings(
     let mut out = Vec::new();
     if references {
         for b in plan.broken.iter().take(LIMIT) {
-            out.push(Finding::new(
-                checks::ids::BROKEN_REFERENCE,
-                format!(
-                    "{}:{}: reference to missing file '{}' (resolved to '{}')",
-                    b.source.display(),
-                    b.line,
-                    b.target,
-                    b.resolved
-                ),
-                "add the file to a source dir, fix the path, or set missing_references = \"warn\" to leave it as written",
-            ));
+            out.push(
+                Finding::new(
+                    checks::ids::BROKEN_REFERENCE,
+                    format!(
+                        "{}:{}: reference to missing file '{}' (resolved to '{}')",
+                        b.source.display(),
+                        b.line,
+                        b.target,
+                        b.resolved
+                    ),
+                    "add the file to a source dir, fix the path, or set missing_references = \"warn\" to leave it as written",
+                )
+                .at(&b.source, Some(b.line), Some(b.col)),
+            );
         }
         let total = plan.broken.len() + plan.broken_omitted;
         if total > LIMIT {
@@ -213,7 +216,10 @@ fn emit(findings: &[Finding], format: Format) -> anyhow::Result<()> {
     let text = match format {
         Format::Text => checks::render_text(findings, use_colour()),
         Format::Json => checks::render_json(findings),
-        Format::Github => checks::render_github(findings),
+        Format::Github => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            checks::render_github(findings, &cwd)
+        }
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

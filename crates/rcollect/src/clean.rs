@@ -8,7 +8,15 @@ use rcollect_core::config::Overrides;
 use serde_json::json;
 
 use crate::ConfigArgs;
-use crate::collectstatic::Format;
+
+/// Output format of `clean`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// What was (or would be) removed, one line each, and a summary.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
 
 /// Arguments of `rcollect clean`.
 ///

@@ -1,11 +1,12 @@
 //! `rcollect collectstatic`: the CLI face of `rcollect_core::collect`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use rcollect_core::checks::{self, Level, Location};
 use rcollect_core::collect::{self, Summary};
 use rcollect_core::compress::Cache;
 use rcollect_core::config::Overrides;
@@ -21,6 +22,9 @@ pub(crate) enum Format {
     Text,
     /// One JSON object on stdout.
     Json,
+    /// GitHub Actions workflow commands on stdout: warnings and errors as
+    /// annotations on the config key or the CSS/JS line, then a notice.
+    Github,
 }
 
 /// Arguments of `rcollect collectstatic`.
@@ -90,7 +94,24 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         clear: args.clear,
         progress: show_bar.then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
     };
-    let summary = collect::collect(&config, &options)?;
+    let github = args.format == Format::Github;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if github {
+        // Annotated here with their keys; collect repeats them in its error.
+        print!("{}", checks::render_github(&checks::run(&config), &cwd));
+    }
+    let summary = match collect::collect(&config, &options) {
+        Ok(s) => s,
+        Err(e) => {
+            if github && !e.is_config() {
+                print!("{}", github_error(&e, &cwd));
+            }
+            return Err(e.into());
+        }
+    };
+    if github {
+        print_github(&summary, &cwd);
+    }
     if let Format::Text = args.format {
         if !args.quiet {
             print_text(&summary, &config.static_root, args.verbose);
@@ -172,6 +193,71 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
     );
 }
 
+/// A failed collect as annotations: each missing reference on its line.
+fn github_error(e: &rcollect_core::Error, base: &Path) -> String {
+    use rcollect_core::Error;
+    match e {
+        Error::Many(errors) => errors.iter().map(|e| github_error(e, base)).collect(),
+        Error::MissingReference {
+            source_path, line, ..
+        } => {
+            let at = Location {
+                file: source_path.clone(),
+                line: Some(*line),
+                col: None,
+            };
+            checks::github_annotation(
+                Level::Error,
+                Some(&at),
+                checks::ids::BROKEN_REFERENCE.id,
+                &e.to_string(),
+                base,
+            )
+        }
+        other => checks::github_annotation(
+            Level::Error,
+            None,
+            "collectstatic",
+            &other.to_string(),
+            base,
+        ),
+    }
+}
+
+/// References left as written (`missing_references = "warn"`) as warnings
+/// on their lines, then the summary as a notice.
+fn print_github(s: &Summary, base: &Path) {
+    let mut out = String::new();
+    for b in &s.broken {
+        let at = Location {
+            file: b.source.clone(),
+            line: Some(b.line),
+            col: Some(b.col),
+        };
+        let text = format!(
+            "reference to missing file '{}' (resolved to '{}') left as written",
+            b.target, b.resolved
+        );
+        out.push_str(&checks::github_annotation(
+            Level::Warning,
+            Some(&at),
+            checks::ids::BROKEN_REFERENCE.id,
+            &text,
+            base,
+        ));
+    }
+    let text = format!(
+        "{} files collected, {} unchanged, {} compressed ({} from cache) in {:.2}s",
+        s.collected,
+        s.unchanged,
+        s.compressed,
+        s.from_cache,
+        s.elapsed.as_secs_f64()
+    );
+    out.push_str(&format!("::notice title=rcollect collectstatic::{text}\n"));
+    print!("{out}");
+}
+
 fn to_json(s: &Summary) -> serde_json::Value {
     json!({
         "collected": s.collected,
@@ -189,7 +275,7 @@ fn to_json(s: &Summary) -> serde_json::Value {
         "elapsed_s": s.elapsed.as_secs_f64(),
         "warnings": s.findings.iter().map(|f| json!({"id": f.id, "message": f.message, "hint": f.hint})).collect::<Vec<_>>(),
         "shadowed_files": s.shadowed.iter().map(|sh| json!({"logical": sh.logical, "source": sh.source, "winner": sh.winner})).collect::<Vec<_>>(),
-        "broken_references": s.broken.iter().map(|b| json!({"source": b.source, "line": b.line, "target": b.target, "resolved": b.resolved})).collect::<Vec<_>>(),
+        "broken_references": s.broken.iter().map(|b| json!({"source": b.source, "line": b.line, "col": b.col, "target": b.target, "resolved": b.resolved})).collect::<Vec<_>>(),
         "cycles": s.cycles,
     })
 }

@@ -174,7 +174,9 @@ fn e000_in_text_and_github_formats() {
     let out = p.run(&["--format", "github"]);
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8(out.stdout).expect("utf8");
-    assert!(text.starts_with("::error title=E000::"), "{text}");
+    // The annotation attaches to the config file (relative to the checkout).
+    assert!(text.starts_with("::error file=rcollect.toml,"), "{text}");
+    assert!(text.contains("title=E000::"), "{text}");
     assert_eq!(text.lines().count(), 1, "{text}");
 }
 
@@ -529,11 +531,17 @@ fn several_findings_in_text_format() {
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("warning[W004]: "), "{text}");
-    assert!(lines[1].starts_with("  hint: "), "{text}");
-    assert!(lines[2].starts_with("error[E007]: "), "{text}");
-    assert!(lines[3].starts_with("  hint: "), "{text}");
-    assert_eq!(lines[4], "");
-    assert_eq!(lines[5], "1 error, 1 warning");
+    // Each points at its key's line in rcollect.toml.
+    assert!(
+        lines[1].starts_with("  --> ") && lines[1].ends_with("rcollect.toml:3:1"),
+        "{text}"
+    );
+    assert!(lines[2].starts_with("  hint: "), "{text}");
+    assert!(lines[3].starts_with("error[E007]: "), "{text}");
+    assert!(lines[4].ends_with("rcollect.toml:1:1"), "{text}");
+    assert!(lines[5].starts_with("  hint: "), "{text}");
+    assert_eq!(lines[6], "");
+    assert_eq!(lines[7], "1 error, 1 warning");
     assert!(!text.contains('\x1b'), "no colour when piped: {text:?}");
 }
 
@@ -562,8 +570,15 @@ fn github_format_escapes_and_levels() {
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("::warning title=W004::"), "{text}");
-    assert!(lines[1].starts_with("::error title=E007::"), "{text}");
+    // Each on the line of its key in rcollect.toml.
+    assert!(
+        lines[0].starts_with("::warning file=rcollect.toml,line=3,col=1,title=W004::"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("::error file=rcollect.toml,line=1,col=1,title=E007::"),
+        "{text}"
+    );
     assert!(lines[1].contains("%0Ahint: "), "{text}");
 
     // '%' in a value is escaped
@@ -620,6 +635,25 @@ fn e030_broken_references_name_file_and_line() {
     let msg = doc["findings"][0]["message"].as_str().expect("message");
     assert!(msg.contains("css/app.css:2"), "{msg}");
     assert!(msg.contains("../img/nope.png"), "{msg}");
+    let f = &doc["findings"][0];
+    assert!(
+        f["file"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("assets/css/app.css")),
+        "{doc}"
+    );
+    assert_eq!(
+        (f["line"].as_u64(), f["col"].as_u64()),
+        (Some(2), Some(22)),
+        "{doc}"
+    );
+    // As an annotation on the CSS line, the path relative to the checkout.
+    let out = p.run(&["--references", "--format", "github"]);
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(
+        text.starts_with("::error file=assets/css/app.css,line=2,col=22,title=E030::"),
+        "{text}"
+    );
     // Without --references the (expensive) reference check does not run.
     let (code, doc) = p.json(&[]);
     assert_eq!((code, ids(&doc).len()), (0, 0), "{doc}");

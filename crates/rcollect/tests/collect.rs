@@ -929,3 +929,44 @@ fn a_shipped_variant_named_file_wins_over_the_unhashed_variant() {
         "other unhashed variants are unaffected"
     );
 }
+
+#[test]
+fn github_format_annotates_broken_references_on_their_line_and_ends_with_a_notice() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"assets\"]\n",
+    );
+    write(
+        &d.join("assets/css/app.css"),
+        "a{}\nb { background: url(gone.png) }\n",
+    );
+    let out = run(d, &["collectstatic", "--no-cache", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    assert!(
+        stdout.starts_with("::error file=assets/css/app.css,line=2,title=E030::"),
+        "{stdout}"
+    );
+    assert!(!d.join("out/staticfiles.json").exists());
+
+    // Left as written with "warn": a warning on the line, then the notice.
+    write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"assets\"]\nmissing_references = \"warn\"\n",
+    );
+    let out = run(d, &["collectstatic", "--no-cache", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[0].starts_with("::warning file=assets/css/app.css,line=2,col=21,title=E030::"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("::notice title=rcollect collectstatic::1 files collected"),
+        "{stdout}"
+    );
+}

@@ -17,10 +17,10 @@
 //!   `staticfiles.json` (`rcollect check --manifest`).
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::find::{Found, Ignore};
 use crate::paths::{Overlap, normalize, overlap, resolve};
 
@@ -28,7 +28,9 @@ mod manifest;
 mod render;
 
 pub use manifest::{check_manifest, file_sha256};
-pub use render::{count, escape_controls, render_github, render_json, render_text};
+pub use render::{
+    count, escape_controls, github_annotation, render_github, render_json, render_text,
+};
 
 /// The checks, by stable ID. `E…` are errors, `W…` warnings; each carries
 /// its level and the runs it concerns, so neither can be chosen wrong at the
@@ -179,6 +181,34 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub hint: String,
+    /// The file (and line, column) it points at, when it concerns one: the
+    /// config file's key, or the CSS/JS line of a reference.
+    pub location: Option<Location>,
+}
+
+/// Where a [`Finding`] points: a file, and a 1-based line and column in it
+/// when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 1-based column (in characters).
+    pub col: Option<u32>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.col {
+                write!(f, ":{c}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Finding {
@@ -190,7 +220,18 @@ impl Finding {
             scope: check.scope,
             message: message.into(),
             hint: hint.into(),
+            location: None,
         }
+    }
+
+    /// The same finding, pointing at `file` (line and column 1-based).
+    pub fn at(mut self, file: impl Into<PathBuf>, line: Option<u32>, col: Option<u32>) -> Self {
+        self.location = Some(Location {
+            file: file.into(),
+            line,
+            col,
+        });
+        self
     }
 
     /// The check this is a finding of.
@@ -235,7 +276,68 @@ pub fn run(config: &Config) -> Vec<Finding> {
     check_storage(config, &mut out);
     check_compress(config, &mut out);
     check_cache_dir(config, &mut out);
+    locate_keys(config, &mut out);
     out
+}
+
+/// The `rcollect.toml` key each configuration check is about.
+fn key_of(id: &str) -> Option<(&'static str, &'static str)> {
+    // (table, key); "" is the top level.
+    Some(match id {
+        "E001" | "E003" | "W004" => ("", "dirs"),
+        "E002" | "W003" => ("", "static_root"),
+        "E004" | "E005" | "E007" | "W005" => ("", "static_url"),
+        "E006" | "W001" => ("", "media_url"),
+        "E008" => ("", "media_root"),
+        "E009" => ("", "ignore"),
+        "E011" => ("compress", "min_saving"),
+        "E012" => ("", "cache_dir"),
+        _ => return None,
+    })
+}
+
+/// Points the findings about a configuration key at its line in the config
+/// file (or at the file, when the key is not written there).
+fn locate_keys(config: &Config, out: &mut [Finding]) {
+    let Some(file) = &config.config_file else {
+        return;
+    };
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return;
+    };
+    for f in out.iter_mut().filter(|f| f.location.is_none()) {
+        if let Some((table, key)) = key_of(f.id) {
+            let line = key_line(&text, table, key);
+            f.location = Some(Location {
+                file: file.clone(),
+                line,
+                col: line.map(|_| 1),
+            });
+        }
+    }
+}
+
+/// The 1-based line where `key` is set in `table` ("" for the top level) of
+/// a TOML text, by a line scan (`key = …` or `table.key = …` at the top).
+fn key_line(text: &str, table: &str, key: &str) -> Option<u32> {
+    let mut current = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            current = name.trim().to_string();
+            continue;
+        }
+        let Some((lhs, _)) = line.split_once('=') else {
+            continue;
+        };
+        let lhs = lhs.trim().trim_matches('"');
+        let hit = (current == table && lhs == key)
+            || (current.is_empty() && !table.is_empty() && lhs == format!("{table}.{key}"));
+        if hit {
+            return u32::try_from(i + 1).ok();
+        }
+    }
+    None
 }
 
 /// [`ids::CACHE_DIR_OVERLAPS`]: a compression cache inside a source dir is
@@ -371,11 +473,22 @@ pub fn config_error(error: &Error) -> Finding {
         }
         _ => "make sure the config file exists and is readable, or pass --config FILE".to_string(),
     };
-    Finding::new(
+    let finding = Finding::new(
         ids::CONFIG_INVALID,
         format!("cannot load the configuration: {error}"),
         hint,
-    )
+    );
+    match error {
+        Error::Config(ConfigError {
+            file: Some(file),
+            line,
+            ..
+        }) => {
+            let line = line.and_then(|l| u32::try_from(l).ok());
+            finding.at(file, line, None)
+        }
+        _ => finding,
+    }
 }
 
 /// The finding for a failed walk of the source dirs ([`ids::WALK_FAILED`]).
@@ -780,6 +893,18 @@ fn resolved_note(given: &Path, resolved: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_line_finds_top_level_table_and_dotted_keys() {
+        let t = "# c\nstatic_url = \"x\"\n\n[compress]\nmin_saving = 2\n[serve]\nmax_age = 1\n";
+        assert_eq!(key_line(t, "", "static_url"), Some(2));
+        assert_eq!(key_line(t, "compress", "min_saving"), Some(5));
+        assert_eq!(key_line(t, "", "dirs"), None);
+        assert_eq!(
+            key_line("compress.min_saving = 3\n", "compress", "min_saving"),
+            Some(1)
+        );
+    }
     use crate::config::SourceDir;
 
     fn ids_of(f: &[Finding]) -> Vec<&'static str> {

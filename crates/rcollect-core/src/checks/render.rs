@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Finding, Level};
+use std::path::Path;
+
+use super::{Finding, Level, Location};
 
 const RESET: &str = "\x1b[0m";
 const RED: &str = "\x1b[1;31m";
@@ -54,6 +56,15 @@ pub fn render_text(findings: &[Finding], colour: bool) -> String {
         let head = paint(code, &format!("{}[{}]", f.level, f.id));
         let message = escape_controls(&f.message, true);
         let _ = writeln!(out, "{head}: {}", indent(&message, "  "));
+        if let Some(at) = &f.location {
+            let at = at.to_string();
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint(CYAN, "-->"),
+                escape_controls(&at, false)
+            );
+        }
         if !f.hint.is_empty() {
             let hint = escape_controls(&f.hint, true);
             let _ = writeln!(
@@ -86,7 +97,9 @@ fn indent(s: &str, by: &str) -> String {
 }
 
 /// Exactly one JSON object, on one line with a trailing newline:
-/// `{"findings": [{"id", "level", "message", "hint"}], "errors": N, "warnings": M}`.
+/// `{"findings": [{"id", "level", "message", "hint", "file", "line", "col"}],
+/// "errors": N, "warnings": M}` (`file`, `line`, `col` are `null` when the
+/// finding points at no file).
 pub fn render_json(findings: &[Finding]) -> String {
     let (errors, warnings) = count(findings);
     let list: Vec<serde_json::Value> = findings
@@ -97,6 +110,9 @@ pub fn render_json(findings: &[Finding]) -> String {
                 "level": f.level.as_str(),
                 "message": f.message,
                 "hint": f.hint,
+                "file": f.location.as_ref().map(|l| l.file.to_string_lossy()),
+                "line": f.location.as_ref().and_then(|l| l.line),
+                "col": f.location.as_ref().and_then(|l| l.col),
             })
         })
         .collect();
@@ -111,10 +127,13 @@ pub fn render_json(findings: &[Finding]) -> String {
 }
 
 /// GitHub Actions workflow commands, one per finding:
-/// `::error title=E002::message` (the hint follows on a second line of the
-/// annotation). `%`, CR and LF are escaped in the message, and also `:` and
-/// `,` in the title property, as GitHub requires.
-pub fn render_github(findings: &[Finding]) -> String {
+/// `::error file=rcollect.toml,line=3,col=1,title=E002::message` (the hint
+/// follows on a second line of the annotation), so the annotation attaches
+/// to the config key or the CSS/JS line. File paths are written relative to
+/// `base` (the checkout, where the workflow runs) when they are inside it.
+/// `%`, CR and LF are escaped in the message, and also `:` and `,` in the
+/// properties, as GitHub requires.
+pub fn render_github(findings: &[Finding], base: &Path) -> String {
     let mut out = String::new();
     for f in findings {
         let mut text = f.message.clone();
@@ -122,15 +141,43 @@ pub fn render_github(findings: &[Finding]) -> String {
             text.push_str("\nhint: ");
             text.push_str(&f.hint);
         }
-        let _ = writeln!(
-            out,
-            "::{} title={}::{}",
+        out.push_str(&github_annotation(
             f.level,
-            escape_property(f.id),
-            escape_data(&text)
-        );
+            f.location.as_ref(),
+            f.id,
+            &text,
+            base,
+        ));
     }
     out
+}
+
+/// One GitHub Actions workflow command (`::error file=…,line=…,col=…,
+/// title=…::text` and a newline), for reports that are not findings (a
+/// failed collect). See [`render_github`].
+pub fn github_annotation(
+    level: Level,
+    location: Option<&Location>,
+    title: &str,
+    text: &str,
+    base: &Path,
+) -> String {
+    let mut props = String::new();
+    if let Some(at) = location {
+        let file = at.file.strip_prefix(base).unwrap_or(&at.file);
+        let _ = write!(props, "file={},", escape_property(&file.to_string_lossy()));
+        if let Some(l) = at.line {
+            let _ = write!(props, "line={l},");
+        }
+        if let Some(c) = at.col {
+            let _ = write!(props, "col={c},");
+        }
+    }
+    format!(
+        "::{level} {props}title={}::{}\n",
+        escape_property(title),
+        escape_data(text)
+    )
 }
 
 fn escape_data(s: &str) -> String {
@@ -229,12 +276,26 @@ mod tests {
             scope: crate::checks::Scope::ALL,
             message: "100% bad\r\nreally".into(),
             hint: "fix".into(),
+            location: None,
         }];
         assert_eq!(
-            render_github(&f),
+            render_github(&f, Path::new("/")),
             "::error title=E0%3A1%2C::100%25 bad%0D%0Areally%0Ahint: fix\n"
         );
-        let s = render_github(&sample());
+        let at = f[0].clone().at("/repo/static/a,b.css", Some(3), Some(7));
+        assert_eq!(
+            render_github(std::slice::from_ref(&at), Path::new("/repo")),
+            "::error file=static/a%2Cb.css,line=3,col=7,title=E0%3A1%2C::100%25 bad%0D%0Areally%0Ahint: fix\n"
+        );
+        assert!(
+            render_text(std::slice::from_ref(&at), false)
+                .contains("\n  --> /repo/static/a,b.css:3:7\n")
+        );
+        let v: serde_json::Value = serde_json::from_str(&render_json(&[at])).expect("json");
+        assert_eq!(v["findings"][0]["file"], "/repo/static/a,b.css");
+        assert_eq!(v["findings"][0]["line"], 3);
+        assert_eq!(v["findings"][0]["col"], 7);
+        let s = render_github(&sample(), Path::new("/"));
         assert!(s.contains("::warning title=W004::dir 'x' does not exist%0Ahint: create it\n"));
     }
 }

@@ -34,10 +34,8 @@ fn project() -> tempfile::TempDir {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(p, body).expect("write");
     };
-    write(
-        "rcollect.toml",
-        "static_root = \"staticfiles\"\nstatic_url = \"/static/\"\ndirs = [\"static\"]\n",
-    );
+    // The README's rcollect.toml, as it is.
+    write("rcollect.toml", include_str!("rcollect.toml"));
     write(
         "static/css/app.css",
         &format!(
