@@ -120,6 +120,11 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
             ..PlanOptions::default()
         },
     )?;
+    if plan.files.is_empty() && !config.allow_empty {
+        return Err(Error::NothingToCollect {
+            dirs: config.dirs.iter().map(|d| d.path.clone()).collect(),
+        });
+    }
     let mut summary = Summary::new(config, options, &plan, findings);
     let root = &config.static_root;
     let _lock = if options.dry_run {

@@ -93,6 +93,13 @@ pub enum Error {
         /// Which invariant failed.
         message: &'static str,
     },
+    /// The source dirs hold no file to collect (all ignored, or empty), and
+    /// `allow_empty` is not set: an empty STATIC_ROOT would ship.
+    #[error("no files to collect in the source dirs ({}): check `dirs` and `ignore`, or pass --allow-empty (allow_empty = true) if this is intended", dirs.iter().map(|d| format!("'{}'", d.display())).collect::<Vec<_>>().join(", "))]
+    NothingToCollect {
+        /// The source dirs that were searched.
+        dirs: Vec<PathBuf>,
+    },
     /// Several errors, reported together (for example, every missing reference).
     #[error("{}", join_errors(.0))]
     Many(Vec<Error>),

@@ -22,6 +22,7 @@ Checks (IDs are stable; E = error, W = warning):
   E009 invalid ignore glob     E010 the source dirs cannot be walked
   E011 [compress] min_saving is not in [0, 1)
   E012 cache_dir is or is inside a source dir or STATIC_ROOT
+  E013 a source dir does not exist (W004 with --allow-empty)
   E020-E025 (--manifest) staticfiles.json missing, or a file, variant,
             unhashed copy or path target missing or different from what it
             records (integrity, stray variants, history versions included)
@@ -29,7 +30,7 @@ Checks (IDs are stable; E = error, W = warning):
   E031 (--manifest) STATIC_ROOT is out of date with the sources
   W001 MEDIA_URL inside STATIC_URL (or the reverse)
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
-  W004 a source dir does not exist
+  W004 a source dir does not exist, with --allow-empty
   W005 static_root is an object store but static_url is a local path
 
 Exit status:
@@ -64,6 +65,9 @@ pub(crate) struct Args {
     /// naming the file and line of each broken one).
     #[arg(long)]
     references: bool,
+    /// A missing source dir is a warning (W004), not an error (E013).
+    #[arg(long)]
+    allow_empty: bool,
 }
 
 /// How findings are printed.
@@ -79,7 +83,11 @@ enum Format {
 
 /// Runs the checks, prints the findings and returns the exit code.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = match args.config.load(Overrides::default()) {
+    let overrides = Overrides {
+        allow_empty: args.allow_empty,
+        ..Overrides::default()
+    };
+    let config = match args.config.load(overrides) {
         Ok(c) => c,
         Err(e) => {
             emit(&[checks::config_error(&e)], args.format)?;

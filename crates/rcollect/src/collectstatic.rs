@@ -56,6 +56,10 @@ pub(crate) struct Args {
     /// Don't use a compression cache (wins over --cache-dir).
     #[arg(long)]
     no_cache: bool,
+    /// Succeed when a source dir is missing (a warning, W004) or no file is
+    /// found; without it both are errors, so an empty STATIC_ROOT never ships.
+    #[arg(long)]
+    allow_empty: bool,
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -68,6 +72,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = args.config.load(Overrides {
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
+        allow_empty: args.allow_empty,
         ..Overrides::default()
     })?;
     if config.cache_dir.is_none() && !args.no_cache {

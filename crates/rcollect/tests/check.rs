@@ -497,11 +497,13 @@ fn w003_read_only_static_root() {
 // ---------------------------------------------------------------- W004
 
 #[test]
-fn w004_missing_source_dir() {
+fn e013_missing_source_dir_and_w004_with_allow_empty() {
     let p = Project::clean("").with_dirs("dirs = [\"assets\", \"missing-dir\"]");
-    let doc = expect(&p, &[], 0, &["W004"]);
+    let doc = expect(&p, &[], 1, &["E013"]);
     assert!(message(&doc, 0).contains("missing-dir"), "{doc:#}");
-    expect(&p, &["--deny-warnings"], 1, &["W004"]);
+    let doc = expect(&p, &["--allow-empty"], 0, &["W004"]);
+    assert!(message(&doc, 0).contains("missing-dir"), "{doc:#}");
+    expect(&p, &["--allow-empty", "--deny-warnings"], 1, &["W004"]);
     std::fs::create_dir(p.p("missing-dir")).expect("mkdir");
     expect(&p, &["--deny-warnings"], 0, &[]);
 }
@@ -526,7 +528,7 @@ fn w005_object_store_root_with_a_local_static_url() {
 #[test]
 fn several_findings_in_text_format() {
     let p = Project::clean("media_url = \"/static/\"\n").with_dirs("dirs = [\"assets\", \"nope\"]");
-    let out = p.run(&[]);
+    let out = p.run(&["--allow-empty"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
@@ -553,7 +555,7 @@ fn no_color_means_no_escape_codes() {
         .env("NO_COLOR", "1")
         .env_remove("RCOLLECT_STATIC_ROOT")
         .env_remove("RCOLLECT_STATIC_URL")
-        .args(["check"])
+        .args(["check", "--allow-empty"])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
@@ -565,7 +567,7 @@ fn no_color_means_no_escape_codes() {
 #[test]
 fn github_format_escapes_and_levels() {
     let p = Project::clean("media_url = \"/static/\"\n").with_dirs("dirs = [\"assets\", \"nope\"]");
-    let out = p.run(&["--format", "github"]);
+    let out = p.run(&["--format", "github", "--allow-empty"]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
@@ -591,7 +593,7 @@ fn github_format_escapes_and_levels() {
 #[test]
 fn json_is_exactly_one_object() {
     let p = Project::clean("").with_dirs("dirs = [\"assets\", \"nope\"]");
-    let out = p.run(&["--format", "json", "--url", "/s"]);
+    let out = p.run(&["--format", "json", "--url", "/s", "--allow-empty"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).expect("utf8");
     let mut stream = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>();

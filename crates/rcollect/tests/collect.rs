@@ -970,3 +970,49 @@ fn github_format_annotates_broken_references_on_their_line_and_ends_with_a_notic
         "{stdout}"
     );
 }
+
+#[test]
+fn an_empty_or_missing_source_is_an_error_unless_allow_empty() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"static\"]\n",
+    );
+    // The dir is missing: E013, nothing written.
+    let out = run(d, &["collectstatic", "--no-cache"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("E013") && err.contains("static"), "{err}");
+    assert!(!d.join("out").exists());
+    // It exists but everything in it is ignored: no files, an error.
+    write(&d.join("static/.hidden"), "x");
+    let out = run(d, &["collectstatic", "--no-cache"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no files to collect") && err.contains("--allow-empty"),
+        "{err}"
+    );
+    assert!(!d.join("out/staticfiles.json").exists());
+    // --allow-empty: an empty manifest, exit 0.
+    let out = run(d, &["collectstatic", "--no-cache", "--allow-empty"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(d.join("out/staticfiles.json").is_file());
+}
+
+#[test]
+fn warnings_on_a_pipe_carry_no_terminal_escapes() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"static\", \"missing\"]\n",
+    );
+    write(&d.join("static/a.css"), "a{}");
+    let out = run(d, &["collectstatic", "--no-cache", "--allow-empty"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("W004"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}

@@ -14,6 +14,7 @@ use rcollect_core::hash::Digests;
 use crate::dev::Dev;
 use crate::error::{Error, MissingAsset};
 use crate::load::Loaded;
+use crate::root::RootFiles;
 use crate::settings::{HeaderRule, Settings};
 use crate::setup::Setup;
 use crate::source::Source;
@@ -70,6 +71,8 @@ pub(crate) struct Inner {
     url_prefix: String,
     pub(crate) settings: Settings,
     table: OnceLock<Arc<Table>>,
+    /// Files served at `/` (`root_dir`).
+    pub(crate) root: Option<Arc<RootFiles>>,
 }
 
 impl Clone for Inner {
@@ -80,6 +83,7 @@ impl Clone for Inner {
             url_prefix: self.url_prefix.clone(),
             settings: self.settings.clone(),
             table: OnceLock::new(),
+            root: self.root.clone(),
         }
     }
 }
@@ -150,6 +154,9 @@ impl StaticFiles {
             .memory_max_file(s.memory_max_file)
             .memory_budget(s.memory_budget)
             .allow_all_origins(s.allow_all_origins);
+        if let Some(dir) = &config.root_dir {
+            files = files.root_dir(dir)?;
+        }
         for (i, rule) in s.headers.iter().enumerate() {
             files = files
                 .header_for(&rule.glob, &rule.name, &rule.value)
@@ -252,6 +259,7 @@ impl StaticFiles {
                 url_prefix: static_url.to_string(),
                 settings: Settings::default(),
                 table: OnceLock::new(),
+                root: None,
             }),
         }
     }
@@ -285,6 +293,25 @@ impl StaticFiles {
     /// once it is used up, further files stream from disk.
     pub fn memory_budget(self, bytes: u64) -> Self {
         self.update(|s| s.memory_budget = bytes)
+    }
+
+    /// Serves the files of `dir` at the site root (`/robots.txt`,
+    /// `/favicon.ico`), unhashed, with the short `max_age` caching; as
+    /// whitenoise's `WHITENOISE_ROOT`. The directory is listed now: files
+    /// added later are not served until the next start. Requests under the
+    /// mount path are looked up there first.
+    ///
+    /// # Errors
+    /// `dir` cannot be listed ([`Error::Io`] naming it).
+    pub fn root_dir(mut self, dir: impl AsRef<Path>) -> Result<Self, Error> {
+        let root = RootFiles::scan(dir.as_ref())?;
+        tracing::debug!(
+            "root_dir {}: {} files served at /",
+            dir.as_ref().display(),
+            root.len()
+        );
+        Arc::make_mut(&mut self.inner).root = Some(Arc::new(root));
+        Ok(self)
     }
 
     /// `Access-Control-Allow-Origin: *` on every static response (default

@@ -76,6 +76,7 @@ mod path;
 mod range;
 mod request;
 mod respond;
+mod root;
 mod service;
 mod settings;
 mod setup;

@@ -52,8 +52,17 @@ impl<S> StaticFilesService<S> {
     /// The answer to `req`, or `None` when it is not for us.
     fn decide<B>(&self, req: &Request<B>) -> Option<Decision> {
         let inner = &self.files.inner;
-        let rel = crate::path::relative(req.uri().path(), &inner.mount)?;
-        let route = inner.source.resolve(&self.table, &rel, &inner.settings)?;
+        let path = req.uri().path();
+        let under_mount = crate::path::relative(path, &inner.mount)
+            .and_then(|rel| inner.source.resolve(&self.table, &rel, &inner.settings));
+        let route = match (under_mount, &inner.root) {
+            (Some(route), _) => route,
+            (None, Some(root)) => {
+                let rel = crate::path::relative(path, "/")?;
+                std::borrow::Cow::Owned(root.resolve(&rel, &inner.settings)?)
+            }
+            (None, None) => return None,
+        };
         Some(match &*route {
             Route::AddSlash => {
                 Decision::Ready(respond::add_slash(req.uri().path(), req.uri().query()))

@@ -667,3 +667,55 @@ fn askama_inserts_tags_unescaped_and_names_the_missing_asset() {
     .expect_err("missing asset");
     assert!(err.to_string().contains("'gone.css' not found"), "{err}");
 }
+
+#[tokio::test]
+async fn root_dir_files_are_served_at_the_site_root_with_short_caching() {
+    let t = root();
+    let public = tempfile::tempdir().expect("tempdir");
+    std::fs::write(public.path().join("robots.txt"), "User-agent: *\n").expect("write");
+    std::fs::write(public.path().join(".env"), "SECRET=1").expect("write");
+    std::fs::create_dir(public.path().join(".well-known")).expect("mkdir");
+    std::fs::write(public.path().join(".well-known/x"), "x").expect("write");
+    std::fs::create_dir(public.path().join("icons")).expect("mkdir");
+    std::fs::write(public.path().join("icons/a.svg"), "<svg/>").expect("write");
+    let svc = StaticFiles::from_manifest(t.path(), "/static/")
+        .expect("load")
+        .root_dir(public.path())
+        .expect("root_dir")
+        .layer(inner());
+    let get = |path: &str| {
+        svc.clone()
+            .oneshot(req(path).body(Empty::new()).expect("req"))
+    };
+    let res = get("/robots.txt").await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "public, max-age=60");
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"User-agent: *\n");
+    let res = get("/icons/a.svg").await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    // The static files still win under the mount; the rest goes to the app.
+    let res = get(&format!("/static/{HASHED}")).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    for other in [
+        "/.env",
+        "/.well-known/x",
+        "/nope.txt",
+        "/icons/../robots.txt",
+        "/icons%2fa.svg",
+        "/",
+    ] {
+        let res = get(other).await.expect("infallible");
+        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT, "{other}");
+    }
+    // A missing root_dir fails at start-up, naming it.
+    let err = StaticFiles::from_manifest(t.path(), "/static/")
+        .expect("load")
+        .root_dir(public.path().join("gone"))
+        .expect_err("missing");
+    assert!(err.to_string().contains("gone"), "{err}");
+}

@@ -91,8 +91,12 @@ pub mod ids {
     /// STATIC_ROOT is not a directory, or it (or the parent it would be
     /// created in) is not writable.
     pub const ROOT_NOT_WRITABLE: Check = Check::new("W003", Level::Warning, Scope::COLLECT);
-    /// A source dir does not exist or is not a directory (Django's `staticfiles.W004`).
+    /// A source dir does not exist or is not a directory, with
+    /// `allow_empty` (Django's `staticfiles.W004`).
     pub const SOURCE_DIR_MISSING: Check = Check::new("W004", Level::Warning, Scope::SOURCES);
+    /// A source dir does not exist or is not a directory: nothing would be
+    /// shipped from it (W004 with `allow_empty` / `--allow-empty`).
+    pub const SOURCE_DIR_ABSENT: Check = Check::new("E013", Level::Error, Scope::SOURCES);
     /// STATIC_ROOT is an object store but STATIC_URL is a path on this app.
     pub const STORE_WITH_LOCAL_URL: Check = Check::new("W005", Level::Warning, Scope::ALL);
 }
@@ -284,7 +288,7 @@ pub fn run(config: &Config) -> Vec<Finding> {
 fn key_of(id: &str) -> Option<(&'static str, &'static str)> {
     // (table, key); "" is the top level.
     Some(match id {
-        "E001" | "E003" | "W004" => ("", "dirs"),
+        "E001" | "E003" | "E013" | "W004" => ("", "dirs"),
         "E002" | "W003" => ("", "static_root"),
         "E004" | "E005" | "E007" | "W005" => ("", "static_url"),
         "E006" | "W001" => ("", "media_url"),
@@ -587,10 +591,15 @@ fn check_dirs(config: &Config, out: &mut Vec<Finding>) {
                 ),
             ));
         }
+        let missing = if config.allow_empty {
+            ids::SOURCE_DIR_MISSING
+        } else {
+            ids::SOURCE_DIR_ABSENT
+        };
         match std::fs::metadata(&d.path) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => out.push(Finding::new(
-                ids::SOURCE_DIR_MISSING,
+                missing,
                 format!(
                     "source dir dirs[{i}] '{}' is not a directory",
                     d.path.display()
@@ -598,7 +607,7 @@ fn check_dirs(config: &Config, out: &mut Vec<Finding>) {
                 "point the entry at a directory or remove it from `dirs`",
             )),
             Err(e) => out.push(Finding::new(
-                ids::SOURCE_DIR_MISSING,
+                missing,
                 if e.kind() == std::io::ErrorKind::NotFound {
                     format!("source dir dirs[{i}] '{}' does not exist", d.path.display())
                 } else {
@@ -608,7 +617,7 @@ fn check_dirs(config: &Config, out: &mut Vec<Finding>) {
                     )
                 },
                 "create the directory, fix the path (relative paths are relative to rcollect.toml), \
-                 or remove it from `dirs`",
+                 remove it from `dirs`, or pass --allow-empty (allow_empty = true) if it may be absent",
             )),
         }
     }
@@ -1057,8 +1066,12 @@ mod tests {
         });
         c.ignore.push("[".into());
         let f = run(&c);
-        assert_eq!(ids_of(&f), [ids::SOURCE_DIR_MISSING, ids::BAD_IGNORE]);
+        assert_eq!(ids_of(&f), [ids::SOURCE_DIR_ABSENT, ids::BAD_IGNORE]);
         assert!(f[0].message.contains("nope"));
+        assert_eq!(f[0].level, Level::Error);
+        c.allow_empty = true;
+        let f = run(&c);
+        assert_eq!(ids_of(&f), [ids::SOURCE_DIR_MISSING, ids::BAD_IGNORE]);
         assert_eq!(f[0].level, Level::Warning);
     }
 

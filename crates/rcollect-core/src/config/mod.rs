@@ -44,6 +44,13 @@ pub struct Config {
     pub keep_unhashed: bool,
     /// Serve the source dirs directly (dev mode) instead of STATIC_ROOT.
     pub debug: bool,
+    /// A missing source dir is a warning (W004) instead of an error (E013),
+    /// and a collect that finds no file succeeds.
+    pub allow_empty: bool,
+    /// Files served at the site root (`/robots.txt`, `/favicon.ico`) by the
+    /// middleware, unhashed, with `[serve] max_age` (whitenoise's
+    /// `WHITENOISE_ROOT`). Not collected.
+    pub root_dir: Option<PathBuf>,
     /// Content-addressed cache of compressed outputs; `None` disables it.
     pub cache_dir: Option<PathBuf>,
     /// Which precompressed variants to write.
@@ -245,6 +252,8 @@ pub struct Overrides {
     pub no_default_ignore: bool,
     /// `--dev` / debug mode.
     pub debug: bool,
+    /// `--allow-empty`.
+    pub allow_empty: bool,
     /// `--cache-dir DIR`.
     pub cache_dir: Option<PathBuf>,
     /// `--no-cache`.
@@ -274,6 +283,8 @@ impl Config {
             missing_references: MissingReferences::default(),
             keep_unhashed: true,
             debug: false,
+            allow_empty: false,
+            root_dir: None,
             cache_dir: None,
             compress: CompressConfig::default(),
             serve: ServeConfig::default(),
@@ -352,19 +363,20 @@ impl Layered {
             c.static_url = u;
         }
         if let Some(dirs) = raw.dirs {
-            c.dirs = dirs
-                .into_iter()
-                .map(|d| match d {
-                    raw::RawDir::Path(p) => SourceDir {
-                        prefix: String::new(),
-                        path: absolute(&base, Path::new(&p)),
-                    },
-                    raw::RawDir::Prefixed(d) => SourceDir {
-                        prefix: d.prefix,
-                        path: absolute(&base, Path::new(&d.path)),
-                    },
-                })
-                .collect();
+            let mut out = Vec::new();
+            for d in dirs {
+                let (prefix, path) = match d {
+                    raw::RawDir::Path(p) => (String::new(), p),
+                    raw::RawDir::Prefixed(d) => (d.prefix, d.path),
+                };
+                for path in expand_dir_glob(&base, &path) {
+                    out.push(SourceDir {
+                        prefix: prefix.clone(),
+                        path,
+                    });
+                }
+            }
+            c.dirs = out;
         }
         c.ignore = raw.ignore.unwrap_or_default();
         c.default_ignore = raw.default_ignore.unwrap_or(true);
@@ -373,6 +385,8 @@ impl Layered {
         c.missing_references = raw.missing_references.unwrap_or_default();
         c.keep_unhashed = raw.keep_unhashed.unwrap_or(true);
         c.debug = raw.debug.unwrap_or(false);
+        c.allow_empty = raw.allow_empty.unwrap_or(false);
+        c.root_dir = raw.root_dir.map(|d| absolute(&base, Path::new(&d)));
         c.cache_dir = raw.cache_dir.map(|d| absolute(&base, Path::new(&d)));
         c.compress = raw.compress.unwrap_or_default();
         c.serve = raw.serve.unwrap_or_default();
@@ -431,6 +445,9 @@ impl Layered {
         }
         if overrides.debug {
             c.debug = true;
+        }
+        if overrides.allow_empty {
+            c.allow_empty = true;
         }
         if let Some(d) = &overrides.cache_dir {
             c.cache_dir = Some(absolute(cwd, d));
@@ -511,6 +528,52 @@ impl Config {
 }
 
 /// Parses `--dir [PREFIX=]PATH`.
+/// The directories a `dirs` entry names, sorted: itself, or, when a path
+/// component has glob characters (`crates/*/static`, for workspaces where
+/// each crate has its own `static/`, like Django's app directories), every
+/// directory that matches. A pattern that matches nothing stays as written,
+/// so the checks report it as a missing dir.
+fn expand_dir_glob(base: &Path, pattern: &str) -> Vec<PathBuf> {
+    let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
+    if !is_glob(pattern) {
+        return vec![absolute(base, Path::new(pattern))];
+    }
+    let full = absolute(base, Path::new(pattern));
+    let mut found = vec![PathBuf::new()];
+    for part in full.components() {
+        let part_str = part.as_os_str().to_string_lossy();
+        if !is_glob(&part_str) {
+            for f in &mut found {
+                f.push(part.as_os_str());
+            }
+            continue;
+        }
+        let Ok(glob) = globset::GlobBuilder::new(&part_str)
+            .literal_separator(true)
+            .build()
+        else {
+            return vec![full];
+        };
+        let matcher = glob.compile_matcher();
+        let mut next = Vec::new();
+        for dir in &found {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if matcher.is_match(&name) && e.path().is_dir() {
+                    next.push(dir.join(&name));
+                }
+            }
+        }
+        next.sort();
+        found = next;
+    }
+    found.retain(|p| p.is_dir());
+    if found.is_empty() { vec![full] } else { found }
+}
+
 /// The environment variable that turns dev mode on or off, whatever the
 /// file says.
 pub const DEBUG_ENV: &str = "RCOLLECT_DEBUG";
@@ -664,6 +727,60 @@ min_saving = 0.1
         assert_eq!(c.dirs.len(), 2);
         assert_eq!(c.dirs[0].prefix, "v");
         assert_eq!(c.dirs[1].prefix, "");
+    }
+
+    #[test]
+    fn globbed_dirs_expand_to_every_matching_directory_sorted() {
+        let t = tempfile::tempdir().expect("tempdir");
+        for d in ["crates/b/static", "crates/a/static", "crates/c/other"] {
+            std::fs::create_dir_all(t.path().join(d)).expect("mkdir");
+        }
+        std::fs::write(t.path().join("crates/static"), "a file").expect("write");
+        write(
+            t.path(),
+            "static_root = \"out\"\ndirs = [\"crates/*/static\", { prefix = \"v\", path = \"vendor/*\" }]\n",
+        );
+        let c =
+            Config::load_with_env(t.path(), None, &Overrides::default(), |_| None).expect("load");
+        let dirs: Vec<_> = c
+            .dirs
+            .iter()
+            .map(|d| {
+                (
+                    d.prefix.as_str(),
+                    d.path.strip_prefix(t.path()).expect("in"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            dirs,
+            [
+                ("", Path::new("crates/a/static")),
+                ("", Path::new("crates/b/static")),
+                // Matches nothing: kept as written, for E013 to name it.
+                ("v", Path::new("vendor/*")),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_suggests_the_closest_one() {
+        let t = tempfile::tempdir().expect("tempdir");
+        write(t.path(), "static_root = \"out\"\nstatik_url = \"/s/\"\n");
+        let err = Config::load_with_env(t.path(), None, &Overrides::default(), |_| None)
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains(":2: "), "{err}");
+        assert!(
+            err.contains("unknown field `statik_url`: did you mean `static_url`?"),
+            "{err}"
+        );
+        write(t.path(), "static_root = \"out\"\nzzzzzz = 1\n");
+        let err = Config::load_with_env(t.path(), None, &Overrides::default(), |_| None)
+            .expect_err("unknown key")
+            .to_string();
+        assert!(err.contains("expected one of"), "{err}");
+        assert!(!err.contains("did you mean"), "{err}");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub(super) struct RawConfig {
     pub(super) missing_references: Option<MissingReferences>,
     pub(super) keep_unhashed: Option<bool>,
     pub(super) debug: Option<bool>,
+    pub(super) allow_empty: Option<bool>,
+    pub(super) root_dir: Option<String>,
     pub(super) cache_dir: Option<String>,
     pub(super) compress: Option<CompressConfig>,
     pub(super) serve: Option<ServeConfig>,
@@ -63,7 +65,7 @@ pub(super) fn parse_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigErr
         let line = e
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let message = e.message().trim().to_string();
+        let message = did_you_mean(e.message().trim());
         let key = key_from_message(&message).or_else(|| {
             let line_text = line.and_then(|l| text.lines().nth(l - 1))?;
             let (k, _) = line_text.split_once('=')?;
@@ -76,6 +78,30 @@ pub(super) fn parse_toml(path: &Path, text: &str) -> Result<RawConfig, ConfigErr
             message,
         }
     })
+}
+
+/// serde's "unknown field `statik_url`, expected one of `static_url`, …"
+/// becomes "unknown field `statik_url`: did you mean `static_url`?" when
+/// one expected key is close (edit distance at most a third of its length,
+/// or 2); otherwise it stays as it is.
+fn did_you_mean(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (strsim::damerau_levenshtein(unknown, k), k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
+        .min();
+    match best {
+        Some((_, k)) => format!("unknown field `{unknown}`: did you mean `{k}`?"),
+        None => message.to_string(),
+    }
 }
 
 /// Pulls the key out of serde's "unknown field `x`" / "missing field `x`".
