@@ -67,6 +67,12 @@ pub struct Summary {
     pub from_cache: usize,
     /// Variants reused from STATIC_ROOT.
     pub reused: usize,
+    /// Variants compressed (or found in the cache) this run but not kept:
+    /// they saved less than `[compress] min_saving`.
+    pub dropped: usize,
+    /// The hashed names written (in a dry run: that would be written), in
+    /// plan order.
+    pub written: Vec<String>,
     /// Files hidden by a file with the same logical path in an earlier dir.
     pub shadowed: Vec<Shadowed>,
     /// Files deleted by `clear`.
@@ -265,6 +271,8 @@ struct Outcome {
     pending: Vec<Encoding>,
     reused: usize,
     from_cache: usize,
+    /// Variants from the cache not kept: they save less than `min_saving`.
+    dropped: usize,
 }
 
 /// Kept variant size (or `None`: not worth keeping) per (content sha256, encoding).
@@ -308,6 +316,7 @@ impl WriteCtx<'_> {
         for (p, o) in files.iter().zip(&outcomes) {
             if o.written {
                 summary.collected += 1;
+                summary.written.push(p.hashed.clone());
             } else {
                 summary.unchanged += 1;
             }
@@ -316,6 +325,7 @@ impl WriteCtx<'_> {
             }
             summary.reused += o.reused;
             summary.from_cache += o.from_cache;
+            summary.dropped += o.dropped;
         }
         Ok(outcomes)
     }
@@ -339,6 +349,7 @@ impl WriteCtx<'_> {
         }
         let results = self.compress_all(files, outcomes, progress)?;
         summary.compressed = results.len();
+        summary.dropped += results.values().filter(|kept| kept.is_none()).count();
         for (p, o) in files.iter().zip(outcomes.iter_mut()) {
             for enc in std::mem::take(&mut o.pending) {
                 if let Some(Some(size)) = results.get(&(p.digests.sha256, enc)) {
@@ -398,6 +409,8 @@ impl WriteCtx<'_> {
                         }
                         o.variants.insert(enc, hit.len);
                         o.from_cache += 1;
+                    } else {
+                        o.dropped += 1;
                     }
                 }
                 None => o.pending.push(enc),

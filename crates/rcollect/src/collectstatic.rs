@@ -174,13 +174,19 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
             eprintln!("reference cycle resolved: {}", c.join(" -> "));
         }
     }
+    if verbose > 0 || s.dry_run {
+        let verb = if s.dry_run { "would write" } else { "wrote" };
+        for name in &s.written {
+            eprintln!("{verb} {}", root.join(name).display());
+        }
+    }
     let verb = if s.dry_run {
         "would be collected"
     } else {
         "collected"
     };
     println!(
-        "{} files {verb} to '{}', {} unchanged, {} post-processed, {} compressed ({} from cache, {} reused), {} shadowed{} in {:.2}s.",
+        "{} files {verb} to '{}', {} unchanged, {} post-processed, {} compressed ({} from cache, {} reused, {} not kept under min_saving), {} shadowed{} in {:.2}s.",
         s.collected,
         root.display(),
         s.unchanged,
@@ -188,6 +194,7 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
         s.compressed,
         s.from_cache,
         s.reused,
+        s.dropped,
         s.shadowed.len(),
         if s.deleted > 0 {
             format!(", {} deleted", s.deleted)
@@ -271,6 +278,8 @@ fn to_json(s: &Summary) -> serde_json::Value {
         "compressed": s.compressed,
         "from_cache": s.from_cache,
         "reused": s.reused,
+        "dropped_variants": s.dropped,
+        "written": s.written,
         "shadowed": s.shadowed.len(),
         "deleted": s.deleted,
         "total": s.total,

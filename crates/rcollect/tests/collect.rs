@@ -1016,3 +1016,50 @@ fn warnings_on_a_pipe_carry_no_terminal_escapes() {
     assert!(err.contains("W004"), "{err}");
     assert!(!err.contains('\x1b'), "{err:?}");
 }
+
+#[test]
+fn dry_run_lists_what_would_be_written_and_the_summary_counts_dropped_variants() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"static\"]\n",
+    );
+    write(&d.join("static/a.css"), "a { color: red }\n".repeat(50));
+    // Random-looking bytes: no variant saves 5%.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    write(&d.join("static/b.js"), noise);
+    let out = run(d, &["collectstatic", "--no-cache", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let listed: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("would write "))
+        .collect();
+    assert_eq!(listed.len(), 2, "{err}");
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.contains("out/a.") && l.ends_with(".css")),
+        "{err}"
+    );
+    assert!(!d.join("out").join("staticfiles.json").exists());
+
+    let out = run(d, &["collectstatic", "--no-cache", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // b.js: br and gzip were tried and dropped; a.css keeps both.
+    assert_eq!(v["dropped_variants"], 2, "{v:#}");
+    assert_eq!(v["written"].as_array().map(Vec::len), Some(2), "{v:#}");
+    let out = run(d, &["collectstatic", "--no-cache", "-v"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0 not kept under min_saving"), "{text}");
+}
