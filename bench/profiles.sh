@@ -11,9 +11,10 @@
 # `--config profile.release.{lto,codegen-units}` overrides into an EMPTY
 # CARGO_TARGET_DIR (a first build of the whole dependency graph, like a first
 # `cargo install`), one build at a time, after `cargo fetch` (downloads are not
-# timed), recording wall and user+sys CPU seconds (/usr/bin/time) and the
-# binary size. Then, with each binary (RCOLLECT_BIN), it runs the cold collect
-# of bench/collect.sh on CORPUS (from bench/corpus.sh; use the small one) and
+# timed), recording wall and user+sys CPU seconds (/usr/bin/time), the binary
+# size and the CPU the rest of the machine used meanwhile (from /proc/stat: a
+# contention check; `--timings` reports go to the logs). Then, with each
+# binary (RCOLLECT_BIN), it runs the cold collect of bench/collect.sh on CORPUS (from bench/corpus.sh; use the small one) and
 # bench/serve.sh (small-css and medium-js) on a STATIC_ROOT collected from
 # CORPUS. serve.sh also needs HYPER_FLOOR_BIN: hyper_floor is built once, with
 # the first variant's settings, after that variant's timed build.
@@ -23,7 +24,7 @@
 # before each build, the bench scripts' full output) go to $WORK/profiles-<time>.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-[[ $# -ge 1 ]] || { sed -n '2,24p' "$0"; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,25p' "$0"; exit 2; }
 CORPUS=$(cd "$1" && pwd); shift
 VARIANTS=fat,thin,off,thin1 CRUNS=3 SRUNS=3 SDUR=5s
 while (($#)); do
@@ -57,7 +58,9 @@ for v in "${VS[@]}"; do settings "$v" >/dev/null; done
 { cargo --version; rustc --version; echo "nproc $(nproc)"; git -C "$BENCH_ROOT_DIR" rev-parse HEAD; } | tee "$LOGS/env.txt" >&2
 (cd "$BENCH_ROOT_DIR" && cargo fetch --locked >&2)
 
-declare -A WALL CPU SIZE COLD SMALL MEDIUM LOAD
+declare -A WALL CPU SIZE COLD SMALL MEDIUM LOAD OTHER
+# Busy CPU ticks of the whole machine (user nice system irq softirq steal).
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 # --- builds, strictly one at a time
 for v in "${VS[@]}"; do
   read -r lto cgu < <(settings "$v")
@@ -67,16 +70,21 @@ for v in "${VS[@]}"; do
   LOAD[$v]=$(uptime | sed 's/.*load average: //')
   log "build $v (lto=$lto codegen-units=$cgu), load before: ${LOAD[$v]}"
   uptime >"$LOGS/$v.uptime"
+  busy0=$(busy_ticks)
   (cd "$BENCH_ROOT_DIR" && CARGO_TARGET_DIR=$target /usr/bin/time -f '%e %U %S' -o "$TMP/$v.time" \
-    cargo install -v --locked --path crates/rcollect --root "$TMP/$v" "${CFG[@]}") >"$LOGS/$v.build.log" 2>&1 \
+    cargo install -v --timings --locked --path crates/rcollect --root "$TMP/$v" "${CFG[@]}") >"$LOGS/$v.build.log" 2>&1 \
     || { tail -n 30 "$LOGS/$v.build.log" >&2; die "build $v failed"; }
+  busy1=$(busy_ticks)
+  cp "$target"/cargo-timings/cargo-timing.html "$LOGS/$v.timings.html" 2>/dev/null || true
   # The overrides must reach rustc: the bin's rustc line carries the settings.
   grep -E "Running .*--crate-name rcollect .*src/main.rs" "$LOGS/$v.build.log" | grep -Eo -- '-C (lto|codegen-units)[^ ]*' | tr '\n' ' ' >"$LOGS/$v.rustc-flags" || true
   log "  rustc flags of the bin: $(cat "$LOGS/$v.rustc-flags")"
   read -r w u s <"$TMP/$v.time"
   WALL[$v]=$w; CPU[$v]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.1f", u + s }')
+  # CPU seconds the rest of the machine used meanwhile (contention).
+  OTHER[$v]=$(awk -v a="$busy0" -v b="$busy1" -v hz="$(getconf CLK_TCK)" -v c="${CPU[$v]}" 'BEGIN { printf "%.0f", (b - a) / hz - c }')
   SIZE[$v]=$(stat -c %s "$TMP/$v/bin/rcollect" | awk '{ printf "%.2f", $1 / 1048576 }')
-  log "  $v: wall ${WALL[$v]} s, CPU ${CPU[$v]} s, binary ${SIZE[$v]} MB"
+  log "  $v: wall ${WALL[$v]} s, CPU ${CPU[$v]} s, binary ${SIZE[$v]} MB, others' CPU meanwhile ${OTHER[$v]} s"
   if [[ -z ${HYPER_FLOOR_BIN:-} ]]; then
     log "building hyper_floor (the serve floor, untimed) with the $v settings"
     (cd "$BENCH_ROOT_DIR" && CARGO_TARGET_DIR=$target cargo build --release --locked -p tower-rcollect --example hyper_floor "${CFG[@]}") >"$LOGS/hyper_floor.build.log" 2>&1 \
@@ -109,11 +117,11 @@ base=fat; [[ -n ${WALL[fat]:-} ]] || base=${VS[0]}
 cell() { printf '%s (%s)' "$1" "$(ratio "$1" "$2")"; }
 printf '\n%s, nproc %s; collect: bench/collect.sh -n %s (cold, median); serve: bench/serve.sh -n %s -d %s (rcollect, median req/s); (ratio to %s)\n\n' \
   "$(cargo --version)" "$(nproc)" "$CRUNS" "$SRUNS" "$SDUR" "$base"
-printf '| variant | build wall s | build CPU s | binary MB | cold collect s | serve small-css req/s | serve medium-js req/s | load before build |\n'
-printf '|---|---:|---:|---:|---:|---:|---:|---|\n'
+printf '| variant | build wall s | build CPU s | binary MB | cold collect s | serve small-css req/s | serve medium-js req/s | load before build | others CPU s during build |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---|---:|\n'
 for v in "${VS[@]}"; do
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$v" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$v" \
     "$(cell "${WALL[$v]}" "${WALL[$base]}")" "$(cell "${CPU[$v]}" "${CPU[$base]}")" "$(cell "${SIZE[$v]}" "${SIZE[$base]}")" \
-    "$(cell "${COLD[$v]}" "${COLD[$base]}")" "$(cell "${SMALL[$v]}" "${SMALL[$base]}")" "$(cell "${MEDIUM[$v]}" "${MEDIUM[$base]}")" "${LOAD[$v]}"
+    "$(cell "${COLD[$v]}" "${COLD[$base]}")" "$(cell "${SMALL[$v]}" "${SMALL[$base]}")" "$(cell "${MEDIUM[$v]}" "${MEDIUM[$base]}")" "${LOAD[$v]}" "${OTHER[$v]}"
 done
 printf '\nlogs: %s\n' "$LOGS"

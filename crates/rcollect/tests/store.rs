@@ -3,10 +3,10 @@
 //!
 //! The server comes from the environment that `scripts/s3/moto.sh` or
 //! `scripts/s3/swift.sh` writes (`AWS_ENDPOINT_URL`, keys,
-//! `RCOLLECT_TEST_S3_BUCKET`); `.ci/run` starts moto and sets
-//! `RCOLLECT_REQUIRE_S3=1`, which turns a missing server into a failure.
-//! Without it (a plain `cargo test` on a laptop), the S3 tests print that
-//! they were skipped. The `file://` tests always run.
+//! `RCOLLECT_TEST_S3_BUCKET`). The tests that need it are `#[ignore]`d, so
+//! a plain `cargo test` reports them as ignored (never as `ok`); `.ci/run`
+//! starts moto and runs them with `--ignored`, where a missing server is a
+//! failure. The `file://` tests always run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -29,19 +29,14 @@ struct S3 {
     prefix: String,
 }
 
-fn s3(test: &str) -> Option<S3> {
+/// Why the S3 tests are ignored by default.
+const NEEDS_S3: &str = "needs an S3 server: scripts/s3/moto.sh start DIR, source DIR/env, run with --ignored (.ci/run does)";
+
+fn s3(test: &str) -> S3 {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
     let bucket = std::env::var("RCOLLECT_TEST_S3_BUCKET").ok();
     let (Some(_), Some(bucket)) = (endpoint, bucket) else {
-        if std::env::var_os("RCOLLECT_REQUIRE_S3").is_some() {
-            panic!(
-                "RCOLLECT_REQUIRE_S3 is set but AWS_ENDPOINT_URL / RCOLLECT_TEST_S3_BUCKET are not"
-            );
-        }
-        eprintln!(
-            "SKIPPED {test}: no S3 server (run scripts/s3/moto.sh start DIR and source DIR/env)"
-        );
-        return None;
+        panic!("{test}: AWS_ENDPOINT_URL / RCOLLECT_TEST_S3_BUCKET are not set ({NEEDS_S3})");
     };
     let store = AmazonS3Builder::from_env()
         .with_bucket_name(&bucket)
@@ -51,11 +46,11 @@ fn s3(test: &str) -> Option<S3> {
         .duration_since(SystemTime::UNIX_EPOCH)
         .expect("clock")
         .as_nanos();
-    Some(S3 {
+    S3 {
         store: Box::new(store),
         bucket,
         prefix: format!("{test}-{}-{nanos}/static", std::process::id()),
-    })
+    }
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -231,8 +226,9 @@ fn named(m: &Value) -> BTreeSet<String> {
 }
 
 #[test]
+#[ignore = "needs an S3 server (see NEEDS_S3); .ci/run runs it"]
 fn first_publish_then_no_op_then_one_change() {
-    let Some(s3) = s3("publish") else { return };
+    let s3 = s3("publish");
     let p = project(&s3.url(), "");
     let d = p.path();
 
@@ -400,8 +396,9 @@ impl S3 {
 }
 
 #[test]
+#[ignore = "needs an S3 server (see NEEDS_S3); .ci/run runs it"]
 fn killed_publish_leaves_the_old_manifest_naming_only_existing_objects() {
-    let Some(s3) = s3("killed") else { return };
+    let s3 = s3("killed");
     let p = project(&s3.url(), "concurrency = 1");
     let d = p.path();
     publish(d);
@@ -465,8 +462,9 @@ fn killed_publish_leaves_the_old_manifest_naming_only_existing_objects() {
 }
 
 #[test]
+#[ignore = "needs an S3 server (see NEEDS_S3); .ci/run runs it"]
 fn clean_in_the_store_keeps_the_last_versions_and_young_objects() {
-    let Some(s3) = s3("clean") else { return };
+    let s3 = s3("clean");
     let p = project(&s3.url(), "");
     let d = p.path();
     let mut versions = Vec::new();
