@@ -9,7 +9,7 @@ use rcollect_core::find::{self, Found, Ignore};
 use rcollect_core::manifest::Manifest;
 use rcollect_core::plan::{self, PlanOptions};
 
-use crate::ConfigArgs;
+use crate::{ConfigArgs, SourceArgs};
 
 const AFTER_HELP: &str = "\
 Checks (IDs are stable; E = error, W = warning):
@@ -48,6 +48,8 @@ Colour is used only when stdout is a terminal and NO_COLOR is not set.";
 pub(crate) struct Args {
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    sources: SourceArgs,
     /// Output format: human text, one JSON object, or GitHub Actions annotations.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -87,7 +89,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         allow_empty: args.allow_empty,
         ..Overrides::default()
     };
-    let config = match args.config.load(overrides) {
+    let config = match args.config.load(args.sources.overrides(overrides)) {
         Ok(c) => c,
         Err(e) => {
             emit(&[checks::config_error(&e)], args.format)?;

@@ -13,7 +13,7 @@ use rcollect_core::config::Overrides;
 use rcollect_core::progress::{Phase, Progress};
 use serde_json::json;
 
-use crate::ConfigArgs;
+use crate::{ConfigArgs, SourceArgs};
 
 /// Output format of the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,6 +32,8 @@ pub(crate) enum Format {
 pub(crate) struct Args {
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    sources: SourceArgs,
     /// Report what would be done; write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -69,12 +71,12 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let verbosity = if args.quiet { -1 } else { args.verbose as i8 };
     crate::init_tracing(verbosity);
-    let mut config = args.config.load(Overrides {
+    let mut config = args.config.load(args.sources.overrides(Overrides {
         cache_dir: args.cache_dir.clone(),
         no_cache: args.no_cache,
         allow_empty: args.allow_empty,
         ..Overrides::default()
-    })?;
+    }))?;
     if config.cache_dir.is_none() && !args.no_cache {
         config.cache_dir = Cache::default_dir();
     }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use rcollect_core::checks::escape_controls;
 use rcollect_core::config::Overrides;
 
-use crate::ConfigArgs;
+use crate::{ConfigArgs, SourceArgs};
 
 /// Arguments of `rcollect findstatic`.
 #[derive(Debug, clap::Args)]
@@ -17,13 +17,17 @@ pub(crate) struct Args {
     first: bool,
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    sources: SourceArgs,
 }
 
 /// Prints, for each path, the source files that have it (winner first).
 /// Exits 1 if any path is found nowhere.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::init_tracing(0);
-    let config = args.config.load(Overrides::default())?;
+    let config = args
+        .config
+        .load(args.sources.overrides(Overrides::default()))?;
     let mut missing = false;
     for path in &args.paths {
         let logical = path.trim_start_matches('/');

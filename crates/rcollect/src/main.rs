@@ -49,23 +49,40 @@ enum Command {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct ConfigArgs {
     /// Config file (default: rcollect.toml in the current directory or above).
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// STATIC_ROOT (overrides the config file and RCOLLECT_STATIC_ROOT).
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// STATIC_URL (overrides the config file and RCOLLECT_STATIC_URL).
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+}
+
+/// Which source files there are; for the commands that read the sources.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct SourceArgs {
     /// A source dir, optionally with a URL prefix; repeatable; replaces `dirs`.
-    #[arg(long = "dir", value_name = "[PREFIX=]PATH", global = true)]
+    #[arg(long = "dir", value_name = "[PREFIX=]PATH")]
     pub dirs: Vec<String>,
     /// An extra ignore glob; repeatable.
-    #[arg(long = "ignore", value_name = "GLOB", global = true)]
+    #[arg(long = "ignore", value_name = "GLOB")]
     pub ignore: Vec<String>,
     /// Don't apply the default ignores (".*", "*~", "CVS").
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_default_ignore: bool,
+}
+
+impl SourceArgs {
+    /// `extra` with these flags.
+    pub(crate) fn overrides(&self, extra: Overrides) -> Overrides {
+        Overrides {
+            dirs: self.dirs.clone(),
+            ignore: self.ignore.clone(),
+            no_default_ignore: self.no_default_ignore,
+            ..extra
+        }
+    }
 }
 
 impl ConfigArgs {
@@ -75,9 +92,6 @@ impl ConfigArgs {
         let overrides = Overrides {
             static_root: self.root.clone(),
             static_url: self.url.clone(),
-            dirs: self.dirs.clone(),
-            ignore: self.ignore.clone(),
-            no_default_ignore: self.no_default_ignore,
             ..extra
         };
         Config::load(&cwd, self.config.as_deref(), &overrides)

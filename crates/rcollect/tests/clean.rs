@@ -206,3 +206,19 @@ fn keep_zero_is_refused() {
     let out = run(t.path(), &["clean", "--root", "out", "--keep", "0"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn help_offers_only_the_flags_clean_uses() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let out = crate::common::run(t.path(), &["clean", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--keep", "--older-than", "--dry-run", "--root", "--config"] {
+        assert!(help.contains(flag), "{flag} missing: {help}");
+    }
+    for flag in ["--dir", "--ignore", "--no-default-ignore"] {
+        assert!(!help.contains(flag), "{flag} offered: {help}");
+    }
+    // The commands that read the sources still take them.
+    let out = crate::common::run(t.path(), &["collectstatic", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--dir"));
+}

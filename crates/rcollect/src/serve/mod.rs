@@ -33,7 +33,7 @@ use rcollect_core::config::Overrides;
 use tower::ServiceExt;
 use tower_rcollect::StaticFiles;
 
-use crate::ConfigArgs;
+use crate::{ConfigArgs, SourceArgs};
 
 mod io;
 mod limits;
@@ -78,6 +78,8 @@ pub(crate) struct Args {
     send_timeout: Option<u64>,
     #[command(flatten)]
     config: ConfigArgs,
+    #[command(flatten)]
+    sources: SourceArgs,
 }
 
 /// The limits of one `rcollect serve`, from `[serve]` and the flags.
@@ -96,7 +98,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         debug: args.dev,
         ..Overrides::default()
     };
-    let config = args.config.load(overrides.clone())?;
+    let config = args
+        .config
+        .load(args.sources.overrides(overrides.clone()))?;
     let files = StaticFiles::from_config(&config)?;
     let what = if files.is_dev() {
         let dirs: Vec<String> = config
@@ -132,7 +136,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the tokio runtime")?;
     let reload = move || -> anyhow::Result<StaticFiles> {
-        let config = args.config.load(overrides.clone())?;
+        let config = args
+            .config
+            .load(args.sources.overrides(overrides.clone()))?;
         Ok(StaticFiles::from_config(&config)?)
     };
     runtime.block_on(serve(files, args.addr, &what, limits, reload))
