@@ -2,15 +2,24 @@
 //! (`staticfiles.json`) written by `rcollect collectstatic` or by Django's
 //! `ManifestStaticFilesStorage`, the way whitenoise does for Python apps.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # std::fs::create_dir_all(dir.path().join("static/css"))?;
+//! # std::fs::write(dir.path().join("static/css/app.css"), "body { margin: 0 }")?;
+//! # std::fs::write(dir.path().join("rcollect.toml"), "static_root = \"staticfiles\"\ndirs = [\"static\"]\n")?;
+//! # let config = tower_rcollect::Config::load(dir.path(), None, &Default::default())?;
+//! # rcollect_core::collect::collect(&config, &Default::default())?;
+//! # let rcollect_toml = dir.path().join("rcollect.toml");
 //! use tower_rcollect::StaticFiles;
-//! let files = StaticFiles::from_manifest("staticfiles", "/static/")?;
+//! // After `rcollect collectstatic`: STATIC_ROOT holds hashed names and a manifest.
+//! let files = StaticFiles::from_config_file(rcollect_toml)?; // or from_env()
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/", axum::routing::get(|| async { "hello" }))
 //!     .layer(files.clone());
-//! let css = files.static_url("css/app.css")?; // "/static/css/app.3f2a1b9c8d7e.css"
-//! # let _ = (app, css); Ok(()) }
+//! let css = files.static_url("css/app.css")?;
+//! assert!(css.starts_with("/static/css/app.") && css.ends_with(".css") && css.len() == 32);
+//! # let _ = app; Ok(()) }
 //! ```
 //!
 //! What it does, per request under STATIC_URL that names a known file:
