@@ -5,6 +5,36 @@
 
 use std::path::{Path, PathBuf};
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+/// Characters escaped when a file name goes into a URL: controls, space and
+/// the URL and HTML specials, so the URL is safe in an HTML attribute as it
+/// is.
+const URL_PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'&')
+    .add(b'\'')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// The URL of a file `name` (relative to STATIC_ROOT) under `static_url`,
+/// percent-encoded where needed, HTML specials included.
+///
+/// ```
+/// use rcollect_core::paths::static_url;
+/// assert_eq!(static_url("/static/", "img/a b&c.svg"), "/static/img/a%20b%26c.svg");
+/// ```
+pub fn static_url(static_url: &str, name: &str) -> String {
+    format!("{static_url}{}", utf8_percent_encode(name, URL_PATH))
+}
+
 /// Lexically removes `.` and `..` components (no filesystem access).
 pub fn normalize(p: &Path) -> PathBuf {
     use std::path::Component;

@@ -142,6 +142,28 @@ impl Asset {
         })
     }
 
+    /// Attaches bytes compiled into the binary to every representation, by
+    /// its path relative to STATIC_ROOT: they are then served from memory.
+    pub(crate) fn preload(
+        &self,
+        get: impl Fn(&str) -> Option<&'static [u8]>,
+    ) -> Result<(), String> {
+        for rep in std::iter::once(&self.identity).chain(self.variants.iter().flatten()) {
+            let name = rep.path.to_string_lossy();
+            let bytes = get(&name).ok_or_else(|| format!("'{name}' is not embedded"))?;
+            if bytes.len() as u64 != rep.len {
+                return Err(format!(
+                    "'{name}' is {} bytes, the manifest says {}",
+                    bytes.len(),
+                    rep.len
+                ));
+            }
+            // Already set only if preloaded twice (an asset shared by names).
+            let _ = rep.cached.set(Bytes::from_static(bytes));
+        }
+        Ok(())
+    }
+
     /// Builds an asset from a manifest's `files` entry.
     pub(crate) fn from_meta(file: &Path, meta: &FileMeta) -> Result<Asset, String> {
         Asset::new(

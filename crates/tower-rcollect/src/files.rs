@@ -6,7 +6,6 @@ use std::sync::{Arc, OnceLock};
 
 use globset::Glob;
 use http::{HeaderName, HeaderValue};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use rcollect_core::Config;
 use rcollect_core::checks::{self, Level, Scope};
 use rcollect_core::hash::Digests;
@@ -19,22 +18,6 @@ use crate::settings::{HeaderRule, Settings};
 use crate::setup::Setup;
 use crate::source::Source;
 use crate::table::Table;
-
-/// Characters escaped when a file name goes into a URL. Includes the HTML
-/// specials, so the URLs are safe to put in an HTML attribute as they are.
-const URL_PATH: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'&')
-    .add(b'\'')
-    .add(b'#')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
 
 /// The collected static files, ready to serve: a cheaply cloneable handle
 /// (an `Arc` inside).
@@ -251,7 +234,7 @@ impl StaticFiles {
         ))
     }
 
-    fn build(source: Source, mount: String, static_url: &str) -> Self {
+    pub(crate) fn build(source: Source, mount: String, static_url: &str) -> Self {
         StaticFiles {
             inner: Arc::new(Inner {
                 source,
@@ -369,11 +352,7 @@ impl StaticFiles {
             Source::Dev(d) => d.locator.locate(logical).map(|_| logical),
         };
         match name {
-            Some(n) => Ok(format!(
-                "{}{}",
-                self.inner.url_prefix,
-                utf8_percent_encode(n, URL_PATH)
-            )),
+            Some(n) => Ok(rcollect_core::paths::static_url(&self.inner.url_prefix, n)),
             None => Err(MissingAsset {
                 path: logical.to_string(),
             }),

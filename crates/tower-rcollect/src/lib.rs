@@ -71,6 +71,7 @@ mod asset;
 mod body;
 mod conditional;
 mod dev;
+mod embed;
 mod engines;
 mod error;
 mod files;
@@ -96,6 +97,7 @@ mod tags;
 mod tests;
 
 pub use body::{BoxError, ResponseBody, StaticBody};
+pub use embed::Embedded;
 pub use error::{Error, MissingAsset};
 pub use files::StaticFiles;
 pub use future::ResponseFuture;

@@ -719,3 +719,114 @@ async fn root_dir_files_are_served_at_the_site_root_with_short_caching() {
         .expect_err("missing");
     assert!(err.to_string().contains("gone"), "{err}");
 }
+
+/// An [`crate::Embedded`] table built in memory (nothing on disk).
+fn embedded_table() -> crate::Embedded {
+    let leak = |b: Vec<u8>| -> &'static [u8] { Box::leak(b.into_boxed_slice()) };
+    let mut m = Manifest::new();
+    m.paths.insert("a.css".into(), HASHED.into());
+    m.files.insert(
+        HASHED.into(),
+        FileMeta {
+            size: BODY.len() as u64,
+            content_type: "text/css; charset=utf-8".into(),
+            sha256: "0123456789abcdef0123".into(),
+            integrity: "sha384-abc".into(),
+            modified: 0,
+            variants: BTreeMap::from([(Encoding::Br, 3)]),
+        },
+    );
+    m.update_hash();
+    let manifest: &'static str = Box::leak(
+        String::from_utf8(m.to_json())
+            .expect("utf-8")
+            .into_boxed_str(),
+    );
+    let files: &'static [(&'static str, &'static [u8])] = Box::leak(Box::new([
+        (HASHED, leak(BODY.to_vec())),
+        ("a.0123456789ab.css.br", leak(b"BR!".to_vec())),
+    ]));
+    crate::Embedded {
+        manifest,
+        files,
+        static_url: "/static/",
+        dev_config: None,
+    }
+}
+
+#[tokio::test]
+async fn embedded_files_are_served_from_memory_with_the_same_semantics() {
+    let files = StaticFiles::embedded(&embedded_table()).expect("embedded");
+    assert_eq!(
+        files.static_url("a.css").expect("url"),
+        format!("/static/{HASHED}")
+    );
+    let svc = files.layer(inner());
+    let path = format!("/static/{HASHED}");
+    let res = svc
+        .clone()
+        .oneshot(
+            req(&path)
+                .header(header::ACCEPT_ENCODING, "br")
+                .body(Empty::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(res.headers()[header::ETAG], "\"0123456789abcdef-br\"");
+    assert_eq!(
+        res.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"BR!");
+    // Identity, a range of it, and a 304: no file on disk is involved.
+    let res = svc
+        .clone()
+        .oneshot(
+            req(&path)
+                .header(header::RANGE, "bytes=1-2")
+                .body(Empty::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], &BODY[1..=2]);
+    let res = svc
+        .clone()
+        .oneshot(
+            req(&path)
+                .header(header::IF_NONE_MATCH, "\"0123456789abcdef\"")
+                .body(Empty::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let res = svc
+        .oneshot(req("/static/nope.css").body(Empty::new()).expect("req"))
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+}
+
+#[test]
+fn an_embedded_table_missing_a_variant_or_of_the_wrong_size_is_refused() {
+    let mut t = embedded_table();
+    t.files = Box::leak(Box::new([(HASHED, BODY)]));
+    let err = StaticFiles::embedded(&t).expect_err("variant missing");
+    assert!(err.to_string().contains(".br' is not embedded"), "{err}");
+    t.files = Box::leak(Box::new([
+        (HASHED, &b"short"[..]),
+        ("a.0123456789ab.css.br", &b"BR!"[..]),
+    ]));
+    let err = StaticFiles::embedded(&t).expect_err("wrong size");
+    assert!(
+        err.to_string().contains("5 bytes, the manifest says 6"),
+        "{err}"
+    );
+}

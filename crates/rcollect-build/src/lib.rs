@@ -1,0 +1,305 @@
+//! Collect static files at build time and compile them into the binary.
+//!
+//! From `build.rs`:
+//!
+//! ```text
+//! // build.rs
+//! fn main() {
+//!     rcollect_build::Build::new().run();
+//! }
+//! ```
+//!
+//! and in the app:
+//!
+//! ```text
+//! include!(concat!(env!("OUT_DIR"), "/rcollect.rs"));
+//!
+//! let files = tower_rcollect::StaticFiles::embedded(&ASSETS)?;
+//! let css: &str = asset!("css/app.css");          // "/static/css/app.3f2a9c81d0e4.css"
+//! let sri: &str = asset_integrity!("css/app.css"); // "sha384-…"
+//! ```
+//!
+//! [`Build::run`] runs the same collect as `rcollect collectstatic` (the
+//! same `rcollect.toml`, checks and compression cache, so a rebuild
+//! recompresses nothing that did not change) into `OUT_DIR`, tells cargo to
+//! re-run it when the config or a source dir changes, and writes
+//! `OUT_DIR/rcollect.rs`:
+//!
+//! * `ASSETS`, a `tower_rcollect::Embedded`: the manifest and every file and
+//!   variant it names, each an `include_bytes!`;
+//! * `asset!("logical/path")` and `asset_integrity!("logical/path")`: the
+//!   URL and SRI value as `&'static str` literals; a path that is not a
+//!   collected file is a compile error naming it.
+//!
+//! Debug builds collect nothing by default: `ASSETS` then points the
+//! middleware at the sources (dev mode, edits show without a rebuild), and
+//! `asset!` gives the unhashed URL and `asset_integrity!` an empty string
+//! (which browsers accept as "no check"). [`Build::embed_in_debug`] or
+//! `RCOLLECT_EMBED=1` embeds in debug builds too.
+//!
+//! A failed collect (a missing reference, a configuration error) does not
+//! panic the build script: `rcollect.rs` then holds a `compile_error!` with
+//! the message, which names the file and line, so `cargo build` reports it
+//! as a compile error.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use rcollect_core::config::{Config, Overrides};
+use rcollect_core::paths::static_url;
+use rcollect_core::{Manifest, collect, find};
+
+/// The name of the generated file in `OUT_DIR`.
+pub const GENERATED: &str = "rcollect.rs";
+
+/// Why a build-time collect failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A cargo environment variable the build script needs is missing.
+    Env(&'static str),
+    /// The collect (or loading its configuration) failed; the message names
+    /// the file, line and key.
+    Collect(rcollect_core::Error),
+    /// Writing the generated file failed.
+    Io(PathBuf, std::io::Error),
+    /// A path the generated code would name is not UTF-8.
+    NotUtf8(PathBuf),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Env(k) => write!(f, "{k} is not set (run from a build script)"),
+            Error::Collect(e) => write!(f, "{e}"),
+            Error::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            Error::NotUtf8(p) => write!(f, "{}: path is not UTF-8", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rcollect_core::Error> for Error {
+    fn from(e: rcollect_core::Error) -> Self {
+        Error::Collect(e)
+    }
+}
+
+/// A build-time collect: which config, and whether to embed in debug builds.
+/// Infallible `self -> Self` builders, then [`run`](Self::run).
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct Build {
+    config: Option<PathBuf>,
+    embed_in_debug: bool,
+}
+
+/// What a build wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// `OUT_DIR/rcollect.rs`.
+    pub path: PathBuf,
+    /// Whether the files were embedded (false: dev mode from the sources).
+    pub embedded: bool,
+    /// Logical paths the `asset!` macro knows.
+    pub assets: usize,
+}
+
+impl Build {
+    /// `rcollect.toml` next to the crate's `Cargo.toml`; embedding in
+    /// release builds only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses this config file (relative to the crate's directory).
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config = Some(path.into());
+        self
+    }
+
+    /// Embeds the collected files in debug builds too (also with
+    /// `RCOLLECT_EMBED=1`).
+    pub fn embed_in_debug(mut self, on: bool) -> Self {
+        self.embed_in_debug = on;
+        self
+    }
+
+    /// Runs the collect and writes `OUT_DIR/rcollect.rs`. Never panics: an
+    /// error becomes a `compile_error!` in the generated file (and a cargo
+    /// warning), so the build fails with the message.
+    pub fn run(self) {
+        if let Err(e) = self.try_run() {
+            let message = format!("rcollect: {e}");
+            for line in message.lines() {
+                println!("cargo:warning={line}");
+            }
+            if let Some(out) = std::env::var_os("OUT_DIR") {
+                let code = format!("::core::compile_error!({message:?});\n");
+                let _ = std::fs::write(Path::new(&out).join(GENERATED), code);
+            }
+        }
+    }
+
+    /// [`run`](Self::run), returning the error instead.
+    ///
+    /// # Errors
+    /// A cargo variable is missing, the collect fails, or the generated
+    /// file cannot be written.
+    pub fn try_run(self) -> Result<Generated, Error> {
+        let env = |k: &'static str| std::env::var_os(k).map(PathBuf::from).ok_or(Error::Env(k));
+        let crate_dir = env("CARGO_MANIFEST_DIR")?;
+        let out_dir = env("OUT_DIR")?;
+        let debug = std::env::var("PROFILE").is_ok_and(|p| p == "debug");
+        let forced = std::env::var("RCOLLECT_EMBED").is_ok_and(|v| v == "1");
+        let embed = !debug || self.embed_in_debug || forced;
+        let config_file = crate_dir.join(self.config.unwrap_or_else(|| "rcollect.toml".into()));
+        println!("cargo:rerun-if-changed={}", config_file.display());
+        println!("cargo:rerun-if-env-changed=RCOLLECT_EMBED");
+        let overrides = Overrides {
+            static_root: Some(out_dir.join("rcollect-staticfiles")),
+            ..Overrides::default()
+        };
+        let mut config = Config::load(&crate_dir, Some(&config_file), &overrides)?;
+        config.debug = false;
+        if config.cache_dir.is_none() {
+            config.cache_dir = rcollect_core::compress::Cache::default_dir();
+        }
+        for d in &config.dirs {
+            println!("cargo:rerun-if-changed={}", d.path.display());
+        }
+        let code = if embed {
+            collect::collect(&config, &collect::Options::default())?;
+            let manifest = Manifest::load(&config.static_root)?.unwrap_or_default();
+            embedded_code(&config, &manifest)?
+        } else {
+            dev_code(&config, &config_file)?
+        };
+        let path = out_dir.join(GENERATED);
+        std::fs::write(&path, code.text).map_err(|e| Error::Io(path.clone(), e))?;
+        Ok(Generated {
+            path,
+            embedded: embed,
+            assets: code.assets,
+        })
+    }
+}
+
+struct Code {
+    text: String,
+    assets: usize,
+}
+
+fn utf8(p: &Path) -> Result<&str, Error> {
+    p.to_str().ok_or_else(|| Error::NotUtf8(p.to_path_buf()))
+}
+
+/// The generated file for embedded files.
+fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
+    let root = &config.static_root;
+    let manifest_path = root.join(rcollect_core::manifest::MANIFEST_NAME);
+    let mut files = String::new();
+    for (hashed, meta) in &m.files {
+        let mut names = vec![hashed.clone()];
+        for e in meta.variants.keys() {
+            names.push(format!("{hashed}{}", e.suffix()));
+        }
+        for name in names {
+            let file = rcollect_core::paths::path_in(root, &name);
+            let _ = writeln!(
+                files,
+                "        ({name:?}, ::core::include_bytes!({:?})),",
+                utf8(&file)?
+            );
+        }
+    }
+    let mut urls = Vec::new();
+    for (logical, hashed) in &m.paths {
+        let integrity = m
+            .files
+            .get(hashed)
+            .map(|f| f.integrity.clone())
+            .unwrap_or_default();
+        urls.push((
+            logical.clone(),
+            static_url(&config.static_url, hashed),
+            integrity,
+        ));
+    }
+    let mut text = header(config);
+    let _ = write!(
+        text,
+        "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
+         manifest: ::core::include_str!({:?}),\n    files: &[\n{files}    ],\n    \
+         static_url: {:?},\n    dev_config: ::core::option::Option::None,\n}};\n",
+        utf8(&manifest_path)?,
+        config.static_url
+    );
+    text.push_str(&macros(&urls));
+    Ok(Code {
+        text,
+        assets: urls.len(),
+    })
+}
+
+/// The generated file for dev mode: the logical paths (for the checked
+/// names), no bytes.
+fn dev_code(config: &Config, config_file: &Path) -> Result<Code, Error> {
+    let found = find::find(config)?;
+    let urls: Vec<_> = found
+        .assets
+        .iter()
+        .map(|a| {
+            (
+                a.logical.clone(),
+                static_url(&config.static_url, &a.logical),
+                String::new(),
+            )
+        })
+        .collect();
+    let mut text = header(config);
+    let _ = write!(
+        text,
+        "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
+         manifest: \"\",\n    files: &[],\n    static_url: {:?},\n    \
+         dev_config: ::core::option::Option::Some({:?}),\n}};\n",
+        config.static_url,
+        utf8(config_file)?
+    );
+    text.push_str(&macros(&urls));
+    Ok(Code {
+        text,
+        assets: urls.len(),
+    })
+}
+
+fn header(config: &Config) -> String {
+    format!(
+        "// Generated by rcollect-build from {}. Do not edit.\n\n\
+         /// The static files, collected at build time (see `rcollect-build`).\n",
+        config
+            .config_file
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    )
+}
+
+/// `asset!` and `asset_integrity!`: one arm per logical path, then an arm
+/// that turns any other literal into a compile error naming it.
+fn macros(urls: &[(String, String, String)]) -> String {
+    let mut url_arms = String::new();
+    let mut sri_arms = String::new();
+    for (logical, url, integrity) in urls {
+        let _ = writeln!(url_arms, "    ({logical:?}) => {{ {url:?} }};");
+        let _ = writeln!(sri_arms, "    ({logical:?}) => {{ {integrity:?} }};");
+    }
+    let miss = "($other:literal) => { ::core::compile_error!(::core::concat!(\"rcollect: no static file \", ::core::stringify!($other), \" (not in a source dir, or ignored)\")) };";
+    format!(
+        "\n/// The URL of a collected file, checked at compile time.\n\
+         #[allow(unused_macros)]\nmacro_rules! asset {{\n{url_arms}    {miss}\n}}\n\
+         \n/// The Subresource Integrity value of a collected file (empty in dev mode).\n\
+         #[allow(unused_macros)]\nmacro_rules! asset_integrity {{\n{sri_arms}    {miss}\n}}\n"
+    )
+}

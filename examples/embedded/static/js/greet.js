@@ -1,0 +1,3 @@
+export function greet(what) {
+  return `Served from one binary: ${what}, hashed names, SRI and brotli.`;
+}
