@@ -15,7 +15,6 @@ use crate::error::{Error, MissingAsset};
 use crate::load::Loaded;
 use crate::root::RootFiles;
 use crate::settings::{HeaderRule, Settings};
-use crate::setup::Setup;
 use crate::source::Source;
 use crate::table::Table;
 
@@ -154,33 +153,6 @@ impl StaticFiles {
             files = files.mime_type(ext, ty)?;
         }
         Ok(files)
-    }
-
-    /// The one-line way in: loads `rcollect.toml` (found from the working
-    /// directory upward) and the `RCOLLECT_*` environment, as the CLI does,
-    /// and builds with [`from_config`](Self::from_config). Dev mode when
-    /// `RCOLLECT_DEBUG=1` or `debug = true`; see [`setup`](Self::setup) to
-    /// tie it to the build profile or name the file.
-    ///
-    /// # Errors
-    /// As [`Setup::load`].
-    pub fn from_env() -> Result<Self, Error> {
-        Setup::default().load()
-    }
-
-    /// A [`Setup`]: choose the config file and the dev-mode default, then
-    /// [`load`](Setup::load).
-    pub fn setup() -> Setup {
-        Setup::default()
-    }
-
-    /// [`from_env`](Self::from_env) with this config file instead of the
-    /// discovered one.
-    ///
-    /// # Errors
-    /// As [`Setup::load`].
-    pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Setup::default().config_file(path.as_ref()).load()
     }
 
     /// For files published to object storage (`static_root = "s3://…"`)

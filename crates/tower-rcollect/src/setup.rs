@@ -1,7 +1,7 @@
 //! [`Setup`]: how an app finds its configuration and picks dev mode, the
 //! one-line way in ([`StaticFiles::from_env`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rcollect_core::Config;
 use rcollect_core::config::{DEBUG_ENV, Overrides};
@@ -78,5 +78,34 @@ impl Setup {
         };
         let config = Config::load(&cwd, self.config_file.as_deref(), &overrides)?;
         StaticFiles::from_config(&config)
+    }
+}
+
+impl StaticFiles {
+    /// The one-line way in: loads `rcollect.toml` (found from the working
+    /// directory upward) and the `RCOLLECT_*` environment, as the CLI does,
+    /// and builds with [`from_config`](Self::from_config). Dev mode when
+    /// `RCOLLECT_DEBUG=1` or `debug = true`; see [`setup`](Self::setup) to
+    /// tie it to the build profile or name the file.
+    ///
+    /// # Errors
+    /// As [`Setup::load`].
+    pub fn from_env() -> Result<Self, Error> {
+        Setup::default().load()
+    }
+
+    /// A [`Setup`]: choose the config file and the dev-mode default, then
+    /// [`load`](Setup::load).
+    pub fn setup() -> Setup {
+        Setup::default()
+    }
+
+    /// [`from_env`](Self::from_env) with this config file instead of the
+    /// discovered one.
+    ///
+    /// # Errors
+    /// As [`Setup::load`].
+    pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Setup::default().config_file(path.as_ref()).load()
     }
 }
