@@ -148,6 +148,16 @@ pub(crate) fn not_acceptable(vary: bool) -> Response<StaticBody> {
     res
 }
 
+/// 404 for a name that looks hashed but is not known (a page of a newer
+/// or older release, mid-deploy): `Cache-Control: no-store`, so that a CDN
+/// does not keep the 404 once the file arrives.
+pub(crate) fn unknown_hashed_name() -> Response<StaticBody> {
+    let mut res = status(StatusCode::NOT_FOUND);
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 /// 500: the file named by the manifest could not be read.
 pub(crate) fn internal_error() -> Response<StaticBody> {
     status(StatusCode::INTERNAL_SERVER_ERROR)

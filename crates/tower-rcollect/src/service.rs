@@ -16,6 +16,7 @@ use crate::future::ResponseFuture;
 use crate::open::Keep;
 use crate::request::{Decision, decide};
 use crate::respond;
+use crate::source::Source;
 use crate::table::{Route, Table};
 
 /// The service made by the [`StaticFiles`] layer around `S`.
@@ -53,10 +54,23 @@ impl<S> StaticFilesService<S> {
     fn decide<B>(&self, req: &Request<B>) -> Option<Decision> {
         let inner = &self.files.inner;
         let path = req.uri().path();
-        let under_mount = crate::path::relative(path, &inner.mount)
-            .and_then(|rel| inner.source.resolve(&self.table, &rel, &inner.settings));
+        let rel = crate::path::relative(path, &inner.mount);
+        let under_mount = rel
+            .as_deref()
+            .and_then(|rel| inner.source.resolve(&self.table, rel, &inner.settings));
         let route = match (under_mount, &inner.root) {
             (Some(route), _) => route,
+            // A hashed name this release does not have: the app's 404 could
+            // be cached by a CDN for a file that a newer release (mid-deploy)
+            // is about to serve.
+            (None, _)
+                if matches!(inner.source, Source::Manifest(_))
+                    && rel
+                        .as_deref()
+                        .is_some_and(rcollect_core::clean::looks_hashed) =>
+            {
+                return Some(Decision::Ready(respond::unknown_hashed_name()));
+            }
             (None, Some(root)) => {
                 let rel = crate::path::relative(path, "/")?;
                 std::borrow::Cow::Owned(root.resolve(&rel, &inner.settings)?)

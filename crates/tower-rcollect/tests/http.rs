@@ -491,10 +491,36 @@ async fn django_manifest_without_files_is_hashed_at_startup() {
             .status,
         200
     );
-    assert_eq!(
-        get(addr, "/static/gone.222222222222.css", &[]).await.status,
-        418
-    );
+    // A hashed name that cannot be served: 404 that no cache keeps.
+    let gone = get(addr, "/static/gone.222222222222.css", &[]).await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn an_unknown_hashed_name_is_a_404_no_cache_keeps_and_other_names_reach_the_app() {
+    let (_t, addr) = server().await;
+    // A page of another release asks for a name this one does not have.
+    for path in [
+        "/static/css/app.fedcba987654.css",
+        "/static/css/app.css.fedcba987654.map",
+        "/static/css/app.fedcba987654.css.br",
+    ] {
+        let r = get(addr, path, &[]).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
+    }
+    // Not hashed-looking (uppercase, 11 digits, no dot): the app decides.
+    for path in [
+        "/static/css/app.FEDCBA987654.css",
+        "/static/css/app.fedcba98765.css",
+        "/static/fedcba987654",
+        "/static/css/unknown.css",
+    ] {
+        assert_eq!(get(addr, path, &[]).await.status, 418, "{path}");
+    }
+    // Known names are unaffected.
+    assert_eq!(get(addr, CSS_URL, &[]).await.status, 200);
 }
 
 #[tokio::test]
