@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# bench/profiles.sh CORPUS [-v VARIANTS] [-n COLLECT_RUNS] [-s SERVE_RUNS] [-d SERVE_DURATION]
+# bench/profiles.sh CORPUS [-v VARIANTS] [-n COLLECT_RUNS] [-s SERVE_RUNS] [-d SERVE_DURATION] [-b]
 #
 # What each release-profile setting costs at build time and buys at run time.
 # For each variant (default: all, comma list with -v)
-#   fat    lto = "fat",  codegen-units = 1   (the committed [profile.release])
+#   fat    lto = "fat",  codegen-units = 1   ([profile.dist]; [profile.release] before)
 #   thin   lto = "thin", codegen-units = 16
 #   off    lto = false,  codegen-units = 16  (thin-local LTO, cargo's default)
-#   thin1  lto = "thin", codegen-units = 1
+#   thin1  lto = "thin", codegen-units = 1   (the committed [profile.release])
 # it runs `cargo install --locked --path crates/rcollect` with
 # `--config profile.release.{lto,codegen-units}` overrides into an EMPTY
 # CARGO_TARGET_DIR (a first build of the whole dependency graph, like a first
@@ -18,26 +18,28 @@
 # bench/serve.sh (small-css and medium-js) on a STATIC_ROOT collected from
 # CORPUS. serve.sh also needs HYPER_FLOOR_BIN: hyper_floor is built once, with
 # the first variant's settings, after that variant's timed build.
-# Prints a markdown table with ratios to `fat` (or the first variant).
+# Prints a markdown table with ratios to `fat` (or the first variant). -b: the
+# builds only (e.g. to repeat them when the machine is quiet; CORPUS unused).
 # Target dirs are $PROFILES_TARGET_PREFIX<variant> (default: a temp dir,
 # removed at exit); an existing one is deleted first. Logs (builds, `uptime`
 # before each build, the bench scripts' full output) go to $WORK/profiles-<time>.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-[[ $# -ge 1 ]] || { sed -n '2,25p' "$0"; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,27p' "$0"; exit 2; }
 CORPUS=$(cd "$1" && pwd); shift
-VARIANTS=fat,thin,off,thin1 CRUNS=3 SRUNS=3 SDUR=5s
+VARIANTS=fat,thin,off,thin1 CRUNS=3 SRUNS=3 SDUR=5s BUILDS_ONLY=0
 while (($#)); do
   case $1 in
     -v) VARIANTS=$2; shift 2 ;;
     -n) CRUNS=$2; shift 2 ;;
     -s) SRUNS=$2; shift 2 ;;
     -d) SDUR=$2; shift 2 ;;
+    -b) BUILDS_ONLY=1; shift ;;
     *) die "unknown option $1" ;;
   esac
 done
 need cargo /usr/bin/time
-[[ -d $CORPUS/src/admin ]] || die "$CORPUS is not a corpus from bench/corpus.sh"
+((BUILDS_ONLY)) || [[ -d $CORPUS/src/admin ]] || die "$CORPUS is not a corpus from bench/corpus.sh"
 BENCH=$(dirname "${BASH_SOURCE[0]}")
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 PREFIX=${PROFILES_TARGET_PREFIX:-$TMP/target-}
@@ -85,7 +87,7 @@ for v in "${VS[@]}"; do
   OTHER[$v]=$(awk -v a="$busy0" -v b="$busy1" -v hz="$(getconf CLK_TCK)" -v c="${CPU[$v]}" 'BEGIN { printf "%.0f", (b - a) / hz - c }')
   SIZE[$v]=$(stat -c %s "$TMP/$v/bin/rcollect" | awk '{ printf "%.2f", $1 / 1048576 }')
   log "  $v: wall ${WALL[$v]} s, CPU ${CPU[$v]} s, binary ${SIZE[$v]} MB, others' CPU meanwhile ${OTHER[$v]} s"
-  if [[ -z ${HYPER_FLOOR_BIN:-} ]]; then
+  if ((!BUILDS_ONLY)) && [[ -z ${HYPER_FLOOR_BIN:-} ]]; then
     log "building hyper_floor (the serve floor, untimed) with the $v settings"
     (cd "$BENCH_ROOT_DIR" && CARGO_TARGET_DIR=$target cargo build --release --locked -p tower-rcollect --example hyper_floor "${CFG[@]}") >"$LOGS/hyper_floor.build.log" 2>&1 \
       || { tail -n 30 "$LOGS/hyper_floor.build.log" >&2; die "hyper_floor build failed"; }
@@ -94,10 +96,11 @@ for v in "${VS[@]}"; do
   fi
 done
 export HYPER_FLOOR_BIN
+((BUILDS_ONLY)) && VS_BENCH=() || VS_BENCH=("${VS[@]}")
 
 # --- benchmarks, with each binary
 SRC=$CORPUS/src
-for v in "${VS[@]}"; do
+for v in ${VS_BENCH[@]+"${VS_BENCH[@]}"}; do
   export RCOLLECT_BIN=$TMP/$v/bin/rcollect
   log "collect $v"
   "$BENCH/collect.sh" "$CORPUS" -n "$CRUNS" >"$LOGS/$v.collect.md" 2>"$LOGS/$v.collect.err" \
@@ -114,7 +117,7 @@ for v in "${VS[@]}"; do
 done
 
 base=fat; [[ -n ${WALL[fat]:-} ]] || base=${VS[0]}
-cell() { printf '%s (%s)' "$1" "$(ratio "$1" "$2")"; }
+cell() { if [[ -z $1 ]]; then printf -- -; else printf '%s (%s)' "$1" "$(ratio "$1" "$2")"; fi; }
 printf '\n%s, nproc %s; collect: bench/collect.sh -n %s (cold, median); serve: bench/serve.sh -n %s -d %s (rcollect, median req/s); (ratio to %s)\n\n' \
   "$(cargo --version)" "$(nproc)" "$CRUNS" "$SRUNS" "$SDUR" "$base"
 printf '| variant | build wall s | build CPU s | binary MB | cold collect s | serve small-css req/s | serve medium-js req/s | load before build | others CPU s during build |\n'
@@ -122,6 +125,6 @@ printf '|---|---:|---:|---:|---:|---:|---:|---|---:|\n'
 for v in "${VS[@]}"; do
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$v" \
     "$(cell "${WALL[$v]}" "${WALL[$base]}")" "$(cell "${CPU[$v]}" "${CPU[$base]}")" "$(cell "${SIZE[$v]}" "${SIZE[$base]}")" \
-    "$(cell "${COLD[$v]}" "${COLD[$base]}")" "$(cell "${SMALL[$v]}" "${SMALL[$base]}")" "$(cell "${MEDIUM[$v]}" "${MEDIUM[$base]}")" "${LOAD[$v]}" "${OTHER[$v]}"
+    "$(cell "${COLD[$v]:-}" "${COLD[$base]:-}")" "$(cell "${SMALL[$v]:-}" "${SMALL[$base]:-}")" "$(cell "${MEDIUM[$v]:-}" "${MEDIUM[$base]:-}")" "${LOAD[$v]}" "${OTHER[$v]}"
 done
 printf '\nlogs: %s\n' "$LOGS"

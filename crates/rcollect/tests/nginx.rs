@@ -15,12 +15,65 @@ use std::time::{Duration, Instant};
 use crate::common as support;
 use support::run;
 
+/// The nginx master. Dropping it stops nginx the way nginx wants to be
+/// stopped (a master killed with SIGKILL leaves its workers running):
+/// SIGQUIT, wait for the master, then make sure no worker is left.
 struct Nginx(Child);
+
+impl Nginx {
+    /// The PIDs whose parent is the master (its workers).
+    fn workers(&self) -> Vec<u32> {
+        let master = self.0.id();
+        let mut out = Vec::new();
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(master) {
+                out.push(pid);
+            }
+        }
+        out
+    }
+
+    /// Graceful stop; returns the workers that are still alive afterwards.
+    fn stop(&mut self) -> Vec<u32> {
+        let workers = self.workers();
+        let _ = Command::new("kill")
+            .args(["-QUIT", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Last resort: never leave anything behind.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let alive: Vec<u32> = workers
+            .into_iter()
+            .filter(|w| Path::new(&format!("/proc/{w}")).exists())
+            .collect();
+        for w in &alive {
+            let _ = Command::new("kill").args(["-KILL", &w.to_string()]).status();
+        }
+        alive
+    }
+}
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.stop();
     }
 }
 
@@ -135,7 +188,7 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
         "nginx -t: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let _nginx = Nginx(
+    let mut nginx = Nginx(
         Command::new("nginx")
             .arg("-c")
             .arg(&conf_path)
@@ -192,4 +245,9 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
         let (status, _, _) = get(port, path, "identity");
         assert_eq!(status, 404, "{path}");
     }
+
+    // nginx stops with its workers: nothing is left running.
+    assert!(!nginx.workers().is_empty(), "nginx has a worker while it serves");
+    let left = nginx.stop();
+    assert!(left.is_empty(), "nginx workers left running: {left:?}");
 }
