@@ -65,7 +65,9 @@ impl Nginx {
             .filter(|w| Path::new(&format!("/proc/{w}")).exists())
             .collect();
         for w in &alive {
-            let _ = Command::new("kill").args(["-KILL", &w.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &w.to_string()])
+                .status();
         }
         alive
     }
@@ -247,7 +249,10 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
     }
 
     // nginx stops with its workers: nothing is left running.
-    assert!(!nginx.workers().is_empty(), "nginx has a worker while it serves");
+    assert!(
+        !nginx.workers().is_empty(),
+        "nginx has a worker while it serves"
+    );
     let left = nginx.stop();
     assert!(left.is_empty(), "nginx workers left running: {left:?}");
 }
