@@ -55,13 +55,15 @@ impl StaticFiles {
             .map_err(|m| Error::setting("static_url", m))?;
         let where_ = Path::new("<embedded staticfiles.json>");
         let manifest = Manifest::from_slice(where_, assets.manifest.as_bytes())?;
-        let loaded = Loaded::from_manifest(Path::new(""), where_, &manifest)?;
+        // Refused before loading: a Django manifest would be completed from
+        // files on disk, and embedded names are not on disk.
         if manifest.files.is_empty() && !manifest.paths.is_empty() {
             return Err(Error::manifest(
                 where_,
                 "no `files` metadata (not written by rcollect)",
             ));
         }
+        let loaded = Loaded::from_manifest(Path::new(""), where_, &manifest)?;
         let bytes: HashMap<&str, &'static [u8]> = assets.files.iter().copied().collect();
         for (hashed, asset) in loaded.logical.values() {
             asset

@@ -41,6 +41,42 @@ impl Tag {
     }
 }
 
+/// A template helper: what `static()`, `integrity()`, `stylesheet()`,
+/// `script()` and `module()` answer, in every engine.
+#[cfg(any(feature = "minijinja", feature = "tera"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Helper {
+    /// The URL.
+    Url,
+    /// The SRI value.
+    Integrity,
+    /// A whole tag.
+    Tag(Tag),
+}
+
+/// The template functions by name, for the engines that register
+/// functions.
+#[cfg(any(feature = "minijinja", feature = "tera"))]
+pub(crate) const HELPERS: [(&str, Helper); 5] = [
+    ("static", Helper::Url),
+    ("integrity", Helper::Integrity),
+    ("stylesheet", Helper::Tag(Tag::Stylesheet)),
+    ("script", Helper::Tag(Tag::Script)),
+    ("module", Helper::Tag(Tag::Module)),
+];
+
+#[cfg(any(feature = "minijinja", feature = "tera"))]
+impl Helper {
+    /// The helper's output for `logical`; it needs no escaping.
+    pub(crate) fn call(self, files: &StaticFiles, logical: &str) -> Result<String, MissingAsset> {
+        match self {
+            Helper::Url => files.static_url(logical),
+            Helper::Integrity => files.integrity(logical),
+            Helper::Tag(tag) => tag.render(files, logical).map(String::from),
+        }
+    }
+}
+
 /// A complete HTML tag (`<link …>` or `<script …></script>`) that needs no
 /// escaping. It displays as itself; with the `maud` feature it is a
 /// `maud::Render`, with `askama` it is marked HTML-safe, so the engines

@@ -4,7 +4,7 @@ use minijinja::{Environment, Error, ErrorKind, Value};
 
 use crate::error::MissingAsset;
 use crate::files::StaticFiles;
-use crate::tags::Tag;
+use crate::tags::HELPERS;
 
 fn to_error(e: MissingAsset) -> Error {
     Error::new(ErrorKind::InvalidOperation, e.to_string())
@@ -43,27 +43,12 @@ impl StaticFiles {
     /// # Ok(()) }
     /// ```
     pub fn register_minijinja(&self, env: &mut Environment<'_>) {
-        let f = self.clone();
-        env.add_function("static", move |path: &str| {
-            f.static_url(path)
-                .map(Value::from_safe_string)
-                .map_err(to_error)
-        });
-        let f = self.clone();
-        env.add_function("integrity", move |path: &str| {
-            f.integrity(path)
-                .map(Value::from_safe_string)
-                .map_err(to_error)
-        });
-        for (name, tag) in [
-            ("stylesheet", Tag::Stylesheet),
-            ("script", Tag::Script),
-            ("module", Tag::Module),
-        ] {
-            let f = self.clone();
+        for (name, helper) in HELPERS {
+            let files = self.clone();
             env.add_function(name, move |path: &str| {
-                tag.render(&f, path)
-                    .map(|t| Value::from_safe_string(t.into_string()))
+                helper
+                    .call(&files, path)
+                    .map(Value::from_safe_string)
                     .map_err(to_error)
             });
         }

@@ -5,15 +5,7 @@ use std::collections::HashMap;
 use tera::{Tera, Value};
 
 use crate::files::StaticFiles;
-use crate::tags::Tag;
-
-/// What a template function answers.
-#[derive(Clone, Copy)]
-enum Helper {
-    Url,
-    Integrity,
-    Tag(Tag),
-}
+use crate::tags::{HELPERS, Helper};
 
 /// One template function: `name(path="…")`.
 struct Function {
@@ -30,12 +22,9 @@ impl tera::Function for Function {
                 self.name, self.name
             ))
         })?;
-        let out = match self.helper {
-            Helper::Url => self.files.static_url(path),
-            Helper::Integrity => self.files.integrity(path),
-            Helper::Tag(tag) => tag.render(&self.files, path).map(String::from),
-        };
-        out.map(Value::String)
+        self.helper
+            .call(&self.files, path)
+            .map(Value::String)
             .map_err(|e| tera::Error::msg(e.to_string()))
     }
 
@@ -70,13 +59,7 @@ impl StaticFiles {
     /// # Ok(()) }
     /// ```
     pub fn register_tera(&self, tera: &mut Tera) {
-        for (name, helper) in [
-            ("static", Helper::Url),
-            ("integrity", Helper::Integrity),
-            ("stylesheet", Helper::Tag(Tag::Stylesheet)),
-            ("script", Helper::Tag(Tag::Script)),
-            ("module", Helper::Tag(Tag::Module)),
-        ] {
+        for (name, helper) in HELPERS {
             let files = self.clone();
             tera.register_function(
                 name,
