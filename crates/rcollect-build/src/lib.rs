@@ -201,10 +201,7 @@ fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
     let manifest_path = root.join(rcollect_core::manifest::MANIFEST_NAME);
     let mut files = String::new();
     for (hashed, meta) in &m.files {
-        let mut names = vec![hashed.clone()];
-        for e in meta.variants.keys() {
-            names.push(format!("{hashed}{}", e.suffix()));
-        }
+        let names = std::iter::once(hashed.clone()).chain(meta.outputs(hashed));
         for name in names {
             let file = rcollect_core::paths::path_in(root, &name);
             let _ = writeln!(

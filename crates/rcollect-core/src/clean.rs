@@ -68,6 +68,9 @@ pub fn names_of(m: &Manifest, into: &mut BTreeSet<String>) {
     for hashed in m.files.keys() {
         add(hashed);
     }
+    for (hashed, meta) in &m.files {
+        into.extend(meta.outputs(hashed));
+    }
 }
 
 /// True when the last segment of `key` (without a `.br`/`.gz`/`.zst`
@@ -241,9 +244,7 @@ pub(crate) fn sweep(
     keep.insert(crate::write::LOCK_NAME.to_string());
     for (hashed, meta) in &manifest.files {
         keep.insert(hashed.clone());
-        for enc in meta.variants.keys() {
-            keep.insert(format!("{hashed}{}", enc.suffix()));
-        }
+        keep.extend(meta.outputs(hashed));
     }
     if manifest.keep_unhashed {
         for (logical, hashed) in &manifest.paths {

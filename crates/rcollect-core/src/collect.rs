@@ -24,9 +24,10 @@ use crate::checks::{self, Finding, Level};
 use crate::compress::{self, Cache, schedule, worth_keeping};
 use crate::config::Config;
 use crate::content_type::{content_type, is_compressible};
+use crate::delta::{self, DeltaCoding};
 use crate::error::{ConfigError, Error, Result};
 use crate::find::Shadowed;
-use crate::manifest::{Encoding, FileMeta, MANIFEST_NAME, Manifest};
+use crate::manifest::{Delta, Encoding, FileMeta, MANIFEST_NAME, Manifest};
 use crate::paths::with_suffix;
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
 use crate::progress::{Phase, Progress};
@@ -67,6 +68,8 @@ pub struct Summary {
     pub from_cache: usize,
     /// Variants reused from STATIC_ROOT.
     pub reused: usize,
+    /// Dictionary-compressed deltas (RFC 9842) encoded this run and kept.
+    pub deltas: usize,
     /// Variants compressed (or found in the cache) this run but not kept:
     /// they saved less than `[compress] min_saving`.
     pub dropped: usize,
@@ -165,9 +168,14 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     let mut outcomes = ctx.write_all(&plan.files, progress, &mut summary)?;
     // 2. Compression of what is left.
     ctx.compress_pending(&mut plan.files, &mut outcomes, progress, &mut summary)?;
-    // 3. The manifest, last, and only if it changed.
+    // 3. Deltas against the previous versions still in STATIC_ROOT.
+    if config.compress.dictionaries > 0 && !options.dry_run {
+        summary.deltas =
+            ctx.make_deltas(&plan.files, &mut outcomes, config.compress.dictionaries)?;
+    }
+    // 4. The manifest, last, and only if it changed.
     let manifest = write_manifest(config, &plan.files, &outcomes, &encodings, &mut summary)?;
-    // 4. Unhashed copies, then cleanup.
+    // 5. Unhashed copies, then cleanup.
     if config.keep_unhashed && !options.dry_run {
         plan.files
             .par_iter()
@@ -268,6 +276,7 @@ fn write_manifest(
 struct Outcome {
     written: bool,
     variants: BTreeMap<Encoding, u64>,
+    deltas: BTreeMap<String, Delta>,
     pending: Vec<Encoding>,
     reused: usize,
     from_cache: usize,
@@ -419,6 +428,130 @@ impl WriteCtx<'_> {
         Ok(o)
     }
 
+    /// Encodes the deltas of every changed text file against up to `keep`
+    /// of its previous versions (newest first) whose hashed files are still
+    /// in STATIC_ROOT. Deltas the previous run recorded for the same hashed
+    /// name are reused; a tried delta that saved less than `min_saving`
+    /// against brotli is recorded without encodings, so it is not tried
+    /// again. Returns how many deltas were encoded and kept.
+    fn make_deltas(
+        &self,
+        files: &[Planned],
+        outcomes: &mut [Outcome],
+        keep: usize,
+    ) -> Result<usize> {
+        struct Job {
+            file: usize,
+            hashed: String,
+            content_size: u64,
+            dictionary: String,
+            dictionary_sha256: String,
+            dictionary_size: u64,
+            baseline: u64,
+        }
+        let versions = crate::history::load_all(self.root)?;
+        let same_settings = self
+            .old
+            .compress
+            .as_ref()
+            .is_some_and(|c| c.min_saving == self.min_saving);
+        let mut jobs = Vec::new();
+        for (i, (p, o)) in files.iter().zip(outcomes.iter_mut()).enumerate() {
+            if p.digests.size == 0 || !is_compressible(&p.logical) {
+                continue;
+            }
+            let sha = p.digests.sha256_hex();
+            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            for (_, m) in &versions {
+                if seen.len() >= keep {
+                    break;
+                }
+                let Some((dict, meta)) = m.meta(&p.logical) else {
+                    continue;
+                };
+                if meta.sha256 == sha || !seen.insert(meta.sha256.as_str()) {
+                    continue;
+                }
+                let window = meta.size.saturating_add(p.digests.size);
+                if window > delta::MAX_WINDOW || file_len(&self.root.join(dict)) != Some(meta.size)
+                {
+                    continue;
+                }
+                let recorded = self
+                    .old
+                    .files
+                    .get(&p.hashed)
+                    .and_then(|f| f.deltas.get(&meta.sha256))
+                    .filter(|d| {
+                        d.encodings.iter().all(|(c, size)| {
+                            let name = delta::delta_name(&p.hashed, &meta.sha256, *c);
+                            file_len(&self.root.join(name)) == Some(*size)
+                        })
+                    })
+                    .filter(|d| !d.encodings.is_empty() || same_settings);
+                if let Some(d) = recorded {
+                    o.deltas.insert(meta.sha256.clone(), d.clone());
+                    continue;
+                }
+                jobs.push(Job {
+                    file: i,
+                    hashed: p.hashed.clone(),
+                    content_size: p.digests.size,
+                    dictionary: dict.to_string(),
+                    dictionary_sha256: meta.sha256.clone(),
+                    dictionary_size: meta.size,
+                    baseline: o
+                        .variants
+                        .get(&Encoding::Br)
+                        .copied()
+                        .unwrap_or(p.digests.size),
+                });
+            }
+        }
+        let run = |job: &Job| -> Result<Delta> {
+            let read = |name: &str| {
+                let path = self.root.join(name);
+                std::fs::read(&path).map_err(|e| Error::io(&path, e))
+            };
+            let dict = read(&job.dictionary)?;
+            let content = read(&job.hashed)?;
+            let dict_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&dict).into();
+            let path = self.root.join(&job.dictionary);
+            if crate::hash::hex(&dict_sha) != job.dictionary_sha256 {
+                return Err(Error::io(
+                    &path,
+                    std::io::Error::other("does not have the SHA-256 its manifest records"),
+                ));
+            }
+            let mut kept = BTreeMap::new();
+            for c in DeltaCoding::ALL {
+                let encoded = delta::encode(c, &dict, &dict_sha, &content)
+                    .map_err(|e| Error::io(&self.root.join(&job.hashed), e))?;
+                let size = encoded.len() as u64;
+                if worth_keeping(job.baseline, size, self.min_saving) {
+                    let name = delta::delta_name(&job.hashed, &job.dictionary_sha256, c);
+                    write_atomic(&self.root.join(name), &encoded, false)?;
+                    kept.insert(c, size);
+                }
+            }
+            Ok(Delta {
+                dictionary: job.dictionary.clone(),
+                encodings: kept,
+            })
+        };
+        let cost = |j: &Job| j.content_size.saturating_add(j.dictionary_size);
+        let done = schedule::largest_first(&mut jobs, cost, None, run)?;
+        let mut made = 0;
+        for (i, d) in done {
+            let Some(job) = jobs.get(i) else { continue };
+            made += d.encodings.len();
+            if let Some(o) = outcomes.get_mut(job.file) {
+                o.deltas.insert(job.dictionary_sha256.clone(), d);
+            }
+        }
+        Ok(made)
+    }
+
     /// Compresses every pending (content, encoding) once, largest first on all
     /// threads. Returns the kept size (or `None`) per (sha256, encoding).
     fn compress_all(
@@ -515,6 +648,7 @@ fn build_manifest(config: &Config, files: &[Planned], outcomes: &[Outcome]) -> M
                 integrity: p.digests.integrity(),
                 modified: p.modified,
                 variants: o.variants.clone(),
+                deltas: o.deltas.clone(),
             },
         );
     }

@@ -22,6 +22,7 @@ pub mod collect;
 pub mod compress;
 pub mod config;
 pub mod content_type;
+pub mod delta;
 mod error;
 pub mod find;
 #[cfg(feature = "collect")]

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::delta::DeltaCoding;
 use crate::error::{Error, Result};
 use crate::hash::hex;
 use crate::paths::is_safe_relative;
@@ -72,6 +73,37 @@ pub struct FileMeta {
     /// Precompressed variants beside the file, with their sizes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<Encoding, u64>,
+    /// Dictionary-compressed deltas (RFC 9842) beside the file, keyed by
+    /// the SHA-256 (hex) of their dictionary, a previous version of the
+    /// file; see [`crate::delta`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deltas: BTreeMap<String, Delta>,
+}
+
+/// The deltas of a file against one dictionary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delta {
+    /// The dictionary: the hashed name of the previous version.
+    pub dictionary: String,
+    /// The kept codings and their sizes (header included).
+    pub encodings: BTreeMap<DeltaCoding, u64>,
+}
+
+impl FileMeta {
+    /// Every name beside `hashed` that this entry lists: its variants and
+    /// its deltas (not `hashed` itself).
+    pub fn outputs<'a>(&'a self, hashed: &'a str) -> impl Iterator<Item = String> + 'a {
+        let variants = self
+            .variants
+            .keys()
+            .map(move |e| format!("{hashed}{}", e.suffix()));
+        let deltas = self.deltas.iter().flat_map(move |(sha, d)| {
+            d.encodings
+                .keys()
+                .map(move |c| crate::delta::delta_name(hashed, sha, *c))
+        });
+        variants.chain(deltas)
+    }
 }
 
 /// A content coding we precompress with.
@@ -157,12 +189,25 @@ impl Manifest {
                 }
             }
         }
-        for hashed in m.files.keys() {
+        for (hashed, meta) in &m.files {
             if !is_safe_relative(hashed) {
                 return Err(Error::Manifest {
                     path: path.to_path_buf(),
                     message: format!("unsafe path '{hashed}' in files"),
                 });
+            }
+            for (sha, delta) in &meta.deltas {
+                let hex =
+                    sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if !hex || !is_safe_relative(&delta.dictionary) {
+                    return Err(Error::Manifest {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "delta of '{hashed}': '{sha}' is not a SHA-256 in hex or '{}' is unsafe",
+                            delta.dictionary
+                        ),
+                    });
+                }
             }
         }
         Ok(m)
@@ -253,6 +298,7 @@ mod tests {
                 variants: [(Encoding::Gzip, 2), (Encoding::Br, 1)]
                     .into_iter()
                     .collect(),
+                deltas: Default::default(),
             },
         );
         m.update_hash();

@@ -310,6 +310,8 @@ fn refuse_taken_names(files: &[Planned]) -> Result<()> {
             Some("the lock file".to_string())
         } else if p.logical.ends_with(crate::write::TEMP_SUFFIX) {
             Some("a temp file name".to_string())
+        } else if crate::delta::is_delta_name(&p.logical) {
+            Some("a dictionary-compressed delta name (.dcb, .dcz)".to_string())
         } else {
             outputs
                 .get(&p.logical)

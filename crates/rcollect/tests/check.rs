@@ -756,6 +756,7 @@ fn collected() -> (Project, PathBuf) {
             ]
             .into_iter()
             .collect(),
+            deltas: Default::default(),
         },
     );
     m.update_hash();

@@ -10,6 +10,7 @@ mod bad_inputs;
 mod check;
 mod clean;
 mod collect;
+mod deltas;
 mod hostile;
 mod limits;
 mod nginx;

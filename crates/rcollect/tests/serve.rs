@@ -43,6 +43,7 @@ fn static_root(root: &Path) {
             integrity: "sha384-x".into(),
             modified: 1_700_000_000,
             variants: BTreeMap::from([(Encoding::Br, br.len() as u64)]),
+            deltas: Default::default(),
         },
     );
     m.update_hash();

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
+use rcollect_core::delta::{DeltaCoding, delta_name};
 use rcollect_core::paths::with_suffix;
 use rcollect_core::{Encoding, FileMeta};
 
@@ -49,12 +50,63 @@ impl Rep {
     }
 }
 
+/// Which representation of an asset to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// The identity bytes.
+    Identity,
+    /// A precompressed variant.
+    Variant(Encoding),
+    /// A dictionary-compressed delta: index into the asset's deltas, coding.
+    Delta(usize, DeltaCoding),
+}
+
+impl Pick {
+    /// The `Content-Encoding` token, if any.
+    pub(crate) fn token(self) -> Option<&'static str> {
+        match self {
+            Pick::Identity => None,
+            Pick::Variant(e) => Some(e.token()),
+            Pick::Delta(_, c) => Some(c.token()),
+        }
+    }
+}
+
+/// The deltas of an asset against one dictionary (a previous version).
+#[derive(Debug)]
+pub(crate) struct Deltas {
+    /// SHA-256 of the dictionary, as `Available-Dictionary` names it.
+    pub(crate) dictionary: [u8; 32],
+    /// dcb, dcz (in [`DeltaCoding::ALL`] order).
+    reps: [Option<Rep>; 2],
+    /// Codings found missing on disk (bit per slot).
+    missing: AtomicU8,
+}
+
+impl Deltas {
+    /// The codings that can be offered.
+    pub(crate) fn has(&self, c: DeltaCoding) -> bool {
+        let i = delta_slot(c);
+        self.reps.get(i).is_some_and(Option::is_some)
+            && self.missing.load(Ordering::Relaxed) & (1 << i) == 0
+    }
+}
+
+fn delta_slot(c: DeltaCoding) -> usize {
+    match c {
+        DeltaCoding::Dcb => 0,
+        DeltaCoding::Dcz => 1,
+    }
+}
+
 /// A servable file and its representations.
 #[derive(Debug)]
 pub(crate) struct Asset {
     identity: Rep,
     /// br, zstd, gzip (in [`Encoding::ALL`] order).
     variants: [Option<Rep>; 3],
+    /// Dictionary-compressed deltas, one entry per dictionary.
+    pub(crate) deltas: Box<[Deltas]>,
     /// The variants the manifest lists (what `Vary` is about).
     pub(crate) listed: Available,
     /// Listed variants found missing (or of the wrong size) on disk, as
@@ -75,13 +127,19 @@ fn slot(e: Encoding) -> usize {
 }
 
 impl Asset {
-    /// The representation for a negotiated encoding (identity when the
-    /// variant is missing, which negotiation never picks).
-    pub(crate) fn rep(&self, e: Option<Encoding>) -> &Rep {
-        match e.and_then(|e| self.variants[slot(e)].as_ref()) {
-            Some(r) => r,
-            None => &self.identity,
-        }
+    /// The representation for a pick (identity when the variant or delta is
+    /// missing, which the decision never picks).
+    pub(crate) fn rep(&self, pick: Pick) -> &Rep {
+        let found = match pick {
+            Pick::Identity => None,
+            Pick::Variant(e) => self.variants.get(slot(e)).and_then(Option::as_ref),
+            Pick::Delta(i, c) => self
+                .deltas
+                .get(i)
+                .and_then(|d| d.reps.get(delta_slot(c)))
+                .and_then(Option::as_ref),
+        };
+        found.unwrap_or(&self.identity)
     }
 
     /// The variants that can be offered: those listed, less those found
@@ -91,11 +149,30 @@ impl Asset {
             .without(Available::from_bits(self.missing.load(Ordering::Relaxed)))
     }
 
-    /// Stops offering `e` (its file is missing or has the wrong size).
-    /// True the first time, so the caller logs it once.
-    pub(crate) fn mark_missing(&self, e: Encoding) -> bool {
-        let bit = Available::default().with(e).bits();
-        self.missing.fetch_or(bit, Ordering::Relaxed) & bit == 0
+    /// The deltas against the dictionary with this SHA-256, by index.
+    pub(crate) fn deltas_for(&self, dictionary: &[u8; 32]) -> Option<(usize, &Deltas)> {
+        self.deltas
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.dictionary == *dictionary)
+    }
+
+    /// Stops offering what `pick` names (its file is missing or has the
+    /// wrong size). True the first time, so the caller logs it once.
+    pub(crate) fn mark_missing(&self, pick: Pick) -> bool {
+        match pick {
+            Pick::Identity => false,
+            Pick::Variant(e) => {
+                let bit = Available::default().with(e).bits();
+                self.missing.fetch_or(bit, Ordering::Relaxed) & bit == 0
+            }
+            Pick::Delta(i, c) => {
+                let bit = 1 << delta_slot(c);
+                self.deltas
+                    .get(i)
+                    .is_some_and(|d| d.missing.fetch_or(bit, Ordering::Relaxed) & bit == 0)
+            }
+        }
     }
 
     /// Builds an asset from what a manifest records (or what was read from
@@ -109,6 +186,7 @@ impl Asset {
         modified: u64,
         integrity: String,
         variants: impl IntoIterator<Item = (Encoding, u64)>,
+        deltas: &[(String, Vec<(DeltaCoding, u64)>)],
     ) -> Result<Asset, String> {
         let short: String = sha256.chars().take(16).collect();
         if short.is_empty() || !short.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -130,9 +208,31 @@ impl Asset {
             reps[slot(e)] = Some(Rep::new(with_suffix(file, e.suffix()), size, etag(Some(e))));
             available = available.with(e);
         }
+        let mut by_dictionary = Vec::with_capacity(deltas.len());
+        for (sha, codings) in deltas {
+            let dictionary = from_hex(sha).ok_or_else(|| format!("'{sha}' is not a SHA-256"))?;
+            let mut reps: [Option<Rep>; 2] = [None, None];
+            let name = file.to_string_lossy();
+            for &(c, size) in codings {
+                let tag = format!("\"{short}-{}-{}\"", c.token(), sha.get(..16).unwrap_or(sha));
+                let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"x\""));
+                let path = PathBuf::from(delta_name(&name, sha, c));
+                if let Some(r) = reps.get_mut(delta_slot(c)) {
+                    *r = Some(Rep::new(path, size, etag));
+                }
+            }
+            if reps.iter().any(Option::is_some) {
+                by_dictionary.push(Deltas {
+                    dictionary,
+                    reps,
+                    missing: AtomicU8::new(0),
+                });
+            }
+        }
         Ok(Asset {
             identity,
             variants: reps,
+            deltas: by_dictionary.into_boxed_slice(),
             listed: available,
             missing: AtomicU8::new(0),
             content_type,
@@ -148,7 +248,11 @@ impl Asset {
         &self,
         get: impl Fn(&str) -> Option<&'static [u8]>,
     ) -> Result<(), String> {
-        for rep in std::iter::once(&self.identity).chain(self.variants.iter().flatten()) {
+        let deltas = self.deltas.iter().flat_map(|d| d.reps.iter().flatten());
+        for rep in std::iter::once(&self.identity)
+            .chain(self.variants.iter().flatten())
+            .chain(deltas)
+        {
             let name = rep.path.to_string_lossy();
             let bytes = get(&name).ok_or_else(|| format!("'{name}' is not embedded"))?;
             if bytes.len() as u64 != rep.len {
@@ -174,6 +278,16 @@ impl Asset {
             meta.modified,
             meta.integrity.clone(),
             meta.variants.iter().map(|(e, s)| (*e, *s)),
+            &meta
+                .deltas
+                .iter()
+                .map(|(sha, d)| {
+                    (
+                        sha.clone(),
+                        d.encodings.iter().map(|(c, s)| (*c, *s)).collect(),
+                    )
+                })
+                .collect::<Vec<_>>(),
         )
     }
 
@@ -193,6 +307,7 @@ impl Asset {
         Some(Asset {
             identity: Rep::new(file, len, etag),
             variants: [None, None, None],
+            deltas: Box::default(),
             listed: Available::default(),
             missing: AtomicU8::new(0),
             content_type,
@@ -201,6 +316,21 @@ impl Asset {
             integrity: String::new(),
         })
     }
+}
+
+/// 64 hex digits → 32 bytes.
+fn from_hex(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
+        *o = (nibble(hi)? << 4) | nibble(lo)?;
+    }
+    Some(out)
 }
 
 fn last_modified(secs: u64) -> HeaderValue {
@@ -217,4 +347,7 @@ pub(crate) struct Served {
     pub(crate) content_type: HeaderValue,
     pub(crate) cache_control: HeaderValue,
     pub(crate) extra: Box<[(HeaderName, HeaderValue)]>,
+    /// `Use-As-Dictionary` (RFC 9842): the pattern of this file's future
+    /// hashed names, on hashed text files when dictionaries are on.
+    pub(crate) use_as_dictionary: Option<HeaderValue>,
 }

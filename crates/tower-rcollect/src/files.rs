@@ -135,7 +135,8 @@ impl StaticFiles {
             .index_file(s.index)
             .memory_max_file(s.memory_max_file)
             .memory_budget(s.memory_budget)
-            .allow_all_origins(s.allow_all_origins);
+            .allow_all_origins(s.allow_all_origins)
+            .dictionaries(s.dictionaries);
         if let Some(dir) = &config.root_dir {
             files = files.root_dir(dir)?;
         }
@@ -277,6 +278,15 @@ impl StaticFiles {
         self.update(|s| s.allow_all_origins = enabled)
     }
 
+    /// Compression dictionaries (RFC 9842), default on: hashed text files
+    /// are sent with `Use-As-Dictionary: match="…"`, a pattern covering
+    /// their future hashed names, and a request whose `Available-Dictionary`
+    /// names a previous version that collect wrote a delta against is
+    /// answered with that delta (`Content-Encoding: dcb` or `dcz`).
+    pub fn dictionaries(self, enabled: bool) -> Self {
+        self.update(|s| s.dictionaries = enabled)
+    }
+
     /// Adds header `name: value` to responses for files whose logical path
     /// matches `glob` (`fonts/*.woff2`, `**/*.js`), e.g. CORS headers.
     ///
@@ -379,7 +389,9 @@ impl StaticFiles {
         self.inner
             .table
             .get_or_init(|| match &self.inner.source {
-                Source::Manifest(l) => Arc::new(Table::build(l, &self.inner.settings)),
+                Source::Manifest(l) => {
+                    Arc::new(Table::build(l, &self.inner.settings, &self.inner.mount))
+                }
                 Source::Dev(_) => Arc::new(Table::default()),
             })
             .clone()

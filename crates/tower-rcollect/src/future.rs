@@ -73,11 +73,11 @@ async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
                 return Ok(res);
             }
             Err(e) => {
-                let Some(encoding) = req.encoding else {
+                let Some(token) = req.pick.token() else {
                     return Err(e);
                 };
-                if req.served.asset.mark_missing(encoding) {
-                    tracing::warn!("{e}; no longer offering {encoding} for this file");
+                if req.served.asset.mark_missing(req.pick) {
+                    tracing::warn!("{e}; no longer offering {token} for this file");
                 }
                 match decide(&req.served, &Method::GET, &req.headers, req.keep.as_ref()) {
                     Decision::Ready(res) => return Ok(res),

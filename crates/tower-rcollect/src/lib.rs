@@ -71,6 +71,7 @@ mod asset;
 mod body;
 mod conditional;
 mod dev;
+mod dictionary;
 mod embed;
 mod engines;
 mod error;

@@ -72,6 +72,7 @@ impl Loaded {
                 integrity: String::new(),
                 modified: 0,
                 variants: Default::default(),
+                deltas: Default::default(),
             };
             let meta = m.files.get(hashed).unwrap_or(&placeholder);
             let asset = Asset::from_meta(Path::new(hashed), meta)
@@ -250,6 +251,7 @@ fn from_disk(file: &Path, name: &str) -> std::io::Result<Asset> {
         modified,
         digests.integrity(),
         variants,
+        &[],
     )
     .map_err(std::io::Error::other)
 }

@@ -12,6 +12,7 @@
 use http::HeaderMap;
 use http::header::ACCEPT_ENCODING;
 use rcollect_core::Encoding;
+use rcollect_core::delta::DeltaCoding;
 
 /// Nothing acceptable is available: answer 406.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,37 @@ struct Prefs {
     gzip: Option<Q>,
     identity: Option<Q>,
     star: Option<Q>,
+    dcb: Option<Q>,
+    dcz: Option<Q>,
+}
+
+/// The dictionary coding to answer with (RFC 9842), when the request's
+/// `Available-Dictionary` named a dictionary the file has deltas against:
+/// `dcb` or `dcz` if `Accept-Encoding` lists it with q > 0 (`*` does not
+/// count: a client that sends `Available-Dictionary` lists them), the higher
+/// q-value winning and `dcb` on a tie; `has` says which deltas exist.
+pub(crate) fn negotiate_delta(
+    headers: &HeaderMap,
+    has: impl Fn(DeltaCoding) -> bool,
+) -> Option<DeltaCoding> {
+    let mut p = Prefs::default();
+    for value in headers.get_all(ACCEPT_ENCODING) {
+        for item in value.as_bytes().split(|&b| b == b',') {
+            parse_item(item, &mut p);
+        }
+    }
+    let mut best: Option<(DeltaCoding, Q)> = None;
+    for c in DeltaCoding::ALL {
+        let q = match c {
+            DeltaCoding::Dcb => p.dcb,
+            DeltaCoding::Dcz => p.dcz,
+        }
+        .unwrap_or(0);
+        if q > 0 && has(c) && best.is_none_or(|(_, b)| q > b) {
+            best = Some((c, q));
+        }
+    }
+    best.map(|(c, _)| c)
 }
 
 /// The representation to send: `Ok(None)` for identity, `Ok(Some(e))` for a
@@ -143,6 +175,10 @@ fn parse_item(item: &[u8], p: &mut Prefs) {
         &mut p.identity
     } else if coding == b"*" {
         &mut p.star
+    } else if coding.eq_ignore_ascii_case(b"dcb") {
+        &mut p.dcb
+    } else if coding.eq_ignore_ascii_case(b"dcz") {
+        &mut p.dcz
     } else {
         return;
     };
@@ -176,6 +212,35 @@ fn parse_q(v: &[u8]) -> Option<Q> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn delta_pick(ae: &str, dcb: bool, dcz: bool) -> Option<DeltaCoding> {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT_ENCODING, ae.parse().expect("header"));
+        negotiate_delta(&h, |c| match c {
+            DeltaCoding::Dcb => dcb,
+            DeltaCoding::Dcz => dcz,
+        })
+    }
+
+    #[test]
+    fn delta_codings() {
+        assert_eq!(
+            delta_pick("gzip, br, zstd, dcb, dcz", true, true),
+            Some(DeltaCoding::Dcb)
+        );
+        assert_eq!(
+            delta_pick("dcz, dcb;q=0.5", true, true),
+            Some(DeltaCoding::Dcz)
+        );
+        assert_eq!(delta_pick("dcb, dcz", false, true), Some(DeltaCoding::Dcz));
+        assert_eq!(delta_pick("dcb;q=0, dcz", true, false), None);
+        assert_eq!(
+            delta_pick("*", true, true),
+            None,
+            "* does not admit dictionary codings"
+        );
+        assert_eq!(delta_pick("br, gzip", true, true), None);
+    }
     use http::HeaderValue;
 
     fn all() -> Available {

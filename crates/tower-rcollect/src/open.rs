@@ -13,9 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use http::{HeaderMap, Response};
 
 use bytes::Bytes;
-use rcollect_core::Encoding;
 
-use crate::asset::Served;
+use crate::asset::{Pick, Served};
 use crate::body::StaticBody;
 
 /// Bytes of file content held in memory, counted against a budget.
@@ -89,7 +88,7 @@ pub(crate) struct OpenRequest {
     pub(crate) served: Served,
     pub(crate) headers: HeaderMap,
     pub(crate) keep: Option<Keep>,
-    pub(crate) encoding: Option<Encoding>,
+    pub(crate) pick: Pick,
     /// Inclusive byte range.
     pub(crate) start: u64,
     pub(crate) end: u64,
@@ -99,7 +98,7 @@ pub(crate) struct OpenRequest {
 
 /// Reads the bytes `req` asks for.
 pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
-    let rep = req.served.asset.rep(req.encoding);
+    let rep = req.served.asset.rep(req.pick);
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
     let wrong_size = |got: u64| {
         io::Error::other(format!(

@@ -4,11 +4,15 @@
 
 use http::{HeaderMap, Method, Response};
 
-use crate::asset::Served;
+use crate::asset::{Pick, Served};
 use crate::body::StaticBody;
-use crate::negotiate::negotiate;
+use crate::negotiate::{negotiate, negotiate_delta};
 use crate::open::{Keep, OpenRequest, slice};
-use crate::respond::{self, Plan, View};
+use crate::respond::{self, Plan, Vary, View};
+
+/// The request header naming the dictionary a client holds (RFC 9842).
+pub(crate) const AVAILABLE_DICTIONARY: http::HeaderName =
+    http::HeaderName::from_static("available-dictionary");
 
 /// What to answer a request the middleware owns with. A short-lived value,
 /// moved once: the ready response stays unboxed so that the hot path (a
@@ -36,11 +40,31 @@ pub(crate) fn decide(
         _ => return Decision::Ready(respond::method_not_allowed()),
     };
     let asset = &served.asset;
-    let vary = asset.listed.any();
-    let Ok(encoding) = negotiate(headers, asset.available()) else {
-        return Decision::Ready(respond::not_acceptable(vary));
+    let vary = if !asset.deltas.is_empty() {
+        Vary::EncodingAndDictionary
+    } else if asset.listed.any() {
+        Vary::Encoding
+    } else {
+        Vary::None
     };
-    let rep = asset.rep(encoding);
+    let delta = if asset.deltas.is_empty() {
+        None
+    } else {
+        headers
+            .get(AVAILABLE_DICTIONARY)
+            .and_then(|v| rcollect_core::delta::parse_available_dictionary(v.as_bytes()))
+            .and_then(|sha| asset.deltas_for(&sha))
+            .and_then(|(i, d)| negotiate_delta(headers, |c| d.has(c)).map(|c| Pick::Delta(i, c)))
+    };
+    let pick = match delta {
+        Some(p) => p,
+        None => match negotiate(headers, asset.available()) {
+            Ok(Some(e)) => Pick::Variant(e),
+            Ok(None) => Pick::Identity,
+            Err(_) => return Decision::Ready(respond::not_acceptable(vary)),
+        },
+    };
+    let rep = asset.rep(pick);
     let view = View {
         content_type: &served.content_type,
         cache_control: &served.cache_control,
@@ -49,9 +73,10 @@ pub(crate) fn decide(
         etag: &rep.etag,
         len: rep.len,
         content_length: &rep.content_length,
-        encoding,
+        encoding: pick.token(),
         vary,
         extra: &served.extra,
+        use_as_dictionary: served.use_as_dictionary.as_ref(),
     };
     let plan = respond::plan(headers, &view);
     let mut res = respond::head(&view, plan);
@@ -75,13 +100,13 @@ pub(crate) fn decide(
         head: res,
         served: served.clone(),
         // Only a variant can turn out to be missing and need a second decision.
-        headers: if encoding.is_some() {
-            headers.clone()
-        } else {
+        headers: if pick == Pick::Identity {
             HeaderMap::new()
+        } else {
+            headers.clone()
         },
         keep: keep.cloned(),
-        encoding,
+        pick,
         start,
         end,
         cache,

@@ -6,13 +6,37 @@ use http::header::{
     CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION, RANGE, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
-use rcollect_core::Encoding;
 
 use crate::body::StaticBody;
 use crate::conditional::{if_range_allows, not_modified};
 use crate::range::{self, Ranged};
 
 const ACCEPT_ENCODING_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+const ACCEPT_ENCODING_DICTIONARY: HeaderValue =
+    HeaderValue::from_static("Accept-Encoding, Available-Dictionary");
+/// The response header of RFC 9842 that offers a response as a dictionary.
+pub(crate) const USE_AS_DICTIONARY: HeaderName = HeaderName::from_static("use-as-dictionary");
+
+/// What the representation chosen depends on, besides the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Vary {
+    /// Nothing: one representation.
+    None,
+    /// `Accept-Encoding`: precompressed variants.
+    Encoding,
+    /// `Accept-Encoding, Available-Dictionary`: dictionary deltas too.
+    EncodingAndDictionary,
+}
+
+impl Vary {
+    fn value(self) -> Option<HeaderValue> {
+        match self {
+            Vary::None => None,
+            Vary::Encoding => Some(ACCEPT_ENCODING_VALUE),
+            Vary::EncodingAndDictionary => Some(ACCEPT_ENCODING_DICTIONARY),
+        }
+    }
+}
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 
@@ -27,10 +51,11 @@ pub(crate) struct View<'a> {
     pub(crate) etag: &'a HeaderValue,
     pub(crate) len: u64,
     pub(crate) content_length: &'a HeaderValue,
-    pub(crate) encoding: Option<Encoding>,
-    /// The file has encoded variants: send `Vary: Accept-Encoding`.
-    pub(crate) vary: bool,
+    /// The `Content-Encoding` token, if encoded.
+    pub(crate) encoding: Option<&'static str>,
+    pub(crate) vary: Vary,
     pub(crate) extra: &'a [(HeaderName, HeaderValue)],
+    pub(crate) use_as_dictionary: Option<&'a HeaderValue>,
 }
 
 /// What to answer a GET or HEAD with.
@@ -80,14 +105,17 @@ pub(crate) fn head(v: &View<'_>, plan: Plan) -> Response<StaticBody> {
                 h.insert(CONTENT_RANGE, cr);
             }
             h.insert(ACCEPT_RANGES, BYTES);
-            if v.vary {
-                h.insert(VARY, ACCEPT_ENCODING_VALUE);
+            if let Some(vary) = v.vary.value() {
+                h.insert(VARY, vary);
             }
         }
         Plan::Send(range) => {
             h.insert(CONTENT_TYPE, v.content_type.clone());
-            if let Some(e) = v.encoding {
-                h.insert(CONTENT_ENCODING, HeaderValue::from_static(e.token()));
+            if let Some(token) = v.encoding {
+                h.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
+            }
+            if let Some(d) = v.use_as_dictionary {
+                h.insert(USE_AS_DICTIONARY, d.clone());
             }
             match range {
                 None => {
@@ -117,8 +145,8 @@ fn validators(h: &mut HeaderMap, v: &View<'_>) {
     h.insert(ETAG, v.etag.clone());
     h.insert(LAST_MODIFIED, v.last_modified.clone());
     h.insert(CACHE_CONTROL, v.cache_control.clone());
-    if v.vary {
-        h.insert(VARY, ACCEPT_ENCODING_VALUE);
+    if let Some(vary) = v.vary.value() {
+        h.insert(VARY, vary);
     }
     for (name, value) in v.extra {
         h.append(name.clone(), value.clone());
@@ -140,10 +168,10 @@ pub(crate) fn method_not_allowed() -> Response<StaticBody> {
 }
 
 /// 406: no acceptable representation is available.
-pub(crate) fn not_acceptable(vary: bool) -> Response<StaticBody> {
+pub(crate) fn not_acceptable(vary: Vary) -> Response<StaticBody> {
     let mut res = status(StatusCode::NOT_ACCEPTABLE);
-    if vary {
-        res.headers_mut().insert(VARY, ACCEPT_ENCODING_VALUE);
+    if let Some(vary) = vary.value() {
+        res.headers_mut().insert(VARY, vary);
     }
     res
 }

@@ -25,6 +25,7 @@ pub(crate) struct Settings {
     pub(crate) memory_max_file: u64,
     pub(crate) memory_budget: u64,
     pub(crate) allow_all_origins: bool,
+    pub(crate) dictionaries: bool,
     pub(crate) headers: Vec<HeaderRule>,
     /// Lower-case extension → content type.
     pub(crate) mime_types: HashMap<String, HeaderValue>,
@@ -39,6 +40,7 @@ impl Default for Settings {
             memory_max_file: d.memory_max_file,
             memory_budget: d.memory_budget,
             allow_all_origins: d.allow_all_origins,
+            dictionaries: d.dictionaries,
             headers: Vec::new(),
             mime_types: HashMap::new(),
         }
@@ -111,6 +113,7 @@ impl Settings {
             cache_control: self.cache_control(caching),
             extra: self.extra_headers(logical),
             asset,
+            use_as_dictionary: None,
         }
     }
 }

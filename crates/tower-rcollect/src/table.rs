@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
+use rcollect_core::content_type::is_compressible;
+
 use crate::asset::Served;
+use crate::dictionary;
 use crate::load::Loaded;
 use crate::settings::{Caching, Settings};
 
@@ -23,7 +26,9 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    pub(crate) fn build(loaded: &Loaded, s: &Settings) -> Table {
+    /// `mount` is the URL path STATIC_URL is mounted at (for the
+    /// `Use-As-Dictionary` patterns).
+    pub(crate) fn build(loaded: &Loaded, s: &Settings, mount: &str) -> Table {
         let mut routes: HashMap<Box<str>, Route> = HashMap::with_capacity(loaded.names.len());
         let caching = |immutable: bool| {
             if immutable {
@@ -33,10 +38,12 @@ impl Table {
             }
         };
         for n in &loaded.names {
-            routes.insert(
-                n.name.as_str().into(),
-                Route::File(s.serve(&n.logical, n.asset.clone(), caching(n.immutable))),
-            );
+            let mut served = s.serve(&n.logical, n.asset.clone(), caching(n.immutable));
+            if s.dictionaries && n.immutable && is_compressible(&n.logical) {
+                served.use_as_dictionary =
+                    dictionary::use_as_dictionary(mount, &n.name, &n.logical);
+            }
+            routes.insert(n.name.as_str().into(), Route::File(served));
         }
         if s.index {
             for (logical, asset) in &loaded.indexes {

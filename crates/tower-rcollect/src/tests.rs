@@ -30,6 +30,7 @@ fn root() -> tempfile::TempDir {
             integrity: "sha384-abc".into(),
             modified: 0,
             variants: BTreeMap::from([(Encoding::Gzip, 2)]),
+            deltas: Default::default(),
         },
     );
     m.write_atomic(t.path()).expect("manifest");
@@ -179,6 +180,7 @@ fn meta(size: u64) -> FileMeta {
         integrity: "sha384-abc".into(),
         modified: 0,
         variants: BTreeMap::new(),
+        deltas: Default::default(),
     }
 }
 
@@ -355,6 +357,7 @@ mod manifests {
                     integrity: String::new(),
                     modified,
                     variants,
+                    deltas: Default::default(),
                 });
             }
             std::fs::write(t.path().join("staticfiles.json"), m.to_json()).expect("write");
@@ -734,6 +737,7 @@ fn embedded_table() -> crate::Embedded {
             integrity: "sha384-abc".into(),
             modified: 0,
             variants: BTreeMap::from([(Encoding::Br, 3)]),
+            deltas: Default::default(),
         },
     );
     m.update_hash();

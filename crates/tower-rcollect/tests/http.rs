@@ -2,7 +2,9 @@
 #![allow(missing_docs)]
 
 mod apps;
+mod browser;
 mod common;
+mod deltas;
 
 use common::*;
 use rcollect_core::{Encoding, Manifest};

@@ -50,6 +50,7 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
     for (hashed, meta) in &manifest.files {
         check_file(root, hashed, meta, &mut out);
         check_stray_variants(&under(root, hashed), meta, &mut out);
+        check_deltas(root, hashed, meta, &mut out);
     }
     if manifest.keep_unhashed {
         for (logical, hashed) in &manifest.paths {
@@ -351,6 +352,98 @@ fn brotli_trailing(path: &Path) -> Result<usize, String> {
     }
 }
 
+/// Each delta the manifest lists must exist with its size and, while its
+/// dictionary (a previous version) is still in STATIC_ROOT, decode with it
+/// to the file. Once `clean` removed the dictionary the delta is still
+/// served (the client holds the dictionary) but cannot be decoded here.
+fn check_deltas(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
+    for (sha, delta) in &meta.deltas {
+        for (&coding, &size) in &delta.encodings {
+            let path = under(root, &crate::delta::delta_name(hashed, sha, coding));
+            let finding = |problem: String| {
+                Finding::new(
+                    ids::MANIFEST_VARIANT,
+                    format!("the {coding} delta '{}' {problem}", path.display()),
+                    "run `rcollect collectstatic` again; browsers holding the previous version \
+                     get this delta instead of the file",
+                )
+            };
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() && m.len() == size => {}
+                Ok(m) => {
+                    out.push(finding(format!(
+                        "is {} bytes but {MANIFEST_NAME} records {size}",
+                        m.len()
+                    )));
+                    continue;
+                }
+                Err(e) => {
+                    out.push(finding(format!("is missing ({e})")));
+                    continue;
+                }
+            }
+            if let Some(problem) = delta_problem(root, &path, coding, sha, &delta.dictionary, meta)
+            {
+                out.push(finding(problem));
+            }
+        }
+    }
+}
+
+/// Decodes a delta with its dictionary (if still on disk) and compares
+/// the result with the file's size and SHA-256.
+#[cfg(feature = "collect")]
+fn delta_problem(
+    root: &Path,
+    path: &Path,
+    coding: crate::delta::DeltaCoding,
+    sha: &str,
+    dictionary: &str,
+    meta: &FileMeta,
+) -> Option<String> {
+    let Ok(dict) = std::fs::read(under(root, dictionary)) else {
+        return None;
+    };
+    let dict_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&dict).into();
+    if crate::hash::hex(&dict_sha) != sha {
+        return Some(format!(
+            "names dictionary '{dictionary}', which no longer has SHA-256 {sha}"
+        ));
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Some(format!("cannot be read ({e})")),
+    };
+    let max = usize::try_from(meta.size).unwrap_or(usize::MAX);
+    match crate::delta::decode(coding, &dict, &dict_sha, &bytes, max) {
+        Ok(out) => {
+            let got: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&out).into();
+            if out.len() as u64 == meta.size
+                && crate::hash::hex(&got).eq_ignore_ascii_case(&meta.sha256)
+            {
+                None
+            } else {
+                Some(format!(
+                    "decodes with '{dictionary}' to other bytes than the file"
+                ))
+            }
+        }
+        Err(e) => Some(format!("does not decode with '{dictionary}' ({e})")),
+    }
+}
+
+#[cfg(not(feature = "collect"))]
+fn delta_problem(
+    _root: &Path,
+    _path: &Path,
+    _coding: crate::delta::DeltaCoding,
+    _sha: &str,
+    _dictionary: &str,
+    _meta: &FileMeta,
+) -> Option<String> {
+    None
+}
+
 /// Without the `collect` feature there are no decoders: only existence and
 /// size are checked.
 #[cfg(not(feature = "collect"))]
@@ -420,6 +513,7 @@ mod tests {
             integrity: String::new(),
             modified: 0,
             variants: BTreeMap::new(),
+            deltas: Default::default(),
         }
     }
 

@@ -159,6 +159,11 @@ pub struct CompressConfig {
     pub zstd: bool,
     /// Keep a variant only if it is at least this fraction smaller than the original.
     pub min_saving: f64,
+    /// Write dictionary-compressed deltas (RFC 9842 `dcb`, `dcz`) of each
+    /// changed text file against up to this many of its previous versions
+    /// still in STATIC_ROOT (0: none). A delta is kept only if it saves
+    /// `min_saving` against the brotli variant.
+    pub dictionaries: usize,
 }
 
 impl Default for CompressConfig {
@@ -168,6 +173,7 @@ impl Default for CompressConfig {
             brotli: true,
             zstd: false,
             min_saving: 0.05,
+            dictionaries: 2,
         }
     }
 }
@@ -189,6 +195,11 @@ pub struct ServeConfig {
     /// modules fetched from a CDN domain need it, and public files reveal
     /// nothing by it.
     pub allow_all_origins: bool,
+    /// Offer hashed text files as compression dictionaries (RFC 9842
+    /// `Use-As-Dictionary`, matching the file's future hashed names) and
+    /// answer `Available-Dictionary` requests with the deltas collect wrote
+    /// (default on).
+    pub dictionaries: bool,
     /// Extra response headers for files whose logical path matches a glob.
     pub headers: Vec<HeaderRule>,
     /// Extra or overriding content types by extension (without the dot).
@@ -215,6 +226,7 @@ impl Default for ServeConfig {
             memory_max_file: 256 * 1024,
             memory_budget: 256 * 1024 * 1024,
             allow_all_origins: true,
+            dictionaries: true,
             headers: Vec::new(),
             mime_types: BTreeMap::new(),
             max_connections: 0,

@@ -87,6 +87,7 @@ pub fn add(
             integrity: integrity(data),
             modified: MODIFIED,
             variants: vs,
+            deltas: Default::default(),
         },
     );
 }

@@ -1,0 +1,240 @@
+//! Dictionary-compressed deltas (RFC 9842): written by `collectstatic` for
+//! a changed file against its previous version, verified by `check
+//! --manifest`, and decoded by independent decoders (the `zstd` CLI and
+//! Google's brotli 1.1 CLI, built by `scripts/google-brotli.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+/// A bundle whose version 2 differs from version 1 in one line.
+fn bundle(version: u32) -> String {
+    let mut s = String::new();
+    for i in 0..3000 {
+        s.push_str(&format!(
+            "function f{i}(a) {{ return a * {i} + {}; }}\n",
+            i % 13
+        ));
+    }
+    s.push_str(&format!("var VERSION = {version};\n"));
+    s
+}
+
+struct Collected {
+    dir: tempfile::TempDir,
+    hashed: String,
+    dictionary: String,
+    sha: String,
+    manifest: serde_json::Value,
+}
+
+fn collect_two_versions() -> Collected {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"src\"]\ncache_dir = \"cache\"\n",
+    );
+    let mut dictionary = String::new();
+    for v in [1, 2] {
+        write(&d.join("src/js/app.js"), bundle(v));
+        let out = run(d, &["collectstatic", "--no-input"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if v == 1 {
+            let m = read_manifest(&d.join("out"));
+            dictionary = m["paths"]["js/app.js"].as_str().expect("path").to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let manifest = read_manifest(&d.join("out"));
+    let hashed = manifest["paths"]["js/app.js"]
+        .as_str()
+        .expect("path")
+        .to_string();
+    Collected {
+        sha: sha256_hex(bundle(1).as_bytes()),
+        dir,
+        hashed,
+        dictionary,
+        manifest,
+    }
+}
+
+fn read_manifest(root: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest"))
+        .expect("json")
+}
+
+impl Collected {
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+    fn delta(&self, coding: &str) -> PathBuf {
+        let short = self.sha.get(..16).expect("sha");
+        self.root()
+            .join(format!("{}.{short}.{coding}", self.hashed))
+    }
+}
+
+#[test]
+fn collect_writes_deltas_and_check_verifies_them() {
+    let c = collect_two_versions();
+    let entry = &c.manifest["files"][c.hashed.as_str()]["deltas"][c.sha.as_str()];
+    assert_eq!(
+        entry["dictionary"].as_str(),
+        Some(c.dictionary.as_str()),
+        "{:#}",
+        c.manifest
+    );
+    let br = c.manifest["files"][c.hashed.as_str()]["variants"]["br"]
+        .as_u64()
+        .expect("br");
+    for coding in ["dcb", "dcz"] {
+        let size = entry["encodings"][coding].as_u64().expect("size");
+        assert_eq!(
+            std::fs::metadata(c.delta(coding)).expect("delta").len(),
+            size
+        );
+        assert!(size * 50 < br, "{coding}: {size} bytes, br {br}");
+    }
+    let ok = run(c.dir.path(), &["check", "--manifest"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+
+    // A corrupted delta (same size) is found and named.
+    let path = c.delta("dcz");
+    let mut bytes = std::fs::read(&path).expect("read");
+    if let Some(last) = bytes.last_mut() {
+        *last ^= 0xff;
+    }
+    std::fs::write(&path, bytes).expect("write");
+    let bad = run(c.dir.path(), &["check", "--manifest"]);
+    let text =
+        String::from_utf8_lossy(&bad.stdout).to_string() + &String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success(), "{text}");
+    assert!(
+        text.contains("dcz delta") && text.contains(&c.hashed),
+        "{text}"
+    );
+
+    // `clean` keeps the deltas the live manifest names.
+    let out = run(
+        c.dir.path(),
+        &["clean", "--keep", "1", "--older-than", "0s"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(c.delta("dcb").is_file() && c.delta("dcz").is_file());
+}
+
+#[test]
+fn a_source_file_named_like_a_delta_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(&d.join("src/app.js"), "var a = 1;\n");
+    write(&d.join("src/app.js.0123456789abcdef.dcb"), "not a delta");
+    let out = run(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "--root",
+            "out",
+            "--dir",
+            "src",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("app.js.0123456789abcdef.dcb") && err.contains("delta"),
+        "{err}"
+    );
+    assert!(!d.join("out/staticfiles.json").exists());
+}
+
+/// The header (magic + SHA-256 of the dictionary) checked and stripped.
+fn body_after_header(delta: &[u8], magic: &[u8], sha: &str) -> Vec<u8> {
+    let rest = delta.strip_prefix(magic).expect("magic");
+    let (digest, body) = rest.split_at(32);
+    assert_eq!(rcollect_core::hash::hex(digest), sha);
+    body.to_vec()
+}
+
+/// Google's brotli CLI ≥ 1.1 (Debian's 1.0.9 has no dictionary option).
+fn google_brotli() -> PathBuf {
+    let path = std::env::var_os("RCOLLECT_GOOGLE_BROTLI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/brotli-1.1.0/brotli")
+        });
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/google-brotli.sh",
+        path.display()
+    );
+    path
+}
+
+#[test]
+#[ignore = "needs the zstd CLI and Google's brotli 1.1 CLI (scripts/google-brotli.sh); .ci/run runs it"]
+fn deltas_decode_with_the_zstd_cli_and_google_brotli() {
+    let c = collect_two_versions();
+    let t = tempfile::tempdir().expect("tempdir");
+    let dict = c.root().join(&c.dictionary);
+    let expected = bundle(2);
+    let cases: [(&str, &[u8], Vec<String>, PathBuf); 2] = [
+        (
+            "dcz",
+            &rcollect_core::delta::DCZ_MAGIC,
+            vec!["-q".into(), "-d".into(), "-f".into()],
+            PathBuf::from("zstd"),
+        ),
+        (
+            "dcb",
+            &rcollect_core::delta::DCB_MAGIC,
+            vec!["-d".into(), "-f".into()],
+            google_brotli(),
+        ),
+    ];
+    for (coding, magic, args, tool) in cases {
+        let body = body_after_header(
+            &std::fs::read(c.delta(coding)).expect("delta"),
+            magic,
+            &c.sha,
+        );
+        let input = t.path().join(format!("body.{coding}"));
+        let output = t.path().join(format!("out.{coding}"));
+        std::fs::write(&input, body).expect("write");
+        let out = Command::new(&tool)
+            .args(&args)
+            .arg("-D")
+            .arg(&dict)
+            .arg(&input)
+            .arg("-o")
+            .arg(&output)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
+        assert!(
+            out.status.success(),
+            "{coding}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&output).expect("decoded"),
+            expected,
+            "{coding}"
+        );
+    }
+}
