@@ -1,6 +1,6 @@
 //! A real browser (headless Chromium) and Compression Dictionary Transport:
-//! a page loads version 1 of a script (sent with `Use-As-Dictionary`), then
-//! navigates to a page that loads version 2. The server records what it
+//! a page imports version 1 of a script (sent with `Use-As-Dictionary`),
+//! then version 2. The server records what it
 //! answered: version 2 must go out as a `dcb` or `dcz` delta against
 //! version 1, and the page must work (the script ran: its output is in the
 //! DOM Chromium dumps).
@@ -30,26 +30,22 @@ async fn chromium_fetches_the_new_version_as_a_delta_and_the_page_works() {
     let v = two_versions();
     let files = StaticFiles::from_manifest(&v.config.static_root, "/static/").expect("load");
     let log: Log = Arc::default();
-    let page = |script: &str, next: &str| {
-        Html(format!(
-            "<!doctype html><html><head><meta charset=utf-8>\
-             <script type=module src=\"{script}\"></script></head>\
-             <body><div id=out>not run</div><script type=module>\
-             await new Promise(r => setTimeout(r, 100));\
-             {next}</script></body></html>"
-        ))
-    };
-    // Page 1 waits (on the network, in real time) for the dictionary to be
-    // stored, then goes to page 2.
-    let page1 = page(
-        &v.old_url,
-        "await fetch('/wait'); location.href = '/page2';",
-    );
-    let page2 = page(&v.new_url, "");
+    // One page: it imports version 1 (which Chromium stores as a
+    // dictionary), waits on the network (in real time) for the dictionary
+    // to be stored, then imports version 2.
+    let page = Html(format!(
+        "<!doctype html><html><head><meta charset=utf-8></head>\
+         <body><div id=out>not run</div><script type=module>\
+         await import('{old}');\
+         await fetch('/wait');\
+         await import('{new}');\
+         </script></body></html>",
+        old = v.old_url,
+        new = v.new_url,
+    ));
     let recorder = log.clone();
     let app = Router::new()
-        .route("/page1", get(move || async move { page1 }))
-        .route("/page2", get(move || async move { page2 }))
+        .route("/page", get(move || async move { page }))
         .route(
             "/wait",
             get(|| async {
@@ -88,13 +84,14 @@ async fn chromium_fetches_the_new_version_as_a_delta_and_the_page_works() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let profile = tempfile::tempdir().expect("profile");
-    let url = format!("http://{addr}/page1");
+    let url = format!("http://{addr}/page");
     let browser = chromium();
     let out = tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url))
         .await
         .expect("join");
     server.abort();
     let log = log.lock().map(|l| l.clone()).unwrap_or_default();
+    eprintln!("server log (path, Available-Dictionary, Content-Encoding): {log:#?}");
     let new_js = log.iter().find(|(p, _, _)| *p == v.new_url);
     assert!(
         out.contains("<div id=\"out\">v2</div>"),
@@ -119,8 +116,7 @@ fn run_chromium(browser: &std::path::Path, profile: &std::path::Path, url: &str)
             "--disable-gpu",
             "--no-first-run",
             "--disable-dev-shm-usage",
-            "--virtual-time-budget=20000",
-            "--timeout=30000",
+            "--virtual-time-budget=10000",
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
