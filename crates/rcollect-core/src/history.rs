@@ -43,6 +43,81 @@ pub fn name_at(at: SystemTime) -> String {
     format!("{PREFIX}{stamp}{SUFFIX}")
 }
 
+/// When the version named `name` went live (the time its name carries).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// let at = UNIX_EPOCH + Duration::from_millis(1_795_000_000_123);
+/// let name = rcollect_core::history::name_at(at);
+/// assert_eq!(rcollect_core::history::went_live(&name), Some(at));
+/// assert_eq!(rcollect_core::history::went_live("staticfiles.json"), None);
+/// ```
+pub fn went_live(name: &str) -> Option<SystemTime> {
+    if !is_history_name(name) {
+        return None;
+    }
+    let s = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    // YYYYMMDDTHHMMSS.mmmZ -> YYYY-MM-DDTHH:MM:SS.mmmZ
+    let rfc = format!(
+        "{}-{}-{}T{}:{}:{}",
+        s.get(0..4)?,
+        s.get(4..6)?,
+        s.get(6..8)?,
+        s.get(9..11)?,
+        s.get(11..13)?,
+        s.get(13..)?
+    );
+    humantime::parse_rfc3339(&rfc).ok()
+}
+
+/// Which previous manifest versions a server still serves the files of
+/// (for pages rendered by the other release during a rolling deploy): the
+/// newest `versions - 1` of them (so `versions` with the live one, as
+/// `rcollect clean --keep versions` counts), and any version that stopped
+/// being live less than `max_age` ago.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Versions served, the live one included.
+    pub versions: usize,
+    /// Also serve versions retired less than this long ago.
+    pub max_age: std::time::Duration,
+}
+
+impl Default for Retention {
+    /// The last 2 versions, and everything retired within the last hour.
+    fn default() -> Self {
+        Retention {
+            versions: 2,
+            max_age: std::time::Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Retention {
+    /// Whether the history version of `rank` (1: the newest, replaced by
+    /// the live one), retired at `retired`, is still served at `now`.
+    pub fn serves(&self, rank: usize, retired: Option<SystemTime>, now: SystemTime) -> bool {
+        rank < self.versions
+            || retired.is_some_and(|t| now.duration_since(t).map_or(true, |age| age < self.max_age))
+    }
+
+    /// The history `names` (oldest first, as [`list`] gives them) with
+    /// their rank and the time each was retired (when the next version
+    /// went live; for the newest, `live_since`), newest first.
+    pub fn ranked(
+        names: &[String],
+        live_since: Option<SystemTime>,
+    ) -> Vec<(usize, &str, Option<SystemTime>)> {
+        let mut out = Vec::with_capacity(names.len());
+        let mut next_live = live_since;
+        for (i, name) in names.iter().rev().enumerate() {
+            out.push((i + 1, name.as_str(), next_live));
+            next_live = went_live(name);
+        }
+        out
+    }
+}
+
 /// True for a history manifest name (not the live `staticfiles.json`).
 pub fn is_history_name(name: &str) -> bool {
     let Some(stamp) = name
@@ -166,6 +241,41 @@ mod tests {
         ] {
             assert!(!is_history_name(n), "{n}");
         }
+    }
+
+    #[test]
+    fn retention_by_count_and_age() {
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let names: Vec<String> = [0u64, 10, 20]
+            .iter()
+            .map(|m| name_at(t0 + Duration::from_secs(m * 60)))
+            .collect();
+        let live_since = Some(t0 + Duration::from_secs(30 * 60));
+        let ranked = Retention::ranked(&names, live_since);
+        assert_eq!(ranked[0], (1, names[2].as_str(), live_since));
+        assert_eq!(ranked[2].2, went_live(&names[1]));
+        let r = Retention::default();
+        let late = t0 + Duration::from_secs(5 * 3600);
+        let kept: Vec<usize> = ranked
+            .iter()
+            .filter(|(k, _, at)| r.serves(*k, *at, late))
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(
+            kept,
+            vec![1],
+            "hours later: only the newest previous version"
+        );
+        let soon = t0 + Duration::from_secs(40 * 60);
+        assert!(
+            ranked.iter().all(|(k, _, at)| r.serves(*k, *at, soon)),
+            "all retired within the hour"
+        );
+        let none = Retention {
+            versions: 1,
+            max_age: Duration::ZERO,
+        };
+        assert!(!none.serves(1, live_since, soon));
     }
 
     #[test]

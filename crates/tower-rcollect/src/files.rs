@@ -13,6 +13,7 @@ use rcollect_core::hash::Digests;
 use crate::dev::Dev;
 use crate::error::{Error, MissingAsset};
 use crate::load::Loaded;
+use crate::newer::Newer;
 use crate::root::RootFiles;
 use crate::settings::{HeaderRule, Settings};
 use crate::source::Source;
@@ -55,6 +56,8 @@ pub(crate) struct Inner {
     table: OnceLock<Arc<Table>>,
     /// Files served at `/` (`root_dir`).
     pub(crate) root: Option<Arc<RootFiles>>,
+    /// The names of a newer release collected into the same STATIC_ROOT.
+    pub(crate) newer: Option<Arc<Newer>>,
 }
 
 impl Clone for Inner {
@@ -66,6 +69,7 @@ impl Clone for Inner {
             settings: self.settings.clone(),
             table: OnceLock::new(),
             root: self.root.clone(),
+            newer: self.newer.clone(),
         }
     }
 }
@@ -82,12 +86,12 @@ impl StaticFiles {
     pub fn from_manifest(root: impl AsRef<Path>, static_url: &str) -> Result<Self, Error> {
         let mount =
             crate::path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))?;
+        // Stamped before loading: a manifest replaced meanwhile is "newer".
+        let newer = Newer::new(root.as_ref());
         let loaded = Loaded::load(root.as_ref())?;
-        Ok(Self::build(
-            Source::Manifest(Arc::new(loaded)),
-            mount,
-            static_url,
-        ))
+        let mut files = Self::build(Source::Manifest(Arc::new(loaded)), mount, static_url);
+        Arc::make_mut(&mut files.inner).newer = Some(Arc::new(newer));
+        Ok(files)
     }
 
     /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
@@ -136,7 +140,11 @@ impl StaticFiles {
             .memory_max_file(s.memory_max_file)
             .memory_budget(s.memory_budget)
             .allow_all_origins(s.allow_all_origins)
-            .dictionaries(s.dictionaries);
+            .dictionaries(s.dictionaries)
+            .history(
+                s.history_versions,
+                std::time::Duration::from_secs(s.history_max_age),
+            );
         if let Some(dir) = &config.root_dir {
             files = files.root_dir(dir)?;
         }
@@ -216,6 +224,7 @@ impl StaticFiles {
                 settings: Settings::default(),
                 table: OnceLock::new(),
                 root: None,
+                newer: None,
             }),
         }
     }
@@ -285,6 +294,18 @@ impl StaticFiles {
     /// answered with that delta (`Content-Encoding: dcb` or `dcz`).
     pub fn dictionaries(self, enabled: bool) -> Self {
         self.update(|s| s.dictionaries = enabled)
+    }
+
+    /// Which previous manifest versions (kept by collect as
+    /// `staticfiles.<time>.json`) still have their files served, so that
+    /// pages rendered by the other release of a rolling deploy keep working:
+    /// the newest `versions` counting the live one (default 2), and any
+    /// version retired less than `max_age` ago (default 1 hour). Names of
+    /// a newer release collected into the same STATIC_ROOT are found too.
+    pub fn history(self, versions: usize, max_age: std::time::Duration) -> Self {
+        self.update(|s| {
+            s.retention = rcollect_core::history::Retention { versions, max_age };
+        })
     }
 
     /// Adds header `name: value` to responses for files whose logical path

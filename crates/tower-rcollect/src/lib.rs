@@ -82,6 +82,7 @@ mod future;
 pub mod fuzzing;
 mod load;
 mod negotiate;
+mod newer;
 mod open;
 mod path;
 mod range;

@@ -31,6 +31,9 @@ pub(crate) struct UrlName {
     /// Hashed names are immutable.
     pub(crate) immutable: bool,
     pub(crate) asset: Arc<Asset>,
+    /// For a name of a previous manifest version: its rank (1: the newest
+    /// previous version) and when it stopped being live.
+    pub(crate) retired: Option<(usize, Option<std::time::SystemTime>)>,
 }
 
 /// What was loaded from STATIC_ROOT; independent of the serve settings.
@@ -103,7 +106,12 @@ impl Loaded {
             }
         };
         let mut known: HashSet<String> = self.names.iter().map(|s| s.name.clone()).collect();
-        for name in versions.iter().rev() {
+        let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
+            .and_then(|m| m.modified())
+            .ok();
+        for (rank, name, retired) in
+            rcollect_core::history::Retention::ranked(&versions, live_since)
+        {
             let Some(m) = rcollect_core::history::load_version(root, name) else {
                 continue;
             };
@@ -135,6 +143,7 @@ impl Loaded {
                     logical: logical.to_string(),
                     immutable: true,
                     asset: Arc::new(asset),
+                    retired: Some((rank, retired)),
                 });
             }
         }
@@ -182,6 +191,7 @@ impl Loaded {
                 logical: logical.clone(),
                 immutable: is_hashed,
                 asset: asset.clone(),
+                retired: None,
             });
             logical_map.insert(logical.clone(), (hashed.clone(), asset.clone()));
             let mut unhashed = None;
@@ -207,6 +217,7 @@ impl Loaded {
                     logical: logical.clone(),
                     immutable: false,
                     asset: r.clone(),
+                    retired: None,
                 });
             }
             if logical == "index.html" || logical.ends_with("/index.html") {

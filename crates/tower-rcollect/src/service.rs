@@ -69,7 +69,16 @@ impl<S> StaticFilesService<S> {
                         .as_deref()
                         .is_some_and(rcollect_core::clean::looks_hashed) =>
             {
-                return Some(Decision::Ready(respond::unknown_hashed_name()));
+                // Perhaps a newer release was collected into our root.
+                let newer = inner
+                    .newer
+                    .as_ref()
+                    .zip(rel.as_deref())
+                    .and_then(|(n, rel)| n.route(rel, &inner.settings, &inner.mount));
+                match newer {
+                    Some(route) => std::borrow::Cow::Owned(route),
+                    None => return Some(Decision::Ready(respond::unknown_hashed_name())),
+                }
             }
             (None, Some(root)) => {
                 let rel = crate::path::relative(path, "/")?;

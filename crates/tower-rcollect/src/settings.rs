@@ -26,6 +26,8 @@ pub(crate) struct Settings {
     pub(crate) memory_budget: u64,
     pub(crate) allow_all_origins: bool,
     pub(crate) dictionaries: bool,
+    /// Which previous manifest versions are served.
+    pub(crate) retention: rcollect_core::history::Retention,
     pub(crate) headers: Vec<HeaderRule>,
     /// Lower-case extension → content type.
     pub(crate) mime_types: HashMap<String, HeaderValue>,
@@ -41,6 +43,10 @@ impl Default for Settings {
             memory_budget: d.memory_budget,
             allow_all_origins: d.allow_all_origins,
             dictionaries: d.dictionaries,
+            retention: rcollect_core::history::Retention {
+                versions: d.history_versions,
+                max_age: std::time::Duration::from_secs(d.history_max_age),
+            },
             headers: Vec::new(),
             mime_types: HashMap::new(),
         }

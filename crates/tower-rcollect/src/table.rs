@@ -37,7 +37,13 @@ impl Table {
                 Caching::Short
             }
         };
+        let now = std::time::SystemTime::now();
         for n in &loaded.names {
+            if n.retired
+                .is_some_and(|(rank, at)| !s.retention.serves(rank, at, now))
+            {
+                continue;
+            }
             let mut served = s.serve(&n.logical, n.asset.clone(), caching(n.immutable));
             if s.dictionaries && n.immutable && is_compressible(&n.logical) {
                 served.use_as_dictionary =

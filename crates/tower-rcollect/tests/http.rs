@@ -5,6 +5,7 @@ mod apps;
 mod browser;
 mod common;
 mod deltas;
+mod rolling;
 
 use common::*;
 use rcollect_core::{Encoding, Manifest};

@@ -200,6 +200,12 @@ pub struct ServeConfig {
     /// answer `Available-Dictionary` requests with the deltas collect wrote
     /// (default on).
     pub dictionaries: bool,
+    /// Previous manifest versions whose files are served (rolling deploys),
+    /// counted with the live one, as `rcollect clean --keep` counts.
+    pub history_versions: usize,
+    /// Also serve the files of versions retired less than this many
+    /// seconds ago.
+    pub history_max_age: u64,
     /// Extra response headers for files whose logical path matches a glob.
     pub headers: Vec<HeaderRule>,
     /// Extra or overriding content types by extension (without the dot).
@@ -227,6 +233,8 @@ impl Default for ServeConfig {
             memory_budget: 256 * 1024 * 1024,
             allow_all_origins: true,
             dictionaries: true,
+            history_versions: 2,
+            history_max_age: 3600,
             headers: Vec::new(),
             mime_types: BTreeMap::new(),
             max_connections: 0,
