@@ -31,7 +31,9 @@ wait_quiet() {
 # rcollect binaries (built once, release).
 build_rcollect() {
   if [[ -z ${RCOLLECT_BIN:-} ]]; then
-    (cd "$BENCH_ROOT_DIR" && cargo build --release --locked -p rcollect -p tower-rcollect --example hyper_floor >&2)
+    # Two builds: with `--example`, cargo builds only the named example, not the binary.
+    (cd "$BENCH_ROOT_DIR" && cargo build --release --locked -p rcollect >&2 &&
+      cargo build --release --locked -p tower-rcollect --example hyper_floor >&2)
     RCOLLECT_BIN=$BENCH_ROOT_DIR/target/release/rcollect
     HYPER_FLOOR_BIN=$BENCH_ROOT_DIR/target/release/examples/hyper_floor
   fi

@@ -174,7 +174,7 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
             ctx.make_deltas(&plan.files, &mut outcomes, config.compress.dictionaries)?;
     }
     // 4. The manifest, last, and only if it changed.
-    let manifest = write_manifest(config, &plan.files, &outcomes, &encodings, &mut summary)?;
+    let manifest = write_manifest(config, &plan, &outcomes, &encodings, &mut summary)?;
     // 5. Unhashed copies, then cleanup.
     if config.keep_unhashed && !options.dry_run {
         plan.files
@@ -247,12 +247,24 @@ fn enabled_encodings(config: &Config) -> Vec<Encoding> {
 /// the history) when it changed, unless this is a dry run.
 fn write_manifest(
     config: &Config,
-    files: &[Planned],
+    plan: &plan::Plan,
     outcomes: &[Outcome],
     encodings: &[Encoding],
     summary: &mut Summary,
 ) -> Result<Manifest> {
-    let mut manifest = build_manifest(config, files, outcomes);
+    let mut manifest = build_manifest(config, &plan.files, outcomes);
+    for (from, targets) in &plan.references {
+        let Some(hashed) = manifest.paths.get(from) else {
+            continue;
+        };
+        let targets: Vec<String> = targets
+            .iter()
+            .filter_map(|t| manifest.paths.get(t).cloned())
+            .collect();
+        if !targets.is_empty() {
+            manifest.references.insert(hashed.clone(), targets);
+        }
+    }
     if !encodings.is_empty() {
         manifest.compress = Some(crate::manifest::CompressSettings {
             encodings: encodings.to_vec(),

@@ -45,6 +45,11 @@ pub struct Manifest {
     /// Per-file metadata keyed by hashed path. Absent in a Django-written manifest.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, FileMeta>,
+    /// The reference graph, by hashed name: what each file loads with it
+    /// (static JS imports, CSS `@import`s and `url()`s), so the middleware
+    /// can give preload hints without scanning anything.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub references: BTreeMap<String, Vec<String>>,
 }
 
 /// Which variants a collect tried to write.

@@ -15,7 +15,7 @@
 //! them, the name hash is not the hash of the final bytes; the manifest's
 //! `sha256` always is.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -29,7 +29,7 @@ use crate::find::{Asset, Found};
 use crate::graph::Graph;
 use crate::hash::{Digests, hashed_name, name_hash};
 use crate::rewrite::{Target, replacement, resolve, splice};
-use crate::scan::{self, Syntax};
+use crate::scan::{self, RefKind, Syntax};
 
 /// Where a planned file's final bytes come from.
 #[derive(Debug, Clone)]
@@ -103,6 +103,10 @@ pub struct Plan {
     pub broken_omitted: usize,
     /// Groups of files that reference each other in a cycle.
     pub cycles: Vec<Vec<String>>,
+    /// What each file loads with it, by logical path: static JS imports,
+    /// CSS `@import`s and `url()`s (not source maps, not dynamic
+    /// `import()`), for preloading.
+    pub references: BTreeMap<String, Vec<String>>,
 }
 
 /// Planning knobs.
@@ -121,6 +125,7 @@ pub struct PlanOptions {
 /// A resolved reference inside a scanned file.
 struct Edge {
     span: std::ops::Range<usize>,
+    kind: RefKind,
     target: usize,
     name_start: usize,
     path_end: usize,
@@ -218,7 +223,29 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         tracing::warn!("{broken_omitted} more references to missing files not listed");
     }
 
-    // 2. The graph and its order.
+    // 2. The graph and its order, and what each file loads with it.
+    let mut references: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (a, s) in assets.iter().zip(&files_scanned) {
+        let Some(s) = s else { continue };
+        let mut targets: Vec<String> = s
+            .edges
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    RefKind::CssUrl | RefKind::CssImport | RefKind::JsImport
+                )
+            })
+            .filter_map(|e| assets.get(e.target))
+            .map(|t| t.logical.clone())
+            .filter(|t| *t != a.logical)
+            .collect();
+        targets.sort();
+        targets.dedup();
+        if !targets.is_empty() {
+            references.insert(a.logical.clone(), targets);
+        }
+    }
     let mut graph = Graph::new(assets.len());
     for (i, s) in files_scanned.iter().enumerate() {
         if let Some(s) = s {
@@ -281,6 +308,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         broken,
         broken_omitted,
         cycles,
+        references,
     })
 }
 
@@ -384,6 +412,7 @@ fn scan_asset(config: &Config, asset: &Asset, index: &HashMap<&str, usize>) -> S
                 Some(&target) => {
                     edges.push(Edge {
                         span: r.span,
+                        kind: r.kind,
                         target,
                         name_start,
                         path_end,

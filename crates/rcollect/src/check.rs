@@ -28,6 +28,8 @@ Checks (IDs are stable; E = error, W = warning):
             records (integrity, stray variants, history versions included)
   E030 (--references) a CSS/JS reference names a missing file (file:line)
   E031 (--manifest) STATIC_ROOT is out of date with the sources
+  E032 (--skew) pages of a previous release would get 404 for files they
+            name (outside the history retention, or removed by clean)
   W001 MEDIA_URL inside STATIC_URL (or the reverse)
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist, with --allow-empty
@@ -70,6 +72,11 @@ pub(crate) struct Args {
     /// A missing source dir is a warning (W004), not an error (E013).
     #[arg(long)]
     allow_empty: bool,
+    /// Also check that the pages of the previous N releases (default 1)
+    /// would find every hashed file they name (E032): during a rolling
+    /// deploy, and while browsers and CDNs hold those pages.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1")]
+    skew: Option<usize>,
 }
 
 /// How findings are printed.
@@ -125,6 +132,9 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     }
     if args.manifest {
         findings.extend(checks::check_manifest(config));
+    }
+    if let Some(n) = args.skew {
+        findings.extend(checks::check_skew(config, n, std::time::SystemTime::now()));
     }
     findings
 }

@@ -51,7 +51,7 @@ pub(crate) struct Inner {
     /// URL path the files are mounted at (`/static/`).
     pub(crate) mount: String,
     /// STATIC_URL as configured (may be absolute), for the helpers.
-    url_prefix: String,
+    pub(crate) url_prefix: String,
     pub(crate) settings: Settings,
     table: OnceLock<Arc<Table>>,
     /// Files served at `/` (`root_dir`).

@@ -47,6 +47,10 @@ pub(crate) struct Loaded {
     pub(crate) logical: HashMap<String, (String, Arc<Asset>)>,
     /// What is held in memory, within the budget.
     pub(crate) memory: Arc<Memory>,
+    /// The live manifest's reference graph, by hashed name, and the
+    /// logical path of each hashed name (for preload hints).
+    pub(crate) graph: HashMap<String, Vec<String>>,
+    pub(crate) logical_of: HashMap<String, String>,
 }
 
 impl Loaded {
@@ -89,6 +93,8 @@ impl Loaded {
             indexes: Vec::new(),
             logical,
             memory: Arc::default(),
+            graph: HashMap::new(),
+            logical_of: HashMap::new(),
         }
     }
 
@@ -229,6 +235,16 @@ impl Loaded {
             indexes,
             logical: logical_map,
             memory: Arc::default(),
+            graph: m
+                .references
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            logical_of: m
+                .paths
+                .iter()
+                .map(|(l, h)| (h.clone(), l.clone()))
+                .collect(),
         })
     }
 }

@@ -85,6 +85,11 @@ impl Helper {
 pub struct HtmlTag(String);
 
 impl HtmlTag {
+    /// A tag rendered by this crate (already escaped where needed).
+    pub(crate) fn new(html: String) -> HtmlTag {
+        HtmlTag(html)
+    }
+
     /// The HTML.
     pub fn as_str(&self) -> &str {
         &self.0

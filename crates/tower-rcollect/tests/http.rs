@@ -5,6 +5,7 @@ mod apps;
 mod browser;
 mod common;
 mod deltas;
+mod preload;
 mod rolling;
 
 use common::*;

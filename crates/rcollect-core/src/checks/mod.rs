@@ -26,11 +26,13 @@ use crate::paths::{Overlap, normalize, overlap, resolve};
 
 mod manifest;
 mod render;
+mod skew;
 
 pub use manifest::{check_manifest, file_sha256};
 pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
+pub use skew::check_skew;
 
 /// The checks, by stable ID. `E…` are errors, `W…` warnings; each carries
 /// its level and the runs it concerns, so neither can be chosen wrong at the
@@ -84,6 +86,9 @@ pub mod ids {
     /// STATIC_ROOT is not up to date with the sources (`rcollect check
     /// --manifest`).
     pub const MANIFEST_STALE: Check = Check::new("E031", Level::Error, Scope::SERVE);
+    /// Pages of a previous release would get 404 for files they name
+    /// (`rcollect check --skew`).
+    pub const SKEW: Check = Check::new("E032", Level::Error, Scope::SERVE);
     /// MEDIA_URL is inside STATIC_URL or the reverse.
     pub const MEDIA_URL_NESTED: Check = Check::new("W001", Level::Warning, Scope::ALL);
     /// The same logical path exists in more than one source dir.

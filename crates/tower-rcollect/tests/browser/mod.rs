@@ -152,3 +152,104 @@ fn run_chromium(browser: &std::path::Path, profile: &std::path::Path, url: &str)
         + "\n--- stderr ---\n"
         + &String::from_utf8_lossy(&out.stderr)
 }
+
+/// Round trips a page needs for its static files: every static response is
+/// delayed by `STEP`, so the requests of each discovery level arrive one
+/// `STEP` after the level before; the depth is the number of levels.
+const STEP: Duration = Duration::from_millis(400);
+
+/// (depth of all static files, depth of the scripts and stylesheets, log).
+async fn waterfall_depth(files: &StaticFiles, preload: bool) -> (usize, usize, String) {
+    let page_html = format!(
+        "<!doctype html><html><head><meta charset=utf-8>{}{}</head><body><div id=out>not run</div></body></html>",
+        files.stylesheet_tag("css/app.css").expect("tag"),
+        files.module_tag("js/app.js").expect("tag"),
+    );
+    let arrivals: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
+    let rec = arrivals.clone();
+    let mut page = Router::new().route("/page", get(move || async move { Html(page_html) }));
+    if preload {
+        page = page.route_layer(
+            files
+                .preload_layer(&["js/app.js", "css/app.css"])
+                .expect("layer"),
+        );
+    }
+    let app = page.layer(files.clone()).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let rec = rec.clone();
+            async move {
+                let path = req.uri().path().to_string();
+                if let Ok(mut l) = rec.lock() {
+                    l.push((path.clone(), std::time::Instant::now()));
+                }
+                let res = next.run(req).await;
+                if path.starts_with("/static/") {
+                    tokio::time::sleep(STEP).await;
+                }
+                res
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let profile = tempfile::tempdir().expect("profile");
+    let url = format!("http://{addr}/page");
+    let browser = chromium();
+    let dom = tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url))
+        .await
+        .expect("join");
+    server.abort();
+    assert!(
+        dom.contains("<div id=\"out\">chain ran!</div>"),
+        "the page did not run:\n{dom}"
+    );
+    let log = arrivals.lock().map(|l| l.clone()).unwrap_or_default();
+    let start = log
+        .iter()
+        .find(|(p, _)| p == "/page")
+        .map(|(_, t)| *t)
+        .expect("the page was requested");
+    let depth_of = |keep: &dyn Fn(&str) -> bool| {
+        log.iter()
+            .filter(|(p, _)| p.starts_with("/static/") && keep(p))
+            .map(|(_, t)| (t.duration_since(start).as_millis() / STEP.as_millis()) as usize + 1)
+            .max()
+            .unwrap_or(0)
+    };
+    let depth = depth_of(&|_| true);
+    let code_depth = depth_of(&|p| p.ends_with(".js") || p.ends_with(".css"));
+    let text = log
+        .iter()
+        .map(|(p, t)| format!("{:>5} ms {p}", t.duration_since(start).as_millis()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (depth, code_depth, text)
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium (Debian package `chromium`); .ci/run runs it where Chromium installs"]
+async fn chromium_loads_scripts_and_styles_in_one_round_trip_with_preload_hints() {
+    let (_t, root) = super::preload::project();
+    let files = StaticFiles::from_manifest(&root, "/static/").expect("load");
+    let (without, code_without, log_without) = waterfall_depth(&files, false).await;
+    let (with, code_with, log_with) = waterfall_depth(&files, true).await;
+    eprintln!(
+        "waterfall depth without preload: {without} (scripts and styles {code_without})\n{log_without}"
+    );
+    eprintln!("waterfall depth with preload: {with} (scripts and styles {code_with})\n{log_with}");
+    assert!(
+        code_without >= 3,
+        "app.js -> util.js -> dep.js is 3 levels:\n{log_without}"
+    );
+    assert_eq!(
+        code_with, 1,
+        "every script and stylesheet in the first round trip:\n{log_with}"
+    );
+    // Chromium holds low-priority image preloads back while render-blocking
+    // requests are in flight (HTTP/1.1), so the image may come one level later.
+    assert!(with < without, "preload saves round trips:\n{log_with}");
+}

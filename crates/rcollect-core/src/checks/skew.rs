@@ -1,0 +1,133 @@
+//! `rcollect check --skew`: would the pages of the previous releases, still
+//! open in browsers or cached by a CDN, find their files now?
+
+use std::time::{Duration, SystemTime};
+
+use super::{Finding, ids};
+use crate::config::Config;
+use crate::history::{self, Retention};
+use crate::manifest::{MANIFEST_NAME, Manifest};
+
+/// For each of the `previous` newest manifest versions before the live one,
+/// the hashed URLs its pages name that a server started `now` on STATIC_ROOT
+/// would answer 404 to: not in the live manifest, and either outside the
+/// `[serve]` history retention or no longer on disk (removed by `clean`).
+/// One error finding per version with such URLs (up to 5 named).
+pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Finding> {
+    let root = &config.static_root;
+    let Ok(Some(live)) = Manifest::load(root) else {
+        return Vec::new(); // `--manifest` reports a missing or invalid one (E020)
+    };
+    let names = match history::list(root) {
+        Ok(n) => n,
+        Err(e) => {
+            return vec![Finding::new(
+                ids::SKEW,
+                format!("cannot list the manifest versions: {e}"),
+                "check the permissions of STATIC_ROOT",
+            )];
+        }
+    };
+    let retention = Retention {
+        versions: config.serve.history_versions,
+        max_age: Duration::from_secs(config.serve.history_max_age),
+    };
+    let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
+        .and_then(|m| m.modified())
+        .ok();
+    let live_names: std::collections::BTreeSet<&str> =
+        live.paths.values().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for (rank, name, retired) in Retention::ranked(&names, live_since)
+        .into_iter()
+        .take(previous)
+    {
+        let Some(m) = history::load_version(root, name) else {
+            continue;
+        };
+        let served = retention.serves(rank, retired, now);
+        let mut missing: Vec<String> = m
+            .paths
+            .iter()
+            .filter(|(logical, hashed)| logical != hashed && !live_names.contains(hashed.as_str()))
+            .filter(|(_, hashed)| {
+                let on_disk = m.files.get(*hashed).map_or_else(
+                    || crate::paths::path_in(root, hashed).is_file(),
+                    |f| {
+                        std::fs::metadata(crate::paths::path_in(root, hashed))
+                            .is_ok_and(|md| md.is_file() && md.len() == f.size)
+                    },
+                );
+                !served || !on_disk
+            })
+            .map(|(_, hashed)| crate::paths::static_url(&config.static_url, hashed))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let total = missing.len();
+        missing.truncate(5);
+        let why = if served {
+            "removed from STATIC_ROOT".to_string()
+        } else {
+            format!(
+                "outside the history retention ([serve] history_versions = {}, history_max_age = {})",
+                retention.versions,
+                retention.max_age.as_secs()
+            )
+        };
+        out.push(Finding::new(
+            ids::SKEW,
+            format!(
+                "pages of the version {name} (previous #{rank}) would get 404 for {total} file(s), {why}: {}{}",
+                missing.join(", "),
+                if total > missing.len() { ", …" } else { "" }
+            ),
+            "keep more versions ([serve] history_versions / history_max_age) and clean with the same \
+             numbers (`rcollect clean --keep N --older-than AGE`)",
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_files_of_previous_versions_that_would_404() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path().to_path_buf();
+        let mut config = Config::new(&root, "/static/");
+        let write_version = |hashed: &str| {
+            let mut m = Manifest::new();
+            m.paths.insert("a.css".into(), hashed.into());
+            std::fs::write(root.join(hashed), "x").expect("file");
+            m.write_atomic(&root).expect("manifest");
+        };
+        write_version("a.111111111111.css");
+        history::keep_live(&root).expect("keep");
+        std::thread::sleep(Duration::from_millis(5));
+        write_version("a.222222222222.css");
+        let now = SystemTime::now();
+        assert!(
+            check_skew(&config, 1, now).is_empty(),
+            "the previous version is served"
+        );
+        // Removed by a clean: its pages would break.
+        std::fs::remove_file(root.join("a.111111111111.css")).expect("rm");
+        let f = check_skew(&config, 1, now);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("/static/a.111111111111.css") && f[0].message.contains("removed"),
+            "{}",
+            f[0].message
+        );
+        // On disk, but outside the retention.
+        std::fs::write(root.join("a.111111111111.css"), "x").expect("file");
+        config.serve.history_versions = 1;
+        config.serve.history_max_age = 0;
+        let f = check_skew(&config, 1, now + Duration::from_secs(1));
+        assert!(f.len() == 1 && f[0].message.contains("retention"), "{f:?}");
+    }
+}

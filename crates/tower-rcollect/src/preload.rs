@@ -1,0 +1,223 @@
+//! Preload hints from the reference graph the manifest records: what a
+//! page's entry points load with them (static JS imports, CSS `@import`s,
+//! fonts and images in `url()`), transitively, as `Link` header values and
+//! as `<link>` tags, so that the browser asks for the whole tree in one
+//! round trip instead of discovering it level by level.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::{HeaderValue, Request, Response, header};
+use tower::{Layer, Service};
+
+use crate::error::MissingAsset;
+use crate::files::StaticFiles;
+use crate::source::Source;
+use crate::tags::HtmlTag;
+
+/// How a preloaded file will be used (`rel=modulepreload` or `as=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreloadKind {
+    /// A JS module (`rel=modulepreload`).
+    Module,
+    /// A stylesheet (`as=style`).
+    Style,
+    /// A font (`as=font`, always CORS).
+    Font,
+    /// An image (`as=image`).
+    Image,
+}
+
+impl PreloadKind {
+    fn of(logical: &str) -> Option<PreloadKind> {
+        let ext = logical.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "js" | "mjs" => PreloadKind::Module,
+            "css" => PreloadKind::Style,
+            "woff2" | "woff" | "ttf" | "otf" | "eot" => PreloadKind::Font,
+            "png" | "jpg" | "jpeg" | "gif" | "svg" | "webp" | "avif" | "ico" => PreloadKind::Image,
+            _ => return None,
+        })
+    }
+}
+
+/// One file to preload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preload {
+    /// Its URL (STATIC_URL + hashed name).
+    pub url: String,
+    /// How it will be used.
+    pub kind: PreloadKind,
+    /// Its Subresource Integrity value.
+    pub integrity: String,
+}
+
+impl Preload {
+    /// The `Link` header value: `<url>; rel=modulepreload; crossorigin` or
+    /// `<url>; rel=preload; as=style; crossorigin` (`crossorigin` where the
+    /// file is fetched in CORS mode: modules, fonts, and stylesheets, which
+    /// rcollect's tags load with `crossorigin`).
+    pub fn link_value(&self) -> String {
+        match self.kind {
+            PreloadKind::Module => format!("<{}>; rel=modulepreload; crossorigin", self.url),
+            PreloadKind::Style => format!("<{}>; rel=preload; as=style; crossorigin", self.url),
+            PreloadKind::Font => format!("<{}>; rel=preload; as=font; crossorigin", self.url),
+            PreloadKind::Image => format!("<{}>; rel=preload; as=image", self.url),
+        }
+    }
+
+    /// The `<link>` tag, with `integrity`.
+    pub fn tag(&self) -> HtmlTag {
+        let (rel, as_, cors) = match self.kind {
+            PreloadKind::Module => ("modulepreload", "", true),
+            PreloadKind::Style => ("preload", r#" as="style""#, true),
+            PreloadKind::Font => ("preload", r#" as="font""#, true),
+            PreloadKind::Image => ("preload", r#" as="image""#, false),
+        };
+        let cors = if cors {
+            r#" crossorigin="anonymous""#
+        } else {
+            ""
+        };
+        HtmlTag::new(format!(
+            r#"<link rel="{rel}" href="{}"{as_} integrity="{}"{cors}>"#,
+            self.url, self.integrity
+        ))
+    }
+}
+
+impl StaticFiles {
+    /// What `entry` (a logical path: a JS module or a stylesheet) loads with
+    /// it, transitively, nearest first, without `entry` itself. Empty in dev
+    /// mode and for a manifest without a reference graph.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let files = tower_rcollect::StaticFiles::from_manifest("staticfiles", "/static/")?;
+    /// for p in files.preload("js/app.js")? {
+    ///     println!("{}", p.tag()); // <link rel="modulepreload" href="/static/js/util.3f2a….js" …>
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// `entry` is not a known logical path.
+    pub fn preload(&self, entry: &str) -> Result<Vec<Preload>, MissingAsset> {
+        let missing = || MissingAsset {
+            path: entry.to_string(),
+        };
+        let loaded = match &self.inner.source {
+            Source::Manifest(l) => l,
+            Source::Dev(_) => {
+                self.static_url(entry)?;
+                return Ok(Vec::new());
+            }
+        };
+        let (start, _) = loaded.logical.get(entry).ok_or_else(missing)?;
+        let mut seen: BTreeSet<&str> = BTreeSet::from([start.as_str()]);
+        let mut queue: VecDeque<&str> = VecDeque::from([start.as_str()]);
+        let mut out = Vec::new();
+        while let Some(hashed) = queue.pop_front() {
+            for target in loaded.graph.get(hashed).into_iter().flatten() {
+                if !seen.insert(target.as_str()) {
+                    continue;
+                }
+                queue.push_back(target.as_str());
+                let Some(logical) = loaded.logical_of.get(target) else {
+                    continue;
+                };
+                let (Some(kind), Some((_, asset))) =
+                    (PreloadKind::of(logical), loaded.logical.get(logical))
+                else {
+                    continue;
+                };
+                out.push(Preload {
+                    url: rcollect_core::paths::static_url(&self.inner.url_prefix, target),
+                    kind,
+                    integrity: asset.integrity.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A layer that adds one `Link` header with the preloads of `entries`
+    /// to the HTML responses (`Content-Type: text/html`) of the routes it
+    /// wraps (in axum: `.route_layer(files.preload_layer(&["js/app.js"])?)`).
+    ///
+    /// # Errors
+    /// An entry is not a known logical path.
+    pub fn preload_layer(&self, entries: &[&str]) -> Result<PreloadLayer, MissingAsset> {
+        let mut values = Vec::new();
+        let mut seen = BTreeSet::new();
+        for e in entries {
+            for p in self.preload(e)? {
+                if seen.insert(p.url.clone()) {
+                    values.push(p.link_value());
+                }
+            }
+        }
+        Ok(PreloadLayer {
+            link: HeaderValue::try_from(values.join(", "))
+                .ok()
+                .filter(|_| !values.is_empty()),
+        })
+    }
+}
+
+/// Adds a `Link` header of preloads to HTML responses; see
+/// [`StaticFiles::preload_layer`].
+#[derive(Debug, Clone)]
+pub struct PreloadLayer {
+    link: Option<HeaderValue>,
+}
+
+impl<S> Layer<S> for PreloadLayer {
+    type Service = Preloading<S>;
+
+    fn layer(&self, inner: S) -> Preloading<S> {
+        Preloading {
+            inner,
+            link: self.link.clone(),
+        }
+    }
+}
+
+/// The service of a [`PreloadLayer`].
+#[derive(Debug, Clone)]
+pub struct Preloading<S> {
+    inner: S,
+    link: Option<HeaderValue>,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Preloading<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let fut = self.inner.call(req);
+        let link = self.link.clone();
+        Box::pin(async move {
+            let mut res = fut.await?;
+            let html = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.trim_start().starts_with("text/html"));
+            if let (true, Some(link)) = (html, link) {
+                res.headers_mut().append(header::LINK, link);
+            }
+            Ok(res)
+        })
+    }
+}
