@@ -238,3 +238,42 @@ fn deltas_decode_with_the_zstd_cli_and_google_brotli() {
         );
     }
 }
+
+#[test]
+fn check_skew_reports_what_pages_of_the_previous_release_would_miss() {
+    let c = collect_two_versions();
+    let ok = run(c.dir.path(), &["check", "--skew"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    // A previous file lost from STATIC_ROOT (deleted by hand, a partial sync).
+    let old = c.root().join(&c.dictionary);
+    let bytes = std::fs::read(&old).expect("read");
+    std::fs::remove_file(&old).expect("rm");
+    let bad = run(c.dir.path(), &["check", "--skew", "--format", "json"]);
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("E032")
+            && text.contains("removed")
+            && text.contains(&format!("/static/{}", c.dictionary)),
+        "{text}"
+    );
+    // Back on disk, but the server would not serve the previous version.
+    std::fs::write(&old, bytes).expect("write");
+    write(
+        &c.dir.path().join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"src\"]\ncache_dir = \"cache\"\n[serve]\nhistory_versions = 1\nhistory_max_age = 0\n",
+    );
+    let bad = run(c.dir.path(), &["check", "--skew", "--format", "json"]);
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("E032")
+            && text.contains("retention")
+            && text.contains(&format!("/static/{}", c.dictionary)),
+        "{text}"
+    );
+}
