@@ -69,7 +69,7 @@ place() {  # place SRC_DIR old|new|edited
 collect_pair() {  # collect_pair DIR FIRST SECOND DICTIONARIES -> prints the second collect's wall seconds
   local dir=$1 first=$2 second=$3 n=$4
   rm -rf "$dir"; mkdir -p "$dir/src"
-  printf 'static_root = "root"\ndirs = ["src"]\n[compress]\ndictionaries = %s\n' "$n" >"$dir/rcollect.toml"
+  printf 'static_root = "root"\ndirs = ["src"]\nmissing_references = "warn"   # the bundles name source maps we leave out\n[compress]\ndictionaries = %s\n' "$n" >"$dir/rcollect.toml"
   place "$dir/src" "$first"
   (cd "$dir" && "$RCOLLECT_BIN" collectstatic --no-input -q --no-cache) || die "collect failed in $dir"
   sleep 0.01

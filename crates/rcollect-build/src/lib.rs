@@ -292,11 +292,55 @@ fn macros(urls: &[(String, String, String)]) -> String {
         let _ = writeln!(url_arms, "    ({logical:?}) => {{ {url:?} }};");
         let _ = writeln!(sri_arms, "    ({logical:?}) => {{ {integrity:?} }};");
     }
+    let mut consts = String::new();
+    let mut taken = std::collections::BTreeSet::new();
+    for (logical, url, integrity) in urls {
+        let name = const_name(logical);
+        if !taken.insert(name.clone()) {
+            let _ = writeln!(consts, "    // {logical:?}: its name {name} is taken; use asset!({logical:?})");
+            continue;
+        }
+        let _ = writeln!(
+            consts,
+            "    /// The URL of `{logical}`.\n    pub const {name}: &str = {url:?};\n    \
+             /// The Subresource Integrity value of `{logical}`.\n    pub const {name}_SRI: &str = {integrity:?};"
+        );
+    }
     let miss = "($other:literal) => { ::core::compile_error!(::core::concat!(\"rcollect: no static file \", ::core::stringify!($other), \" (not in a source dir, or ignored)\")) };";
     format!(
         "\n/// The URL of a collected file, checked at compile time.\n\
          #[allow(unused_macros)]\nmacro_rules! asset {{\n{url_arms}    {miss}\n}}\n\
          \n/// The Subresource Integrity value of a collected file (empty in dev mode).\n\
-         #[allow(unused_macros)]\nmacro_rules! asset_integrity {{\n{sri_arms}    {miss}\n}}\n"
+         #[allow(unused_macros)]\nmacro_rules! asset_integrity {{\n{sri_arms}    {miss}\n}}\n\
+         \n/// The same as constants, for templates that take paths (askama:\n\
+         /// `{{{{ crate::assets::CSS_APP_CSS }}}}`): the logical path in capitals,\n\
+         /// other characters as `_`; `NAME_SRI` is the integrity.\n\
+         #[allow(dead_code)]\npub mod assets {{\n{consts}}}\n"
     )
+}
+
+/// The constant for a logical path: `css/app.min.css` → `CSS_APP_MIN_CSS`
+/// (a leading digit gets a `_`).
+fn const_name(logical: &str) -> String {
+    let mut name: String = logical
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
+    if name.chars().next().is_none_or(|c| c.is_ascii_digit()) || name == "_" {
+        name.insert(0, '_');
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::const_name;
+
+    #[test]
+    fn constant_names() {
+        assert_eq!(const_name("css/app.min.css"), "CSS_APP_MIN_CSS");
+        assert_eq!(const_name("3d/x-y.js"), "_3D_X_Y_JS");
+        assert_eq!(const_name("_"), "__");
+        assert_eq!(const_name("é.css"), "__CSS");
+    }
 }

@@ -32,7 +32,8 @@ fn page() -> String {
 </html>
 "#,
         css = asset!("css/app.css"),
-        css_sri = asset_integrity!("css/app.css"),
+        // The same, as the constants templates can name (askama: `{{ crate::assets::CSS_APP_CSS }}`).
+        css_sri = assets::CSS_APP_CSS_SRI,
         js = asset!("js/app.js"),
         js_sri = asset_integrity!("js/app.js"),
     )
