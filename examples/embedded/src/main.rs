@@ -32,10 +32,11 @@ fn page() -> String {
 </html>
 "#,
         css = asset!("css/app.css"),
-        // The same, as the constants templates can name (askama: `{{ crate::assets::CSS_APP_CSS }}`).
-        css_sri = assets::CSS_APP_CSS_SRI,
+        css_sri = asset_integrity!("css/app.css"),
         js = asset!("js/app.js"),
-        js_sri = asset_integrity!("js/app.js"),
+        // The same values as constants, for templates that take paths
+        // (askama: `{{ crate::assets::JS_APP_JS_SRI }}`).
+        js_sri = assets::JS_APP_JS_SRI,
     )
 }
 
