@@ -297,7 +297,10 @@ fn macros(urls: &[(String, String, String)]) -> String {
     for (logical, url, integrity) in urls {
         let name = const_name(logical);
         if !taken.insert(name.clone()) {
-            let _ = writeln!(consts, "    // {logical:?}: its name {name} is taken; use asset!({logical:?})");
+            let _ = writeln!(
+                consts,
+                "    // {logical:?}: its name {name} is taken; use asset!({logical:?})"
+            );
             continue;
         }
         let _ = writeln!(
@@ -324,7 +327,13 @@ fn macros(urls: &[(String, String, String)]) -> String {
 fn const_name(logical: &str) -> String {
     let mut name: String = logical
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.chars().next().is_none_or(|c| c.is_ascii_digit()) || name == "_" {
         name.insert(0, '_');

@@ -538,7 +538,7 @@ impl WriteCtx<'_> {
             let mut kept = BTreeMap::new();
             for c in DeltaCoding::ALL {
                 let encoded = delta::encode(c, &dict, &dict_sha, &content)
-                    .map_err(|e| Error::io(&self.root.join(&job.hashed), e))?;
+                    .map_err(|e| Error::io(self.root.join(&job.hashed), e))?;
                 let size = encoded.len() as u64;
                 if worth_keeping(job.baseline, size, self.min_saving) {
                     let name = delta::delta_name(&job.hashed, &job.dictionary_sha256, c);

@@ -186,7 +186,6 @@ impl Asset {
         modified: u64,
         integrity: String,
         variants: impl IntoIterator<Item = (Encoding, u64)>,
-        deltas: &[(String, Vec<(DeltaCoding, u64)>)],
     ) -> Result<Asset, String> {
         let short: String = sha256.chars().take(16).collect();
         if short.is_empty() || !short.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -208,6 +207,35 @@ impl Asset {
             reps[slot(e)] = Some(Rep::new(with_suffix(file, e.suffix()), size, etag(Some(e))));
             available = available.with(e);
         }
+        Ok(Asset {
+            identity,
+            variants: reps,
+            deltas: Box::default(),
+            listed: available,
+            missing: AtomicU8::new(0),
+            content_type,
+            modified,
+            last_modified: last_modified(modified),
+            integrity,
+        })
+    }
+
+    /// Adds the dictionary-compressed deltas a manifest lists (SHA-256 of
+    /// the dictionary in hex, then each coding and size), their files beside
+    /// the identity file; each ETag is the identity's plus the coding and the
+    /// dictionary.
+    pub(crate) fn with_deltas(
+        mut self,
+        deltas: &[(String, Vec<(DeltaCoding, u64)>)],
+    ) -> Result<Asset, String> {
+        let short = self
+            .identity
+            .etag
+            .to_str()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string();
+        let file = self.identity.path.clone();
         let mut by_dictionary = Vec::with_capacity(deltas.len());
         for (sha, codings) in deltas {
             let dictionary = from_hex(sha).ok_or_else(|| format!("'{sha}' is not a SHA-256"))?;
@@ -229,17 +257,8 @@ impl Asset {
                 });
             }
         }
-        Ok(Asset {
-            identity,
-            variants: reps,
-            deltas: by_dictionary.into_boxed_slice(),
-            listed: available,
-            missing: AtomicU8::new(0),
-            content_type,
-            modified,
-            last_modified: last_modified(modified),
-            integrity,
-        })
+        self.deltas = by_dictionary.into_boxed_slice();
+        Ok(self)
     }
 
     /// Attaches bytes compiled into the binary to every representation, by
@@ -278,6 +297,8 @@ impl Asset {
             meta.modified,
             meta.integrity.clone(),
             meta.variants.iter().map(|(e, s)| (*e, *s)),
+        )?
+        .with_deltas(
             &meta
                 .deltas
                 .iter()

@@ -278,7 +278,6 @@ fn from_disk(file: &Path, name: &str) -> std::io::Result<Asset> {
         modified,
         digests.integrity(),
         variants,
-        &[],
     )
     .map_err(std::io::Error::other)
 }

@@ -106,7 +106,7 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
     assert!(link.starts_with(&format!("<{}>", urls[0])), "{link}");
     assert!(!get(addr, "/plain", &[]).await.has("link"), "not HTML");
     assert!(
-        !get(addr, &urls[0].to_string(), &[]).await.has("link"),
+        !get(addr, urls[0], &[]).await.has("link"),
         "a static file"
     );
     server.abort();
