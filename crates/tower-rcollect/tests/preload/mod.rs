@@ -105,9 +105,6 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
     assert_eq!(link.matches("rel=preload").count(), 3, "{link}");
     assert!(link.starts_with(&format!("<{}>", urls[0])), "{link}");
     assert!(!get(addr, "/plain", &[]).await.has("link"), "not HTML");
-    assert!(
-        !get(addr, urls[0], &[]).await.has("link"),
-        "a static file"
-    );
+    assert!(!get(addr, urls[0], &[]).await.has("link"), "a static file");
     server.abort();
 }
