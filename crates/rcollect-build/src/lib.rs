@@ -199,16 +199,14 @@ fn utf8(p: &Path) -> Result<&str, Error> {
 fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
     let root = &config.static_root;
     let manifest_path = root.join(rcollect_core::manifest::MANIFEST_NAME);
-    let mut files = String::new();
+    // Names and bytes in two arrays: the names then sit together in the
+    // binary, and reading them at start-up pages in none of the bytes.
+    let (mut names, mut files) = (String::new(), String::new());
     for (hashed, meta) in &m.files {
-        let names = std::iter::once(hashed.clone()).chain(meta.outputs(hashed));
-        for name in names {
+        for name in std::iter::once(hashed.clone()).chain(meta.outputs(hashed)) {
             let file = rcollect_core::paths::path_in(root, &name);
-            let _ = writeln!(
-                files,
-                "        ({name:?}, ::core::include_bytes!({:?})),",
-                utf8(&file)?
-            );
+            let _ = writeln!(names, "        {name:?},");
+            let _ = writeln!(files, "        ::core::include_bytes!({:?}),", utf8(&file)?);
         }
     }
     let mut urls = Vec::new();
@@ -228,7 +226,7 @@ fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
     let _ = write!(
         text,
         "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
-         manifest: ::core::include_str!({:?}),\n    files: &[\n{files}    ],\n    \
+         manifest: ::core::include_str!({:?}),\n    names: &[\n{names}    ],\n    files: &[\n{files}    ],\n    \
          static_url: {:?},\n    dev_config: ::core::option::Option::None,\n}};\n",
         utf8(&manifest_path)?,
         config.static_url
@@ -259,7 +257,7 @@ fn dev_code(config: &Config, config_file: &Path) -> Result<Code, Error> {
     let _ = write!(
         text,
         "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
-         manifest: \"\",\n    files: &[],\n    static_url: {:?},\n    \
+         manifest: \"\",\n    names: &[],\n    files: &[],\n    static_url: {:?},\n    \
          dev_config: ::core::option::Option::Some({:?}),\n}};\n",
         config.static_url,
         utf8(config_file)?

@@ -25,9 +25,12 @@ use crate::source::Source;
 pub struct Embedded {
     /// `staticfiles.json` as collected.
     pub manifest: &'static str,
-    /// Every file the manifest names, variants included, by name relative
-    /// to STATIC_ROOT (`css/app.3f2a9c81d0e4.css.br`).
-    pub files: &'static [(&'static str, &'static [u8])],
+    /// The name of every file the manifest names, variants and deltas
+    /// included, relative to STATIC_ROOT (`css/app.3f2a9c81d0e4.css.br`).
+    pub names: &'static [&'static str],
+    /// The bytes of each of `names`, in the same order. (Two arrays, so
+    /// that looking the names up at start-up reads none of the bytes.)
+    pub files: &'static [&'static [u8]],
     /// STATIC_URL the files were collected for.
     pub static_url: &'static str,
     /// Set in builds that serve the sources instead (debug builds, unless
@@ -64,7 +67,22 @@ impl StaticFiles {
             ));
         }
         let loaded = Loaded::from_manifest(Path::new(""), where_, &manifest)?;
-        let bytes: HashMap<&str, &'static [u8]> = assets.files.iter().copied().collect();
+        if assets.names.len() != assets.files.len() {
+            return Err(Error::manifest(
+                where_,
+                format!(
+                    "{} names for {} files",
+                    assets.names.len(),
+                    assets.files.len()
+                ),
+            ));
+        }
+        let bytes: HashMap<&str, &'static [u8]> = assets
+            .names
+            .iter()
+            .copied()
+            .zip(assets.files.iter().copied())
+            .collect();
         for (hashed, asset) in loaded.logical.values() {
             asset
                 .preload(|name| bytes.get(name).copied())

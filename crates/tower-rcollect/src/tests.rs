@@ -746,12 +746,12 @@ fn embedded_table() -> crate::Embedded {
             .expect("utf-8")
             .into_boxed_str(),
     );
-    let files: &'static [(&'static str, &'static [u8])] = Box::leak(Box::new([
-        (HASHED, leak(BODY.to_vec())),
-        ("a.0123456789ab.css.br", leak(b"BR!".to_vec())),
-    ]));
+    let names: &'static [&'static str] = Box::leak(Box::new([HASHED, "a.0123456789ab.css.br"]));
+    let files: &'static [&'static [u8]] =
+        Box::leak(Box::new([leak(BODY.to_vec()), leak(b"BR!".to_vec())]));
     crate::Embedded {
         manifest,
+        names,
         files,
         static_url: "/static/",
         dev_config: None,
@@ -821,13 +821,15 @@ async fn embedded_files_are_served_from_memory_with_the_same_semantics() {
 #[test]
 fn an_embedded_table_missing_a_variant_or_of_the_wrong_size_is_refused() {
     let mut t = embedded_table();
-    t.files = Box::leak(Box::new([(HASHED, BODY)]));
+    t.names = Box::leak(Box::new([HASHED]));
+    t.files = Box::leak(Box::new([BODY]));
     let err = StaticFiles::embedded(&t).expect_err("variant missing");
     assert!(err.to_string().contains(".br' is not embedded"), "{err}");
-    t.files = Box::leak(Box::new([
-        (HASHED, &b"short"[..]),
-        ("a.0123456789ab.css.br", &b"BR!"[..]),
-    ]));
+    t.files = Box::leak(Box::new([&b"short"[..]]));
+    t.names = Box::leak(Box::new([HASHED, "a.0123456789ab.css.br"]));
+    let err = StaticFiles::embedded(&t).expect_err("names and files disagree");
+    assert!(err.to_string().contains("2 names for 1 files"), "{err}");
+    t.files = Box::leak(Box::new([&b"short"[..], &b"BR!"[..]]));
     let err = StaticFiles::embedded(&t).expect_err("wrong size");
     assert!(
         err.to_string().contains("5 bytes, the manifest says 6"),
