@@ -68,7 +68,8 @@ pub struct Summary {
     pub from_cache: usize,
     /// Variants reused from STATIC_ROOT.
     pub reused: usize,
-    /// Dictionary-compressed deltas (RFC 9842) encoded this run and kept.
+    /// Dictionary-compressed deltas (RFC 9842) written this run (encoded, or
+    /// from the compression cache).
     pub deltas: usize,
     /// Variants compressed (or found in the cache) this run but not kept:
     /// they saved less than `[compress] min_saving`.
@@ -535,10 +536,23 @@ impl WriteCtx<'_> {
                     std::io::Error::other("does not have the SHA-256 its manifest records"),
                 ));
             }
+            let content_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&content).into();
             let mut kept = BTreeMap::new();
             for c in DeltaCoding::ALL {
-                let encoded = delta::encode(c, &dict, &dict_sha, &content)
-                    .map_err(|e| Error::io(self.root.join(&job.hashed), e))?;
+                let cached = self.cache.and_then(|cache| {
+                    cache.get_delta(c, &content_sha, job.content_size, &dict, &dict_sha)
+                });
+                let encoded = match cached {
+                    Some(bytes) => bytes,
+                    None => {
+                        let bytes = delta::encode(c, &dict, &dict_sha, &content)
+                            .map_err(|e| Error::io(self.root.join(&job.hashed), e))?;
+                        if let Some(cache) = self.cache {
+                            cache.put_delta(c, &content_sha, &dict_sha, &bytes);
+                        }
+                        bytes
+                    }
+                };
                 let size = encoded.len() as u64;
                 if worth_keeping(job.baseline, size, self.min_saving) {
                     let name = delta::delta_name(&job.hashed, &job.dictionary_sha256, c);

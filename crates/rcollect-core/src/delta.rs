@@ -119,7 +119,7 @@ pub fn parse_available_dictionary(value: &[u8]) -> Option<[u8; 32]> {
 }
 
 #[cfg(feature = "collect")]
-pub use codec::{decode, encode};
+pub use codec::{decode, encode, settings_key};
 
 #[cfg(feature = "collect")]
 mod codec {
@@ -131,6 +131,15 @@ mod codec {
     const DCB_QUALITY: i32 = 11;
     /// zstd level for `dcz` (as for `.zst`).
     const DCZ_LEVEL: i32 = 19;
+
+    /// The codec settings part of a cache key (a change of settings or of
+    /// the encoder's major version gives new keys).
+    pub fn settings_key(coding: DeltaCoding) -> &'static str {
+        match coding {
+            DeltaCoding::Dcb => "dcb-q11-rs8",
+            DeltaCoding::Dcz => "dcz-19-v013",
+        }
+    }
 
     /// Window log covering `n` bytes (at least 2^16, at most 2^24).
     fn window_log(n: u64) -> u32 {

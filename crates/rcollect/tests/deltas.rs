@@ -103,6 +103,11 @@ fn collect_writes_deltas_and_check_verifies_them() {
         assert!(size * 50 < br, "{coding}: {size} bytes, br {br}");
     }
     let ok = run(c.dir.path(), &["check", "--manifest"]);
+    // The compression cache holds them (by content, dictionary and settings).
+    for key in ["dcb-q11-rs8", "dcz-19-v013"] {
+        let cached = walk(&c.dir.path().join("cache").join(key));
+        assert_eq!(cached.len(), 1, "{key}: {cached:?}");
+    }
     assert!(
         ok.status.success(),
         "{}",

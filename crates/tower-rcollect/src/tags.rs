@@ -42,7 +42,7 @@ impl Tag {
 }
 
 /// A template helper: what `static()`, `integrity()`, `stylesheet()`,
-/// `script()` and `module()` answer, in every engine.
+/// `script()`, `module()` and `preload()` answer, in every engine.
 #[cfg(any(feature = "minijinja", feature = "tera"))]
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Helper {
@@ -52,17 +52,20 @@ pub(crate) enum Helper {
     Integrity,
     /// A whole tag.
     Tag(Tag),
+    /// The preload tags of what the file loads with it.
+    Preload,
 }
 
 /// The template functions by name, for the engines that register
 /// functions.
 #[cfg(any(feature = "minijinja", feature = "tera"))]
-pub(crate) const HELPERS: [(&str, Helper); 5] = [
+pub(crate) const HELPERS: [(&str, Helper); 6] = [
     ("static", Helper::Url),
     ("integrity", Helper::Integrity),
     ("stylesheet", Helper::Tag(Tag::Stylesheet)),
     ("script", Helper::Tag(Tag::Script)),
     ("module", Helper::Tag(Tag::Module)),
+    ("preload", Helper::Preload),
 ];
 
 #[cfg(any(feature = "minijinja", feature = "tera"))]
@@ -73,6 +76,12 @@ impl Helper {
             Helper::Url => files.static_url(logical),
             Helper::Integrity => files.integrity(logical),
             Helper::Tag(tag) => tag.render(files, logical).map(String::from),
+            Helper::Preload => Ok(files
+                .preload(logical)?
+                .iter()
+                .map(|p| p.tag().into_string())
+                .collect::<Vec<_>>()
+                .join("\n")),
         }
     }
 }

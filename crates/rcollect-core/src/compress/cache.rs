@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::compress::codec::{decodes_to, settings_key};
+use crate::delta::DeltaCoding;
 use crate::manifest::Encoding;
 use crate::write::write_atomic;
 
@@ -94,10 +95,104 @@ impl Cache {
     }
 }
 
+/// Deltas (RFC 9842) are cached too, keyed by the content, the dictionary
+/// and the coding's settings: `DIR/<settings>/<sha256[..2]>/<sha256>-<dictionary sha256>`.
+impl Cache {
+    fn delta_path(&self, coding: DeltaCoding, sha256: &[u8; 32], dictionary: &[u8; 32]) -> PathBuf {
+        let hex = crate::hash::hex(sha256);
+        self.dir
+            .join(crate::delta::settings_key(coding))
+            .join(&hex[..2])
+            .join(format!("{hex}-{}", crate::hash::hex(dictionary)))
+    }
+
+    /// The cached delta of the content with this SHA-256 and `size` against
+    /// `dictionary` (whose SHA-256 is `dictionary_sha256`), if one decodes
+    /// with it to exactly that content; an entry that does not is removed.
+    pub fn get_delta(
+        &self,
+        coding: DeltaCoding,
+        sha256: &[u8; 32],
+        size: u64,
+        dictionary: &[u8],
+        dictionary_sha256: &[u8; 32],
+    ) -> Option<Vec<u8>> {
+        use sha2::Digest;
+        let path = self.delta_path(coding, sha256, dictionary_sha256);
+        let bytes = std::fs::read(&path).ok()?;
+        let max = usize::try_from(size).ok()?;
+        let ok = crate::delta::decode(coding, dictionary, dictionary_sha256, &bytes, max)
+            .is_ok_and(|out| {
+                out.len() == max && <[u8; 32]>::from(sha2::Sha256::digest(&out)) == *sha256
+            });
+        if ok {
+            Some(bytes)
+        } else {
+            tracing::warn!(
+                "compression cache entry {} does not decode to its content; discarded",
+                path.display()
+            );
+            let _ = std::fs::remove_file(&path);
+            None
+        }
+    }
+
+    /// Stores a delta (kept or not); errors are only logged.
+    pub fn put_delta(
+        &self,
+        coding: DeltaCoding,
+        sha256: &[u8; 32],
+        dictionary_sha256: &[u8; 32],
+        bytes: &[u8],
+    ) {
+        let path = self.delta_path(coding, sha256, dictionary_sha256);
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_err(|e| crate::Error::io(&path, e))
+            .and_then(|()| write_atomic(&path, bytes, false));
+        if let Err(e) = result {
+            tracing::warn!("compression cache not written: {e}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compress::codec::compress;
+
+    #[test]
+    fn deltas_are_cached_and_verified_with_their_dictionary() {
+        use sha2::Digest;
+        let t = tempfile::tempdir().expect("tempdir");
+        let c = Cache::new(t.path());
+        let old = "function a() { return 1; }\n".repeat(50);
+        let new = old.replace("return 1", "return 2");
+        let (sha, dsha): ([u8; 32], [u8; 32]) = (
+            sha2::Sha256::digest(&new).into(),
+            sha2::Sha256::digest(&old).into(),
+        );
+        let n = new.len() as u64;
+        for coding in DeltaCoding::ALL {
+            assert_eq!(c.get_delta(coding, &sha, n, old.as_bytes(), &dsha), None);
+            let d = crate::delta::encode(coding, old.as_bytes(), &dsha, new.as_bytes())
+                .expect("encode");
+            c.put_delta(coding, &sha, &dsha, &d);
+            assert_eq!(
+                c.get_delta(coding, &sha, n, old.as_bytes(), &dsha),
+                Some(d.clone())
+            );
+            // With another dictionary's bytes it does not decode: discarded.
+            let other = old.replace("function", "fn");
+            assert_eq!(c.get_delta(coding, &sha, n, other.as_bytes(), &dsha), None);
+            assert_eq!(
+                c.get_delta(coding, &sha, n, old.as_bytes(), &dsha),
+                None,
+                "removed"
+            );
+        }
+    }
 
     #[test]
     fn cache_round_trip() {

@@ -18,7 +18,10 @@ impl StaticFiles {
     /// * `integrity('js/app.js')`: the SRI value (`sha384-…`);
     /// * `stylesheet('css/app.css')`, `script('js/app.js')`,
     ///   `module('js/main.js')`: the whole `<link>` or `<script>` tag with
-    ///   `integrity` and `crossorigin`.
+    ///   `integrity` and `crossorigin`;
+    /// * `preload('js/app.js')`: a `<link rel="modulepreload">` (or
+    ///   `rel="preload"`) tag for everything the file loads with it,
+    ///   transitively ([`StaticFiles::preload`]).
     ///
     /// Their output is marked safe (it needs no escaping). A path that is
     /// not a collected file fails the render with an error naming it, at

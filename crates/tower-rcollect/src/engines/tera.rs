@@ -37,7 +37,7 @@ impl tera::Function for Function {
 impl StaticFiles {
     /// Registers the template functions with Tera: `static(path="…")`,
     /// `integrity(path="…")`, and the tags `stylesheet(path="…")`,
-    /// `script(path="…")`, `module(path="…")` (see
+    /// `script(path="…")`, `module(path="…")`, `preload(path="…")` (see
     /// [`register_minijinja`](Self::register_minijinja) for what each
     /// gives). A path that is not a collected file fails the render; the
     /// error's [`source`](std::error::Error::source) chain names the path.

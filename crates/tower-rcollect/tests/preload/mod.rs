@@ -108,3 +108,24 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
     assert!(!get(addr, urls[0], &[]).await.has("link"), "a static file");
     server.abort();
 }
+
+#[cfg(feature = "minijinja")]
+#[test]
+fn templates_get_the_preload_tags() {
+    let (_t, root) = project();
+    let files = StaticFiles::from_manifest(&root, "/static/").expect("load");
+    let mut env = minijinja::Environment::new();
+    files.register_minijinja(&mut env);
+    let html = env
+        .render_str("{{ preload('js/app.js') }}", ())
+        .expect("render");
+    let expected: Vec<String> = files
+        .preload("js/app.js")
+        .expect("preload")
+        .iter()
+        .map(|p| p.tag().into_string())
+        .collect();
+    assert_eq!(html, expected.join("\n"));
+    assert_eq!(html.matches(r#"rel="modulepreload""#).count(), 2, "{html}");
+    assert!(env.render_str("{{ preload('nope.js') }}", ()).is_err());
+}
