@@ -77,19 +77,7 @@ async fn chromium_fetches_the_new_version_as_a_delta_and_the_page_works() {
                 }
             },
         ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let profile = tempfile::tempdir().expect("profile");
-    let url = format!("http://{addr}/page");
-    let browser = chromium();
-    let out = tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url))
-        .await
-        .expect("join");
-    server.abort();
+    let out = load_page(app).await;
     let log = log.lock().map(|l| l.clone()).unwrap_or_default();
     eprintln!("server log (path, Available-Dictionary, Content-Encoding): {log:#?}");
     let new_js = log.iter().find(|(p, _, _)| *p == v.new_url);
@@ -103,6 +91,24 @@ async fn chromium_fetches_the_new_version_as_a_delta_and_the_page_works() {
         matches!(enc.as_deref(), Some("dcb" | "dcz")),
         "version 2 was not sent as a delta: {log:#?}"
     );
+}
+
+/// Serves `app` on a free port, has Chromium (a fresh profile) load its
+/// `/page`, stops the server, and returns what Chromium printed.
+async fn load_page(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let profile = tempfile::tempdir().expect("profile");
+    let url = format!("http://{addr}/page");
+    let browser = chromium();
+    let out = tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url))
+        .await
+        .expect("join");
+    server.abort();
+    out
 }
 
 /// Runs Chromium headless in its own process group, dumps the DOM, and
@@ -191,18 +197,7 @@ async fn waterfall_depth(files: &StaticFiles, preload: bool) -> (usize, usize, S
             }
         },
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let profile = tempfile::tempdir().expect("profile");
-    let url = format!("http://{addr}/page");
-    let browser = chromium();
-    let dom = tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url))
-        .await
-        .expect("join");
-    server.abort();
+    let dom = load_page(app).await;
     assert!(
         dom.contains("<div id=\"out\">chain ran!</div>"),
         "the page did not run:\n{dom}"

@@ -165,6 +165,18 @@ pub fn fixture() -> tempfile::TempDir {
     t
 }
 
+/// A collect configuration: `src` collected into `dir/root`, served at
+/// `/static/`, no compression cache.
+pub fn collect_config(dir: &Path, src: std::path::PathBuf) -> rcollect_core::Config {
+    let mut config = rcollect_core::Config::new(dir.join("root"), "/static/");
+    config.cache_dir = None;
+    config.dirs.push(rcollect_core::config::SourceDir {
+        prefix: String::new(),
+        path: src,
+    });
+    config
+}
+
 pub fn root(t: &tempfile::TempDir) -> std::path::PathBuf {
     t.path().join("root")
 }

@@ -40,12 +40,7 @@ pub(crate) fn two_versions() -> Versions {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("src/js");
     std::fs::create_dir_all(&src).expect("mkdir");
-    let mut config = rcollect_core::Config::new(dir.path().join("root"), "/static/");
-    config.cache_dir = None;
-    config.dirs.push(rcollect_core::config::SourceDir {
-        prefix: String::new(),
-        path: dir.path().join("src"),
-    });
+    let config = collect_config(dir.path(), dir.path().join("src"));
     let mut urls = Vec::new();
     for v in [1, 2] {
         std::fs::write(src.join("app.js"), bundle(v)).expect("write");

@@ -26,12 +26,7 @@ pub(crate) fn project() -> (tempfile::TempDir, std::path::PathBuf) {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(p, body).expect("write");
     }
-    let mut config = rcollect_core::Config::new(t.path().join("root"), "/static/");
-    config.cache_dir = None;
-    config.dirs.push(rcollect_core::config::SourceDir {
-        prefix: String::new(),
-        path: src,
-    });
+    let config = collect_config(t.path(), src);
     rcollect_core::collect::collect(&config, &Default::default()).expect("collect");
     let root = config.static_root.clone();
     (t, root)

@@ -69,12 +69,7 @@ async fn page_urls(files: &StaticFiles, addr: SocketAddr) -> Vec<String> {
 async fn two_releases_on_one_root_serve_each_others_pages() {
     let t = tempfile::tempdir().expect("tempdir");
     let src = t.path().join("src");
-    let mut config = rcollect_core::Config::new(t.path().join("root"), "/static/");
-    config.cache_dir = None;
-    config.dirs.push(rcollect_core::config::SourceDir {
-        prefix: String::new(),
-        path: src.clone(),
-    });
+    let config = collect_config(t.path(), src.clone());
     release(&src, 1);
     rcollect_core::collect::collect(&config, &Default::default()).expect("collect 1");
     let old = StaticFiles::from_manifest(&config.static_root, "/static/").expect("old");
@@ -119,12 +114,7 @@ async fn two_releases_on_one_root_serve_each_others_pages() {
 async fn previous_versions_are_served_within_the_retention_only() {
     let t = tempfile::tempdir().expect("tempdir");
     let src = t.path().join("src");
-    let mut config = rcollect_core::Config::new(t.path().join("root"), "/static/");
-    config.cache_dir = None;
-    config.dirs.push(rcollect_core::config::SourceDir {
-        prefix: String::new(),
-        path: src.clone(),
-    });
+    let config = collect_config(t.path(), src.clone());
     let mut css_urls = Vec::new();
     for v in 1..=3 {
         release(&src, v);
