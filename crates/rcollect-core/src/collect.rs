@@ -457,6 +457,7 @@ impl WriteCtx<'_> {
             file: usize,
             hashed: String,
             content_size: u64,
+            content_sha256: [u8; 32],
             dictionary: String,
             dictionary_sha256: String,
             dictionary_size: u64,
@@ -510,6 +511,7 @@ impl WriteCtx<'_> {
                     file: i,
                     hashed: p.hashed.clone(),
                     content_size: p.digests.size,
+                    content_sha256: p.digests.sha256,
                     dictionary: dict.to_string(),
                     dictionary_sha256: meta.sha256.clone(),
                     dictionary_size: meta.size,
@@ -536,11 +538,10 @@ impl WriteCtx<'_> {
                     std::io::Error::other("does not have the SHA-256 its manifest records"),
                 ));
             }
-            let content_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&content).into();
             let mut kept = BTreeMap::new();
             for c in DeltaCoding::ALL {
                 let cached = self.cache.and_then(|cache| {
-                    cache.get_delta(c, &content_sha, job.content_size, &dict, &dict_sha)
+                    cache.get_delta(c, &job.content_sha256, job.content_size, &dict, &dict_sha)
                 });
                 let encoded = match cached {
                     Some(bytes) => bytes,
@@ -548,7 +549,7 @@ impl WriteCtx<'_> {
                         let bytes = delta::encode(c, &dict, &dict_sha, &content)
                             .map_err(|e| Error::io(self.root.join(&job.hashed), e))?;
                         if let Some(cache) = self.cache {
-                            cache.put_delta(c, &content_sha, &dict_sha, &bytes);
+                            cache.put_delta(c, &job.content_sha256, &dict_sha, &bytes);
                         }
                         bytes
                     }

@@ -141,10 +141,7 @@ impl StaticFiles {
             .memory_budget(s.memory_budget)
             .allow_all_origins(s.allow_all_origins)
             .dictionaries(s.dictionaries)
-            .history(
-                s.history_versions,
-                std::time::Duration::from_secs(s.history_max_age),
-            );
+            .history(s.retention().versions, s.retention().max_age);
         if let Some(dir) = &config.root_dir {
             files = files.root_dir(dir)?;
         }

@@ -43,10 +43,7 @@ impl Default for Settings {
             memory_budget: d.memory_budget,
             allow_all_origins: d.allow_all_origins,
             dictionaries: d.dictionaries,
-            retention: rcollect_core::history::Retention {
-                versions: d.history_versions,
-                max_age: std::time::Duration::from_secs(d.history_max_age),
-            },
+            retention: d.retention(),
             headers: Vec::new(),
             mime_types: HashMap::new(),
         }

@@ -1,7 +1,7 @@
 //! `rcollect check --skew`: would the pages of the previous releases, still
 //! open in browsers or cached by a CDN, find their files now?
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::{Finding, ids};
 use crate::config::Config;
@@ -28,10 +28,7 @@ pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Find
             )];
         }
     };
-    let retention = Retention {
-        versions: config.serve.history_versions,
-        max_age: Duration::from_secs(config.serve.history_max_age),
-    };
+    let retention = config.serve.retention();
     let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
         .and_then(|m| m.modified())
         .ok();
@@ -93,6 +90,7 @@ pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Find
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn reports_files_of_previous_versions_that_would_404() {

@@ -224,6 +224,17 @@ pub struct ServeConfig {
     pub send_timeout: u64,
 }
 
+impl ServeConfig {
+    /// Which previous manifest versions are served (`history_versions`,
+    /// `history_max_age`).
+    pub fn retention(&self) -> crate::history::Retention {
+        crate::history::Retention {
+            versions: self.history_versions,
+            max_age: std::time::Duration::from_secs(self.history_max_age),
+        }
+    }
+}
+
 impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
