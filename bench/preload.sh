@@ -36,7 +36,7 @@ for mode in none preload; do
   for _ in $(seq 100); do grep -q listening "$TMP/addr" 2>/dev/null && break; sleep 0.05; done
   url=$(sed -n 's/^listening on \(http:[^ ]*\)/\1/p' "$TMP/addr")
   t0=$(date +%s.%N)
-  dom=$(timeout 120 setsid "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-dev-shm-usage \
+  dom=$(timeout 120 setsid "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --disable-dev-shm-usage --disable-quic --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$TMP/profile-$mode" --log-net-log="$TMP/net-$mode.json" \
     --virtual-time-budget=60000 --dump-dom "${url}page" 2>/dev/null || true)
   t1=$(date +%s.%N)

@@ -122,6 +122,11 @@ fn run_chromium(browser: &std::path::Path, profile: &std::path::Path, url: &str)
             "--disable-gpu",
             "--no-first-run",
             "--disable-dev-shm-usage",
+            // No connections to Google's services (refused on a closed network).
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
             "--virtual-time-budget=10000",
             "--dump-dom",
         ])
@@ -133,7 +138,20 @@ fn run_chromium(browser: &std::path::Path, profile: &std::path::Path, url: &str)
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", browser.display()));
     let group = child.id().to_string();
+    // A watchdog: a Chromium that hangs is stopped after two minutes, so the
+    // test fails (the DOM has no result) instead of hanging the run.
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watched = group.clone();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(120)).is_err() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{watched}")])
+                .status();
+        }
+    });
     let out = child.wait_with_output().expect("chromium");
+    let _ = done.send(());
+    let _ = watchdog.join();
     // Helpers Chromium left behind (it normally leaves none).
     let _ = std::process::Command::new("kill")
         .args(["-TERM", "--", &format!("-{group}")])
