@@ -11,11 +11,14 @@
 //! `rcollect clean --keep N` removes only what none of the last `N` versions
 //! names.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
+use crate::content_type::is_compressible;
 use crate::error::{Error, Result};
-use crate::manifest::{MANIFEST_NAME, Manifest};
+use crate::hash::Digests;
+use crate::manifest::{FileMeta, MANIFEST_NAME, Manifest};
 use crate::write::write_atomic;
 
 /// Prefix of history manifest names.
@@ -171,6 +174,96 @@ pub fn load_all(root: &Path) -> Result<Vec<(String, Manifest)>> {
         }
     }
     Ok(out)
+}
+
+/// Puts a manifest version fetched from elsewhere (the object store) into
+/// `root`'s history as `name`, unless a version of that name is there
+/// already. Returns whether it was written.
+///
+/// # Errors
+/// `name` is not a history name, or the write fails.
+pub fn place_version(root: &Path, name: &str, bytes: &[u8]) -> Result<bool> {
+    if !is_history_name(name) {
+        return Err(Error::Manifest {
+            path: root.join(name),
+            message: "not a manifest history name (staticfiles.<timestamp>.json)".into(),
+        });
+    }
+    let path = root.join(name);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Ok(false);
+    }
+    std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+    write_atomic(&path, bytes, false)?;
+    Ok(true)
+}
+
+/// The previous versions a collect into a STATIC_ROOT may compress deltas
+/// against, from `versions` (the live manifest and the history, newest
+/// first): for each text file, its last `keep + 1` distinct versions that
+/// fit the window (one more than `keep`: the new version may be the newest
+/// one). Each hashed name once, with its metadata. For a build that starts
+/// from an empty STATIC_ROOT, these are the files to fetch from where the
+/// previous releases live (the object store).
+pub fn dictionary_candidates(
+    versions: &[(String, Manifest)],
+    keep: usize,
+) -> Vec<(&str, &FileMeta)> {
+    if keep == 0 {
+        return Vec::new();
+    }
+    let mut per_path: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut out: BTreeMap<&str, &FileMeta> = BTreeMap::new();
+    for (_, m) in versions {
+        for logical in m.paths.keys() {
+            if !is_compressible(logical) {
+                continue;
+            }
+            let Some((hashed, meta)) = m.meta(logical) else {
+                continue;
+            };
+            let seen = per_path.entry(logical.as_str()).or_default();
+            if seen.len() > keep || meta.size == 0 || meta.size > crate::delta::MAX_WINDOW {
+                continue;
+            }
+            if !seen.contains(&meta.sha256.as_str()) {
+                seen.push(meta.sha256.as_str());
+                out.insert(hashed, meta);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Puts a previous version fetched from elsewhere into `root` under its
+/// hashed name, so a collect can use it as a dictionary: only if its bytes
+/// are the ones `meta` records (size and SHA-256), written atomically, never
+/// over an existing file. Returns whether it was written.
+///
+/// # Errors
+/// The bytes are not the recorded ones (the error names the file), or the
+/// write fails.
+pub fn place_dictionary(root: &Path, hashed: &str, meta: &FileMeta, bytes: &[u8]) -> Result<bool> {
+    let path = crate::paths::path_in(root, hashed);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Ok(false);
+    }
+    if bytes.len() as u64 != meta.size || Digests::of(bytes).sha256_hex() != meta.sha256 {
+        return Err(Error::Manifest {
+            path,
+            message: format!(
+                "the fetched bytes ({} bytes) are not the version the manifest records ({} bytes, sha256 {})",
+                bytes.len(),
+                meta.size,
+                meta.sha256
+            ),
+        });
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_atomic(&path, bytes, false)?;
+    Ok(true)
 }
 
 /// Reads the history manifest `name` in `root`. An unreadable or invalid

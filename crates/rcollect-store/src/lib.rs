@@ -5,7 +5,8 @@
 //! STATIC_ROOT (`rcollect_core::collect`); [`Store::publish`] then uploads
 //! what the store does not have yet:
 //!
-//! * **hashed names** (and their `.br`/`.gz`/`.zst` variants) are immutable,
+//! * **hashed names** (and their `.br`/`.gz`/`.zst` variants and RFC 9842
+//!   `dcb`/`dcz` deltas) are immutable,
 //!   so an object of that key and size is never uploaded again: one `LIST`
 //!   of the prefix decides for all of them;
 //! * **unhashed names** change in place, so an existing object is compared by
@@ -23,16 +24,21 @@
 //!   leaves the previous manifest, which names only objects that exist; running
 //!   it again uploads what is still missing.
 //!
+//! Deltas need the previous versions: a collect into an empty staging dir
+//! first gets them from the store ([`Store::fetch_dictionaries`]).
+//!
 //! Conditional create-only `PUT` (`If-None-Match: *`) is not used: stores
 //! differ (some overwrite, some answer 501), and the `LIST`/`HEAD` check works
 //! on all of them.
 #![deny(unsafe_code)]
 
+mod dictionaries;
 mod error;
 mod open;
 mod publish;
 mod remote;
 
+pub use dictionaries::FetchSummary;
 pub use error::{Error, Result};
 pub use publish::{PublishOptions, PublishSummary};
 

@@ -13,8 +13,9 @@ use bytes::Bytes;
 use futures::StreamExt;
 use md5::Md5;
 use object_store::{Attribute, Attributes, GetOptions, PutOptions, PutPayload};
+use rcollect_core::delta::delta_name;
 use rcollect_core::hash::hex;
-use rcollect_core::manifest::{Encoding, MANIFEST_NAME};
+use rcollect_core::manifest::MANIFEST_NAME;
 use rcollect_core::paths::path_in;
 use rcollect_core::progress::{Phase, Progress};
 use rcollect_core::{Manifest, history};
@@ -78,7 +79,8 @@ struct Job {
     size: u64,
     content_type: String,
     cache_control: String,
-    encoding: Option<Encoding>,
+    /// `Content-Encoding`: a variant's or a delta's token.
+    encoding: Option<&'static str>,
     /// Hashed names: key and size decide.
     immutable: bool,
 }
@@ -223,8 +225,8 @@ impl Store {
             let mut attrs = Attributes::new();
             attrs.insert(Attribute::ContentType, job.content_type.clone().into());
             attrs.insert(Attribute::CacheControl, job.cache_control.clone().into());
-            if let Some(e) = job.encoding {
-                attrs.insert(Attribute::ContentEncoding, e.token().into());
+            if let Some(token) = job.encoding {
+                attrs.insert(Attribute::ContentEncoding, token.into());
             }
             self.put(&job.key, bytes, attrs, Some(sha)).await?;
         }
@@ -326,9 +328,28 @@ fn jobs(root: &Path, m: &Manifest, options: &PublishOptions) -> Result<Vec<Job>>
                     size: *size,
                     content_type: meta.content_type.clone(),
                     cache_control: cache_control.to_string(),
-                    encoding: Some(*enc),
+                    encoding: Some(enc.token()),
                     immutable,
                 });
+            }
+            // Deltas (RFC 9842) only under the hashed name: a client asks for
+            // one by the name it holds a dictionary for.
+            if !immutable {
+                continue;
+            }
+            for (dictionary, delta) in &meta.deltas {
+                for (coding, size) in &delta.encodings {
+                    let key = delta_name(hashed, dictionary, *coding);
+                    jobs.push(Job {
+                        file: file_of(&key),
+                        key,
+                        size: *size,
+                        content_type: meta.content_type.clone(),
+                        cache_control: IMMUTABLE.to_string(),
+                        encoding: Some(coding.token()),
+                        immutable: true,
+                    });
+                }
             }
         }
     }

@@ -24,6 +24,14 @@ pub(crate) struct Remote {
     pub(crate) e_tag: Option<String>,
 }
 
+/// A manifest version in the store: `staticfiles.json` or a history name.
+#[derive(Debug)]
+pub(crate) struct Version {
+    pub(crate) name: String,
+    pub(crate) manifest: Manifest,
+    pub(crate) bytes: Bytes,
+}
+
 impl Store {
     /// Every object under the prefix, by key relative to it.
     pub(crate) async fn list_all(&self) -> Result<HashMap<String, Remote>> {
@@ -98,11 +106,18 @@ impl Store {
         }
     }
 
-    /// The live manifest and the kept versions, newest first.
-    async fn versions(&self, objects: &HashMap<String, Remote>) -> Result<Vec<(String, Manifest)>> {
+    /// The live manifest and the kept versions, newest first, with their
+    /// bytes. An invalid history version is skipped with a warning.
+    pub(crate) async fn versions(&self, objects: &HashMap<String, Remote>) -> Result<Vec<Version>> {
         let mut out = Vec::new();
-        if let Some(live) = self.manifest().await? {
-            out.push((MANIFEST_NAME.to_string(), live));
+        if let Some(bytes) = self.get_bytes(MANIFEST_NAME).await? {
+            let label = format!("{}/{MANIFEST_NAME}", self.url);
+            let manifest = Manifest::from_slice(std::path::Path::new(&label), &bytes)?;
+            out.push(Version {
+                name: MANIFEST_NAME.to_string(),
+                manifest,
+                bytes,
+            });
         }
         let mut names: Vec<&String> = objects.keys().filter(|k| is_history_name(k)).collect();
         names.sort();
@@ -112,7 +127,11 @@ impl Store {
             };
             let label = format!("{}/{name}", self.url);
             match Manifest::from_slice(std::path::Path::new(&label), &bytes) {
-                Ok(m) => out.push((name.clone(), m)),
+                Ok(manifest) => out.push(Version {
+                    name: name.clone(),
+                    manifest,
+                    bytes,
+                }),
                 Err(e) => tracing::warn!("{e}; skipping this manifest version"),
             }
         }
@@ -128,7 +147,12 @@ impl Store {
     /// Listing, reading a manifest or a delete fails.
     pub async fn clean(&self, options: CleanOptions, dry_run: bool) -> Result<CleanPlan> {
         let objects = self.list_all().await?;
-        let versions = self.versions(&objects).await?;
+        let versions: Vec<(String, Manifest)> = self
+            .versions(&objects)
+            .await?
+            .into_iter()
+            .map(|v| (v.name, v.manifest))
+            .collect();
         let listed: Vec<Object> = objects
             .iter()
             .map(|(k, r)| Object {

@@ -107,6 +107,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Annotated here with their keys; collect repeats them in its error.
         print!("{}", checks::render_github(&checks::run(&config), &cwd));
     }
+    let fetched = match &config.storage {
+        Some(storage) if !args.dry_run => {
+            let f = crate::publish::fetch_dictionaries(&config, storage)?;
+            if f.files > 0 && args.format == Format::Text && !args.quiet {
+                println!(
+                    "{} previous version(s) of text files fetched from '{}' as dictionaries ({} bytes).",
+                    f.files, storage.url, f.bytes
+                );
+            }
+            Some(f)
+        }
+        _ => None,
+    };
     let summary = match collect::collect(&config, &options) {
         Ok(s) => s,
         Err(e) => {
@@ -144,6 +157,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut out = to_json(&summary);
         if let (Some(p), Some(s)) = (&published, &config.storage) {
             out["publish"] = crate::publish::to_json(p, &s.url);
+        }
+        if let Some(f) = fetched {
+            out["dictionaries_fetched"] = serde_json::json!({
+                "manifests": f.manifests,
+                "files": f.files,
+                "bytes": f.bytes,
+            });
         }
         println!("{}", serde_json::to_string_pretty(&out)?);
     }

@@ -3,7 +3,7 @@
 use rcollect_core::Config;
 use rcollect_core::config::StorageConfig;
 use rcollect_core::progress::Progress;
-use rcollect_store::{PublishOptions, PublishSummary, Store};
+use rcollect_store::{FetchSummary, PublishOptions, PublishSummary, Store};
 use serde_json::json;
 
 /// A runtime for the store's async client: a few threads, the work is I/O.
@@ -28,6 +28,22 @@ pub(crate) fn publish(
     };
     let summary = runtime()?.block_on(store.publish(&config.static_root, &options, progress))?;
     Ok(summary)
+}
+
+/// Before collecting into the staging dir: fetches from the store the
+/// previous versions the collect writes deltas against (RFC 9842), so a
+/// build on a fresh machine ships deltas as one that kept its staging dir.
+pub(crate) fn fetch_dictionaries(
+    config: &Config,
+    storage: &StorageConfig,
+) -> anyhow::Result<FetchSummary> {
+    let keep = config.compress.dictionaries;
+    if keep == 0 {
+        return Ok(FetchSummary::default());
+    }
+    let store = Store::open(storage)?;
+    let root = &config.static_root;
+    Ok(runtime()?.block_on(store.fetch_dictionaries(root, keep))?)
 }
 
 pub(crate) fn print_text(p: &PublishSummary, url: &str, dry_run: bool) {

@@ -351,6 +351,15 @@ fn first_publish_then_no_op_then_one_change() {
             "unexpected upload {k}"
         );
     }
+    // The renamed CSS ships a delta against its previous version (RFC
+    // 9842), stored with its content coding.
+    let dcb = up
+        .iter()
+        .find(|k| k.starts_with(&format!("{css2}.")) && k.ends_with(".dcb"))
+        .unwrap_or_else(|| panic!("no dcb delta of {css2} uploaded: {up:?}"));
+    let h = s3.head(dcb);
+    assert_eq!(h["content-encoding"], "dcb");
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
     assert_eq!(changed["manifest_uploaded"], true);
     let history = changed["history"].as_str().expect("history name");
     assert_eq!(s3.manifest_at(history), m1, "the replaced manifest is kept");
@@ -594,4 +603,94 @@ fn file_store_publish_no_op_and_clean() {
         "clean removed the old version's file"
     );
     assert!(site.join("js/util.js").is_file());
+}
+
+/// A build on a fresh machine (no staging dir) gets the previous versions
+/// from the store and still ships deltas against them, which decode with
+/// the old version to the new one; the new objects are the deltas' keys
+/// the manifest lists.
+#[test]
+fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
+    let target = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}/site", target.path().display());
+    let p = project(&url, "");
+    let d = p.path();
+    let site: PathBuf = target.path().join("site");
+    let big = |n: u32| {
+        let mut js = String::new();
+        for i in 0..400 {
+            js.push_str(&format!("export const value{i} = {};\n", i * n));
+        }
+        js
+    };
+    write(&d.join("assets/js/big.js"), big(1));
+    publish(d);
+    let m1: Value =
+        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m1"))
+            .expect("json");
+    let old = m1["paths"]["js/big.js"].as_str().expect("old").to_string();
+
+    // A one-line change, built from scratch.
+    let mut js = big(1);
+    js = js.replacen("value7 = 7", "value7 = 8", 1);
+    write(&d.join("assets/js/big.js"), js.as_bytes());
+    std::fs::remove_dir_all(d.join("stage")).expect("rm stage");
+    std::fs::remove_dir_all(d.join("cache")).expect("rm cache");
+    let out = run(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let fetched = &v["dictionaries_fetched"];
+    assert_eq!(fetched["manifests"], 1, "{v}");
+    assert!(fetched["files"].as_u64().expect("files") >= 1, "{v}");
+    assert!(
+        d.join("stage").join(&old).is_file(),
+        "the old version is in the staging dir"
+    );
+
+    let m2: Value =
+        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m2"))
+            .expect("json");
+    let new = m2["paths"]["js/big.js"].as_str().expect("new");
+    assert_ne!(new, old);
+    let deltas = m2["files"][new]["deltas"].as_object().expect("deltas");
+    assert_eq!(deltas.len(), 1, "{deltas:?}");
+    let (dict_sha, delta) = deltas.iter().next().expect("one");
+    assert_eq!(delta["dictionary"], old.as_str());
+    assert_eq!(dict_sha, m1["files"][&old]["sha256"].as_str().expect("sha"));
+    let uploaded = keys(&v["publish"]["uploaded_keys"]);
+    for (coding, size) in delta["encodings"].as_object().expect("encodings") {
+        let key = format!("{new}.{}.{coding}", &dict_sha[..16]);
+        let bytes = std::fs::read(site.join(&key)).expect("delta in the store");
+        assert_eq!(bytes.len() as u64, size.as_u64().expect("size"), "{key}");
+        assert!(uploaded.contains(&key), "{key} not in {uploaded:?}");
+        assert!(
+            bytes.len() < 100,
+            "a one-line change costs a few bytes, not {} ({key})",
+            bytes.len()
+        );
+        let coding = match coding.as_str() {
+            "dcb" => rcollect_core::delta::DeltaCoding::Dcb,
+            _ => rcollect_core::delta::DeltaCoding::Dcz,
+        };
+        let dictionary = std::fs::read(site.join(&old)).expect("old version");
+        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&dictionary).into();
+        let decoded = rcollect_core::delta::decode(coding, &dictionary, &sha, &bytes, 1 << 20)
+            .expect("decodes");
+        assert_eq!(decoded, js.as_bytes(), "{key}");
+    }
+    // The previous version is not uploaded again.
+    assert!(!uploaded.contains(&old));
 }
