@@ -41,6 +41,7 @@ mod remote;
 pub use dictionaries::FetchSummary;
 pub use error::{Error, Result};
 pub use publish::{PublishOptions, PublishSummary};
+pub use remote::Releases;
 
 use std::sync::Arc;
 

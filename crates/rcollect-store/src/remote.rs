@@ -1,6 +1,7 @@
 //! Reading the store: listing, manifests, and `clean`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -22,6 +23,19 @@ pub(crate) struct Remote {
     /// in one `PUT` on S3 and the stores tested (moto, Swift), something
     /// else with SSE-KMS, multipart uploads or a `file://` store.
     pub(crate) e_tag: Option<String>,
+}
+
+/// The releases in a store: see [`Store::releases`].
+#[derive(Debug, Clone, Default)]
+pub struct Releases {
+    /// `staticfiles.json`, if anything was published.
+    pub live: Option<Manifest>,
+    /// When it was written (went live).
+    pub live_since: Option<SystemTime>,
+    /// The kept versions (`staticfiles.<timestamp>.json`), newest first.
+    pub history: Vec<(String, Manifest)>,
+    /// The size of every object, by key relative to the prefix.
+    pub sizes: HashMap<String, u64>,
 }
 
 /// A manifest version in the store: `staticfiles.json` or a history name.
@@ -80,6 +94,49 @@ impl Store {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(source) => Err(self.object_error(key, source)),
         }
+    }
+
+    /// The bytes of the object `key`, or of `range` of them; `None` if there
+    /// is no such object. For serving the files from the store.
+    ///
+    /// # Errors
+    /// The request fails (after the client's retries).
+    pub async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<Bytes>> {
+        let Some(range) = range else {
+            return self.get_bytes(key).await;
+        };
+        match self.inner.get_range(&self.path(key), range).await {
+            Ok(b) => Ok(Some(b)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(source) => Err(self.object_error(key, source)),
+        }
+    }
+
+    /// What a server needs to serve the files from the store: the live
+    /// manifest and the kept versions (newest first), when the live one
+    /// went live, and the size of every object. One `LIST` and a `GET` per
+    /// manifest version.
+    ///
+    /// # Errors
+    /// Listing or reading the live manifest fails, or it is invalid.
+    pub async fn releases(&self) -> Result<Releases> {
+        let objects = self.list_all().await?;
+        let versions = self.versions(&objects).await?;
+        let mut live = None;
+        let mut history = Vec::new();
+        for v in versions {
+            if v.name == MANIFEST_NAME {
+                live = Some(v.manifest);
+            } else {
+                history.push((v.name, v.manifest));
+            }
+        }
+        Ok(Releases {
+            live,
+            live_since: objects.get(MANIFEST_NAME).map(|r| r.modified),
+            history,
+            sizes: objects.into_iter().map(|(k, r)| (k, r.size)).collect(),
+        })
     }
 
     pub(crate) fn object_error(&self, key: &str, source: object_store::Error) -> Error {

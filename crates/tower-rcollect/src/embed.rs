@@ -66,7 +66,7 @@ impl StaticFiles {
                 "no `files` metadata (not written by rcollect)",
             ));
         }
-        let loaded = Loaded::from_manifest(Path::new(""), where_, &manifest)?;
+        let loaded = Loaded::from_manifest(Path::new(""), where_, &manifest, false)?;
         if assets.names.len() != assets.files.len() {
             return Err(Error::manifest(
                 where_,

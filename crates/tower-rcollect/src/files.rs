@@ -133,8 +133,13 @@ impl StaticFiles {
         } else {
             Self::from_manifest(&config.static_root, &config.static_url)?
         };
+        files.serve_settings(config)
+    }
+
+    /// Applies `config`'s `[serve]` table and `root_dir`.
+    fn serve_settings(self, config: &Config) -> Result<Self, Error> {
         let s = &config.serve;
-        let mut files = files
+        let mut files = self
             .max_age(s.max_age)
             .index_file(s.index)
             .memory_max_file(s.memory_max_file)
@@ -166,7 +171,8 @@ impl StaticFiles {
     /// [`static_url`](Self::static_url) (with an absolute `static_url` such
     /// as `https://cdn.example.com/static/`) and
     /// [`integrity`](Self::integrity) work. Nothing is served locally: every
-    /// request goes to the inner service. Needs the `store` feature.
+    /// request goes to the inner service ([`serve_from_store`](Self::serve_from_store)
+    /// serves them). Needs the `store` feature.
     ///
     /// # Errors
     /// `config.static_root` is not an object-store URL, the store cannot be
@@ -193,6 +199,76 @@ impl StaticFiles {
             mount,
             &config.static_url,
         ))
+    }
+
+    /// Serves the files published to object storage (`static_root =
+    /// "s3://…"`) itself, reading each object from the store on its first
+    /// request and keeping it in memory within the limits (ranges of larger
+    /// ones are read as asked): for an app that is the CDN's origin, or
+    /// several instances without a shared disk. The same HTTP semantics as
+    /// [`from_manifest`](Self::from_manifest), deltas and the history
+    /// versions still in the store (within the `[serve]` retention)
+    /// included; `[serve]` and `root_dir` apply as in
+    /// [`from_config`](Self::from_config). Start-up costs one `LIST` of
+    /// the prefix and a `GET` per manifest version. Needs the `store`
+    /// feature.
+    ///
+    /// # Errors
+    /// As [`from_store`](Self::from_store), a manifest without rcollect's
+    /// `files` metadata, and invalid `[serve]` values.
+    #[cfg(feature = "store")]
+    pub async fn serve_from_store(config: &Config) -> Result<Self, Error> {
+        let storage = config.storage.as_ref().ok_or_else(|| {
+            Error::setting(
+                "static_root",
+                "not an object-store URL (s3://bucket/prefix)",
+            )
+        })?;
+        let store = rcollect_store::Store::open(storage)?;
+        let releases = store.releases().await?;
+        let label = format!("{}/{}", storage.url, rcollect_core::manifest::MANIFEST_NAME);
+        let live = releases
+            .live
+            .as_ref()
+            .ok_or_else(|| Error::MissingManifest {
+                path: label.clone().into(),
+            })?;
+        if live.files.is_empty() && !live.paths.is_empty() {
+            return Err(Error::manifest(
+                Path::new(&label),
+                "no `files` metadata (not written by rcollect)",
+            ));
+        }
+        let mount = crate::path::mount_path(&config.static_url)
+            .map_err(|m| Error::setting("static_url", m))?;
+        let root = Path::new("");
+        let mut loaded = Loaded::from_manifest(root, Path::new(&label), live, false)?;
+        let oldest_first: Vec<String> = releases
+            .history
+            .iter()
+            .rev()
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut by_name: std::collections::HashMap<String, rcollect_core::Manifest> =
+            releases.history.into_iter().collect();
+        let ranked: Vec<_> =
+            rcollect_core::history::Retention::ranked(&oldest_first, releases.live_since)
+                .into_iter()
+                .filter_map(|(rank, name, retired)| Some((rank, retired, by_name.remove(name)?)))
+                .collect();
+        let sizes = releases.sizes;
+        loaded.add_versions(ranked, root, |key, size| {
+            key.to_str()
+                .and_then(|k| sizes.get(k))
+                .is_some_and(|s| *s == size)
+        });
+        loaded.origin = crate::open::Origin::Store(store);
+        Self::build(
+            Source::Manifest(Arc::new(loaded)),
+            mount,
+            &config.static_url,
+        )
+        .serve_settings(config)
     }
 
     /// Dev mode: serves the source dirs of `config` directly (first dir that

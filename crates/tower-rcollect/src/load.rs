@@ -19,7 +19,7 @@ use rcollect_core::{Encoding, Manifest};
 use crate::asset::Asset;
 use crate::conditional::unix_secs;
 use crate::error::Error;
-use crate::open::Memory;
+use crate::open::{Memory, Origin};
 
 /// A name the table answers, before the per-settings headers are applied.
 #[derive(Debug)]
@@ -45,6 +45,8 @@ pub(crate) struct Loaded {
     pub(crate) indexes: Vec<(String, Arc<Asset>)>,
     /// Logical path → (hashed name, asset), for the template helpers.
     pub(crate) logical: HashMap<String, (String, Arc<Asset>)>,
+    /// Where the bytes are read from.
+    pub(crate) origin: Origin,
     /// What is held in memory, within the budget.
     pub(crate) memory: Arc<Memory>,
     /// The live manifest's reference graph, by hashed name, and the
@@ -60,7 +62,7 @@ impl Loaded {
         let manifest = Manifest::load(root)?.ok_or_else(|| Error::MissingManifest {
             path: manifest_path.clone(),
         })?;
-        let mut loaded = Self::from_manifest(root, &manifest_path, &manifest)?;
+        let mut loaded = Self::from_manifest(root, &manifest_path, &manifest, true)?;
         loaded.add_history(root);
         Ok(loaded)
     }
@@ -92,6 +94,7 @@ impl Loaded {
             names: Vec::new(),
             indexes: Vec::new(),
             logical,
+            origin: Origin::Disk,
             memory: Arc::default(),
             graph: HashMap::new(),
             logical_of: HashMap::new(),
@@ -104,23 +107,40 @@ impl Loaded {
     /// previous release keep working against this one. Their unhashed names
     /// and `static_url` stay the live manifest's.
     fn add_history(&mut self, root: &Path) {
-        let versions = match rcollect_core::history::list(root) {
+        let names = match rcollect_core::history::list(root) {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!("{e}; not serving previous manifest versions");
                 return;
             }
         };
-        let mut known: HashSet<String> = self.names.iter().map(|s| s.name.clone()).collect();
         let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
             .and_then(|m| m.modified())
             .ok();
-        for (rank, name, retired) in
-            rcollect_core::history::Retention::ranked(&versions, live_since)
-        {
-            let Some(m) = rcollect_core::history::load_version(root, name) else {
-                continue;
-            };
+        let versions = rcollect_core::history::Retention::ranked(&names, live_since)
+            .into_iter()
+            .filter_map(|(rank, name, retired)| {
+                Some((
+                    rank,
+                    retired,
+                    rcollect_core::history::load_version(root, name)?,
+                ))
+            });
+        self.add_versions(versions, root, |file, _| file.is_file());
+    }
+
+    /// Adds the hashed names of previous manifest `versions` (newest first,
+    /// with their rank and when each was retired) that this one does not
+    /// have, if `present(file, size)` says their file is there (`rcollect
+    /// clean` removes them); only the variants present are offered.
+    pub(crate) fn add_versions(
+        &mut self,
+        versions: impl IntoIterator<Item = (usize, Option<std::time::SystemTime>, Manifest)>,
+        root: &Path,
+        present: impl Fn(&Path, u64) -> bool,
+    ) {
+        let mut known: HashSet<String> = self.names.iter().map(|s| s.name.clone()).collect();
+        for (rank, retired, m) in versions {
             let logical_of: HashMap<&str, &str> = m
                 .paths
                 .iter()
@@ -134,12 +154,12 @@ impl Loaded {
                     continue;
                 }
                 let file = path_in(root, hashed);
-                if !file.is_file() {
+                if !present(&file, meta.size) {
                     continue; // removed by `rcollect clean`
                 }
                 let mut meta = meta.clone();
                 meta.variants
-                    .retain(|e, _| with_suffix(&file, e.suffix()).is_file());
+                    .retain(|e, size| present(&with_suffix(&file, e.suffix()), *size));
                 let Ok(asset) = Asset::from_meta(&file, &meta) else {
                     continue;
                 };
@@ -155,10 +175,14 @@ impl Loaded {
         }
     }
 
+    /// Builds the names of `m`. With `on_disk`, its files are under `root`
+    /// and an entry without metadata (a Django manifest) is completed from
+    /// its file; otherwise (embedded, in a store) such an entry is an error.
     pub(crate) fn from_manifest(
         root: &Path,
         manifest_path: &Path,
         m: &Manifest,
+        on_disk: bool,
     ) -> Result<Loaded, Error> {
         let django = m.files.is_empty();
         let mut assets: HashMap<&str, Arc<Asset>> = HashMap::new();
@@ -175,6 +199,12 @@ impl Loaded {
                         Some(meta) => Asset::from_meta(&file, meta).map_err(|e| {
                             Error::manifest(manifest_path, format!("files['{hashed}']: {e}"))
                         })?,
+                        None if !on_disk => {
+                            return Err(Error::manifest(
+                                manifest_path,
+                                format!("paths['{logical}']: '{hashed}' has no entry in `files`"),
+                            ));
+                        }
                         None => match from_disk(&file, hashed) {
                             Ok(r) => r,
                             Err(e) => {
@@ -204,7 +234,7 @@ impl Loaded {
             if is_hashed {
                 if !django && m.keep_unhashed {
                     unhashed = Some(asset.clone());
-                } else if django {
+                } else if django && on_disk {
                     // Django keeps the original next to the hashed copy, but
                     // its bytes differ (references are not rewritten): serve
                     // it from its own file, if it is there.
@@ -234,6 +264,7 @@ impl Loaded {
             names,
             indexes,
             logical: logical_map,
+            origin: Origin::Disk,
             memory: Arc::default(),
             graph: m
                 .references

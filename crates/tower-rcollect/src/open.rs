@@ -70,10 +70,24 @@ impl Drop for Reservation {
     }
 }
 
-/// Where read bytes may be kept: the memory of a loaded manifest and its
-/// limits. Dev mode keeps nothing.
+/// Where the bytes of a loaded manifest are read from.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Origin {
+    /// Files on disk ([`Rep::path`](crate::asset::Rep) is their path).
+    #[default]
+    Disk,
+    /// Objects in a store ([`Rep::path`](crate::asset::Rep) is the key
+    /// relative to its prefix).
+    #[cfg(feature = "store")]
+    Store(rcollect_store::Store),
+}
+
+/// Where the bytes of a loaded manifest come from, and where read bytes
+/// may be kept: its memory and the limits. Dev mode (disk, keeps nothing)
+/// has none.
 #[derive(Debug, Clone)]
 pub(crate) struct Keep {
+    pub(crate) origin: Origin,
     pub(crate) memory: Arc<Memory>,
     pub(crate) max_file: u64,
     pub(crate) budget: u64,
@@ -99,6 +113,10 @@ pub(crate) struct OpenRequest {
 /// Reads the bytes `req` asks for.
 pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
     let rep = req.served.asset.rep(req.pick);
+    #[cfg(feature = "store")]
+    if let Some(Origin::Store(store)) = req.keep.as_ref().map(|k| &k.origin) {
+        return read_store(store, req, rep).await;
+    }
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
     let wrong_size = |got: u64| {
         io::Error::other(format!(
@@ -142,6 +160,56 @@ pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
         tokio::fs::File::from_std(file),
         req.end - req.start + 1,
     ))
+}
+
+/// Reads from the store: the whole object when it is to be kept in memory,
+/// else only the range. An object of another size than the manifest
+/// records is an error, as on disk.
+#[cfg(feature = "store")]
+async fn read_store(
+    store: &rcollect_store::Store,
+    req: &OpenRequest,
+    rep: &crate::asset::Rep,
+) -> io::Result<StaticBody> {
+    let key = rep.path.to_string_lossy();
+    let fetch = |range: Option<std::ops::Range<u64>>| async move {
+        match store.read(&key, range).await {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: {key}: no such object", store.url()),
+            )),
+            Err(e) => Err(io::Error::other(e.to_string())),
+        }
+    };
+    let wrong_size = |got: usize| {
+        io::Error::other(format!(
+            "{}: {}: {got} bytes in the store, {} expected",
+            store.url(),
+            rep.path.display(),
+            rep.len
+        ))
+    };
+    if req.cache.is_some() {
+        let bytes = fetch(None).await?;
+        if bytes.len() as u64 != rep.len {
+            return Err(wrong_size(bytes.len()));
+        }
+        if rep.cached.set(bytes.clone()).is_ok() {
+            if let Some(r) = &req.cache {
+                r.keep();
+            }
+        }
+        return slice(&bytes, req.start, req.end)
+            .map(StaticBody::full)
+            .ok_or_else(|| io::Error::other("range outside the file"));
+    }
+    let want = req.end - req.start + 1;
+    let bytes = fetch(Some(req.start..req.end + 1)).await?;
+    if bytes.len() as u64 != want {
+        return Err(wrong_size(bytes.len()));
+    }
+    Ok(StaticBody::full(bytes))
 }
 
 /// The inclusive range `start..=end` of `bytes`, if it is inside.

@@ -38,6 +38,7 @@ impl Source {
     pub(crate) fn keep(&self, settings: &Settings) -> Option<Keep> {
         match self {
             Source::Manifest(loaded) => Some(Keep {
+                origin: loaded.origin.clone(),
                 memory: loaded.memory.clone(),
                 max_file: settings.memory_max_file,
                 budget: settings.memory_budget,

@@ -7,6 +7,8 @@ mod common;
 mod deltas;
 mod preload;
 mod rolling;
+#[cfg(feature = "store")]
+mod store;
 
 use common::*;
 use rcollect_core::{Encoding, Manifest};

@@ -8,7 +8,7 @@ use rcollect_core::delta::{self, DeltaCoding};
 use tower_rcollect::StaticFiles;
 
 /// A bundle big enough that a one-line change is a tiny delta.
-fn bundle(version: u32) -> String {
+pub(crate) fn bundle(version: u32) -> String {
     let mut s = String::new();
     for i in 0..3000 {
         s.push_str(&format!(
@@ -65,7 +65,7 @@ pub(crate) fn two_versions() -> Versions {
     }
 }
 
-fn available(sha: &[u8; 32]) -> String {
+pub(crate) fn available(sha: &[u8; 32]) -> String {
     use base64::Engine as _;
     format!(
         ":{}:",
