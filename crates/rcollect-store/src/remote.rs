@@ -139,6 +139,56 @@ impl Store {
         })
     }
 
+    /// `rcollect check --skew` on the store: the hashed URLs the pages of
+    /// the `previous` newest releases name that are not in the store any
+    /// more (removed by `clean`) or outside the `[serve]` history retention
+    /// ([`rcollect_core::checks::skew_findings`]). Nothing published yet:
+    /// no findings.
+    ///
+    /// # Errors
+    /// Listing or reading a manifest fails.
+    pub async fn check_skew(
+        &self,
+        config: &rcollect_core::Config,
+        previous: usize,
+        now: SystemTime,
+    ) -> Result<Vec<rcollect_core::checks::Finding>> {
+        let releases = self.releases().await?;
+        let Some(live) = &releases.live else {
+            return Ok(Vec::new());
+        };
+        let names: Vec<String> = releases
+            .history
+            .iter()
+            .rev()
+            .map(|(name, _)| name.clone())
+            .collect();
+        let load = |name: &str| {
+            releases
+                .history
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, m)| m.clone())
+        };
+        let present = |key: &str, size: Option<u64>| {
+            releases
+                .sizes
+                .get(key)
+                .is_some_and(|s| size.is_none_or(|want| *s == want))
+        };
+        let input = rcollect_core::checks::Releases {
+            live,
+            live_since: releases.live_since,
+            history: &names,
+            load: &load,
+            present: &present,
+            place: &self.url,
+        };
+        Ok(rcollect_core::checks::skew_findings(
+            config, &input, previous, now,
+        ))
+    }
+
     pub(crate) fn object_error(&self, key: &str, source: object_store::Error) -> Error {
         Error::Object {
             url: self.url.clone(),

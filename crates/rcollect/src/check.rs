@@ -29,7 +29,8 @@ Checks (IDs are stable; E = error, W = warning):
   E030 (--references) a CSS/JS reference names a missing file (file:line)
   E031 (--manifest) STATIC_ROOT is out of date with the sources
   E032 (--skew) pages of a previous release would get 404 for files they
-            name (outside the history retention, or removed by clean)
+            name (outside the history retention, or removed by clean from
+            STATIC_ROOT or, when static_root is a store URL, the store)
   W001 MEDIA_URL inside STATIC_URL (or the reverse)
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist, with --allow-empty
@@ -134,7 +135,19 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
         findings.extend(checks::check_manifest(config));
     }
     if let Some(n) = args.skew {
-        findings.extend(checks::check_skew(config, n, std::time::SystemTime::now()));
+        let now = std::time::SystemTime::now();
+        match &config.storage {
+            // Published releases: their manifests and objects in the store.
+            Some(storage) => match skew_in_store(config, storage, n, now) {
+                Ok(f) => findings.extend(f),
+                Err(e) => findings.push(checks::Finding::new(
+                    checks::ids::SKEW,
+                    format!("cannot read the releases in the store: {e:#}"),
+                    "check the [storage] settings and credentials (AWS_*)",
+                )),
+            },
+            None => findings.extend(checks::check_skew(config, n, now)),
+        }
     }
     findings
 }
@@ -252,4 +265,15 @@ fn emit(findings: &[Finding], format: Format) -> anyhow::Result<()> {
 /// non-empty (<https://no-color.org>).
 fn use_colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `--skew` against the object store `static_root` names.
+fn skew_in_store(
+    config: &Config,
+    storage: &rcollect_core::config::StorageConfig,
+    previous: usize,
+    now: std::time::SystemTime,
+) -> anyhow::Result<Vec<checks::Finding>> {
+    let store = rcollect_store::Store::open(storage)?;
+    Ok(crate::publish::runtime()?.block_on(store.check_skew(config, previous, now))?)
 }

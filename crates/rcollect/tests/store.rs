@@ -694,3 +694,44 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
     // The previous version is not uploaded again.
     assert!(!uploaded.contains(&old));
 }
+
+/// `check --skew` with a store URL as static_root looks at the releases in
+/// the store: clean, then an object of the previous release removed from
+/// the store is reported (E032, exit 1), naming the store.
+#[test]
+fn check_skew_against_the_store() {
+    let target = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}/site", target.path().display());
+    let p = project(&url, "");
+    let d = p.path();
+    let site: PathBuf = target.path().join("site");
+    publish(d);
+    let m1: Value =
+        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m1"))
+            .expect("json");
+    write(
+        &d.join("assets/js/util.js"),
+        "export function f() { return 2; }\n",
+    );
+    publish(d);
+    let ok = run(d, &["check", "--skew"]);
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let old_util = m1["paths"]["js/util.js"].as_str().expect("util");
+    std::fs::remove_file(site.join(old_util)).expect("rm");
+    // The staging dir still has it: the store decides.
+    assert!(d.join("stage").join(old_util).is_file());
+    let bad = run(d, &["check", "--skew", "--format", "json"]);
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("E032")
+            && text.contains(&format!("https://cdn.example.com/static/{old_util}"))
+            && text.contains(&format!("removed from {url}")),
+        "{text}"
+    );
+}

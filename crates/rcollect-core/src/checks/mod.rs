@@ -32,7 +32,7 @@ pub use manifest::{check_manifest, file_sha256};
 pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
-pub use skew::check_skew;
+pub use skew::{Releases, check_skew, skew_findings};
 
 /// The checks, by stable ID. `E…` are errors, `W…` warnings; each carries
 /// its level and the runs it concerns, so neither can be chosen wrong at the

@@ -8,6 +8,22 @@ use crate::config::Config;
 use crate::history::{self, Retention};
 use crate::manifest::{MANIFEST_NAME, Manifest};
 
+/// The releases a skew check looks at, wherever they are kept.
+pub struct Releases<'a> {
+    /// The live manifest.
+    pub live: &'a Manifest,
+    /// When it went live.
+    pub live_since: Option<SystemTime>,
+    /// The history names, oldest first (as [`history::list`] gives them).
+    pub history: &'a [String],
+    /// Reads the history version of a name.
+    pub load: &'a dyn Fn(&str) -> Option<Manifest>,
+    /// Whether a file is still there, of the size recorded (if recorded).
+    pub present: &'a dyn Fn(&str, Option<u64>) -> bool,
+    /// Where the files are, for the message ("STATIC_ROOT", a store URL).
+    pub place: &'a str,
+}
+
 /// For each of the `previous` newest manifest versions before the live one,
 /// the hashed URLs its pages name that a server started `now` on STATIC_ROOT
 /// would answer 404 to: not in the live manifest, and either outside the
@@ -28,18 +44,44 @@ pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Find
             )];
         }
     };
-    let retention = config.serve.retention();
     let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
         .and_then(|m| m.modified())
         .ok();
+    let load = |name: &str| history::load_version(root, name);
+    let present = |hashed: &str, size: Option<u64>| {
+        std::fs::metadata(crate::paths::path_in(root, hashed))
+            .is_ok_and(|md| md.is_file() && size.is_none_or(|s| md.len() == s))
+    };
+    let releases = Releases {
+        live: &live,
+        live_since,
+        history: &names,
+        load: &load,
+        present: &present,
+        place: "STATIC_ROOT",
+    };
+    skew_findings(config, &releases, previous, now)
+}
+
+/// [`check_skew`] on `releases` kept anywhere (a directory, an object
+/// store): the hashed URLs of the `previous` newest versions that are not
+/// in the live manifest and are outside the `[serve]` history retention or
+/// no longer [present](Releases::present).
+pub fn skew_findings(
+    config: &Config,
+    releases: &Releases<'_>,
+    previous: usize,
+    now: SystemTime,
+) -> Vec<Finding> {
+    let retention = config.serve.retention();
     let live_names: std::collections::BTreeSet<&str> =
-        live.paths.values().map(String::as_str).collect();
+        releases.live.paths.values().map(String::as_str).collect();
     let mut out = Vec::new();
-    for (rank, name, retired) in Retention::ranked(&names, live_since)
+    for (rank, name, retired) in Retention::ranked(releases.history, releases.live_since)
         .into_iter()
         .take(previous)
     {
-        let Some(m) = history::load_version(root, name) else {
+        let Some(m) = (releases.load)(name) else {
             continue;
         };
         let served = retention.serves(rank, retired, now);
@@ -48,14 +90,8 @@ pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Find
             .iter()
             .filter(|(logical, hashed)| logical != hashed && !live_names.contains(hashed.as_str()))
             .filter(|(_, hashed)| {
-                let on_disk = m.files.get(*hashed).map_or_else(
-                    || crate::paths::path_in(root, hashed).is_file(),
-                    |f| {
-                        std::fs::metadata(crate::paths::path_in(root, hashed))
-                            .is_ok_and(|md| md.is_file() && md.len() == f.size)
-                    },
-                );
-                !served || !on_disk
+                let size = m.files.get(*hashed).map(|f| f.size);
+                !served || !(releases.present)(hashed, size)
             })
             .map(|(_, hashed)| crate::paths::static_url(&config.static_url, hashed))
             .collect();
@@ -65,7 +101,7 @@ pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Find
         let total = missing.len();
         missing.truncate(5);
         let why = if served {
-            "removed from STATIC_ROOT".to_string()
+            format!("removed from {}", releases.place)
         } else {
             format!(
                 "outside the history retention ([serve] history_versions = {}, history_max_age = {})",
