@@ -58,6 +58,9 @@ pub(crate) struct Inner {
     pub(crate) root: Option<Arc<RootFiles>>,
     /// The names of a newer release collected into the same STATIC_ROOT.
     pub(crate) newer: Option<Arc<Newer>>,
+    /// The names of a newer release published to the same store.
+    #[cfg(feature = "store")]
+    pub(crate) store_newer: Option<Arc<crate::newer::StoreNewer>>,
 }
 
 impl Clone for Inner {
@@ -70,6 +73,8 @@ impl Clone for Inner {
             table: OnceLock::new(),
             root: self.root.clone(),
             newer: self.newer.clone(),
+            #[cfg(feature = "store")]
+            store_newer: self.store_newer.clone(),
         }
     }
 }
@@ -262,13 +267,15 @@ impl StaticFiles {
                 .and_then(|k| sizes.get(k))
                 .is_some_and(|s| *s == size)
         });
-        loaded.origin = crate::open::Origin::Store(store);
-        Self::build(
+        loaded.origin = crate::open::Origin::Store(store.clone());
+        let mut files = Self::build(
             Source::Manifest(Arc::new(loaded)),
             mount,
             &config.static_url,
-        )
-        .serve_settings(config)
+        );
+        let watch = crate::newer::StoreNewer::new(store, live.clone());
+        Arc::make_mut(&mut files.inner).store_newer = Some(Arc::new(watch));
+        files.serve_settings(config)
     }
 
     /// Dev mode: serves the source dirs of `config` directly (first dir that
@@ -298,6 +305,8 @@ impl StaticFiles {
                 table: OnceLock::new(),
                 root: None,
                 newer: None,
+                #[cfg(feature = "store")]
+                store_newer: None,
             }),
         }
     }

@@ -16,7 +16,7 @@ use crate::open::{OpenRequest, read};
 use crate::request::{Decision, decide};
 use crate::respond;
 
-type OpenFuture = Pin<Box<dyn Future<Output = io::Result<Response<StaticBody>>> + Send>>;
+pub(crate) type OpenFuture = Pin<Box<dyn Future<Output = io::Result<Response<StaticBody>>> + Send>>;
 
 pin_project! {
     /// The response future of [`StaticFilesService`](crate::StaticFilesService).
@@ -54,6 +54,12 @@ impl<F, B> ResponseFuture<F, B> {
         })
     }
 
+    /// A response that needs I/O before it is decided.
+    #[cfg(feature = "store")]
+    pub(crate) fn later(fut: OpenFuture) -> Self {
+        Self::new(State::Open { fut })
+    }
+
     pub(crate) fn inner(fut: F) -> Self {
         Self::new(State::Inner { fut })
     }
@@ -64,7 +70,7 @@ impl<F, B> ResponseFuture<F, B> {
 /// sync), is no longer offered for this asset (logged once) and the request
 /// is decided again: the client gets the next acceptable representation.
 /// Any other failure, and a wrong identity file, is an error (500).
-async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
+pub(crate) async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
     loop {
         match read(&req).await {
             Ok(body) => {

@@ -78,3 +78,89 @@ impl Newer {
         st.table.as_ref()?.routes.get(rel).cloned()
     }
 }
+
+/// Rolling deploys from an object store: the names of a release published
+/// after this instance loaded the store's manifest. As [`Newer`], but the
+/// look at the live manifest is a `GET` (at most every [`RECHECK`]), so it
+/// runs in the response future.
+#[cfg(feature = "store")]
+#[derive(Debug)]
+pub(crate) struct StoreNewer {
+    store: rcollect_store::Store,
+    state: Mutex<StoreState>,
+}
+
+#[cfg(feature = "store")]
+#[derive(Debug)]
+struct StoreState {
+    checked: Option<Instant>,
+    /// The live manifest the table below (or the loaded one) is of.
+    seen: rcollect_core::Manifest,
+    table: Option<Arc<Table>>,
+}
+
+#[cfg(feature = "store")]
+impl StoreNewer {
+    /// Watches `store`, whose live manifest as loaded is `live`.
+    pub(crate) fn new(store: rcollect_store::Store, live: rcollect_core::Manifest) -> StoreNewer {
+        StoreNewer {
+            store,
+            state: Mutex::new(StoreState {
+                checked: None,
+                seen: live,
+                table: None,
+            }),
+        }
+    }
+
+    /// The route for `rel` in a newer live manifest of the store.
+    pub(crate) async fn route(&self, rel: &str, settings: &Settings, mount: &str) -> Option<Route> {
+        let due = {
+            let mut st = self.state.lock().ok()?;
+            let due = st.checked.is_none_or(|t| t.elapsed() >= RECHECK);
+            if due {
+                st.checked = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            if let Some((m, table)) = self.fetch(settings, mount).await {
+                let mut st = self.state.lock().ok()?;
+                if st.seen != m {
+                    st.seen = m;
+                    st.table = Some(Arc::new(table));
+                }
+            }
+        }
+        let st = self.state.lock().ok()?;
+        st.table.as_ref()?.routes.get(rel).cloned()
+    }
+
+    /// The store's live manifest and its table, when it is not the one seen.
+    async fn fetch(
+        &self,
+        settings: &Settings,
+        mount: &str,
+    ) -> Option<(rcollect_core::Manifest, Table)> {
+        let label = format!("{}/{MANIFEST_NAME}", self.store.url());
+        let bytes = match self.store.read(MANIFEST_NAME, None).await {
+            Ok(b) => b?,
+            Err(e) => {
+                tracing::warn!("{e}; not looking for a newer release");
+                return None;
+            }
+        };
+        let m = rcollect_core::Manifest::from_slice(Path::new(&label), &bytes)
+            .map_err(|e| tracing::warn!("{e}; not serving the newer manifest's names"))
+            .ok()?;
+        if self.state.lock().ok()?.seen == m {
+            return None;
+        }
+        let mut loaded = Loaded::from_manifest(Path::new(""), Path::new(&label), &m, false)
+            .map_err(|e| tracing::warn!("{e}; not serving the newer manifest's names"))
+            .ok()?;
+        loaded.origin = crate::open::Origin::Store(self.store.clone());
+        let table = Table::build(&loaded, settings, mount);
+        Some((m, table))
+    }
+}

@@ -113,9 +113,10 @@ pub(crate) struct OpenRequest {
 /// Reads the bytes `req` asks for.
 pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
     let rep = req.served.asset.rep(req.pick);
-    #[cfg(feature = "store")]
-    if let Some(Origin::Store(store)) = req.keep.as_ref().map(|k| &k.origin) {
-        return read_store(store, req, rep).await;
+    match req.keep.as_ref().map(|k| &k.origin) {
+        #[cfg(feature = "store")]
+        Some(Origin::Store(store)) => return read_store(store, req, rep).await,
+        Some(Origin::Disk) | None => {}
     }
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
     let wrong_size = |got: u64| {

@@ -51,7 +51,7 @@ impl<S> StaticFilesService<S> {
     }
 
     /// The answer to `req`, or `None` when it is not for us.
-    fn decide<B>(&self, req: &Request<B>) -> Option<Decision> {
+    fn decide<B>(&self, req: &Request<B>) -> Option<Answer> {
         let inner = &self.files.inner;
         let path = req.uri().path();
         let rel = crate::path::relative(path, &inner.mount);
@@ -69,6 +69,15 @@ impl<S> StaticFilesService<S> {
                         .as_deref()
                         .is_some_and(rcollect_core::clean::looks_hashed) =>
             {
+                // Perhaps a newer release was published to our store.
+                #[cfg(feature = "store")]
+                if let (Some(watch), Some(rel)) = (&inner.store_newer, rel.as_deref()) {
+                    return Some(Answer::Later(self.in_newer_release(
+                        watch.clone(),
+                        rel,
+                        req,
+                    )));
+                }
                 // Perhaps a newer release was collected into our root.
                 let newer = inner
                     .newer
@@ -77,7 +86,9 @@ impl<S> StaticFilesService<S> {
                     .and_then(|(n, rel)| n.route(rel, &inner.settings, &inner.mount));
                 match newer {
                     Some(route) => std::borrow::Cow::Owned(route),
-                    None => return Some(Decision::Ready(respond::unknown_hashed_name())),
+                    None => {
+                        return Some(Answer::Now(Decision::Ready(respond::unknown_hashed_name())));
+                    }
                 }
             }
             (None, Some(root)) => {
@@ -86,13 +97,49 @@ impl<S> StaticFilesService<S> {
             }
             (None, None) => return None,
         };
-        Some(match &*route {
+        Some(Answer::Now(match &*route {
             Route::AddSlash => {
                 Decision::Ready(respond::add_slash(req.uri().path(), req.uri().query()))
             }
             Route::File(served) => decide(served, req.method(), req.headers(), self.keep.as_ref()),
+        }))
+    }
+
+    /// The answer for a hashed name this release does not have, once the
+    /// store's live manifest was looked at: the same pipeline on the newer
+    /// release's route, or the no-store 404.
+    #[cfg(feature = "store")]
+    fn in_newer_release<B>(
+        &self,
+        watch: Arc<crate::newer::StoreNewer>,
+        rel: &str,
+        req: &Request<B>,
+    ) -> crate::future::OpenFuture {
+        let inner = self.files.inner.clone();
+        let keep = self.keep.clone();
+        let (rel, method, headers) = (rel.to_string(), req.method().clone(), req.headers().clone());
+        Box::pin(async move {
+            let route = watch.route(&rel, &inner.settings, &inner.mount).await;
+            let Some(Route::File(served)) = route else {
+                return Ok(respond::unknown_hashed_name());
+            };
+            match decide(&served, &method, &headers, keep.as_ref()) {
+                Decision::Ready(res) => Ok(res),
+                Decision::Open(open) => crate::future::open(open).await,
+            }
         })
     }
+}
+
+/// What the service does with a request it owns. Unboxed like
+/// [`Decision`]: the hot path allocates nothing more.
+#[allow(clippy::large_enum_variant)]
+enum Answer {
+    /// Decided now (the body may still need reading).
+    Now(Decision),
+    /// Decided after I/O (a look for a newer release in the store).
+    #[cfg(feature = "store")]
+    Later(crate::future::OpenFuture),
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for StaticFilesService<S>
@@ -112,8 +159,10 @@ where
     /// `Extension<StaticFiles>` for its templates.
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         match self.decide(&req) {
-            Some(Decision::Ready(res)) => ResponseFuture::ready(res),
-            Some(Decision::Open(open)) => ResponseFuture::open(open),
+            Some(Answer::Now(Decision::Ready(res))) => ResponseFuture::ready(res),
+            Some(Answer::Now(Decision::Open(open))) => ResponseFuture::open(open),
+            #[cfg(feature = "store")]
+            Some(Answer::Later(fut)) => ResponseFuture::later(fut),
             None => {
                 req.extensions_mut().insert(self.files.clone());
                 ResponseFuture::inner(self.inner.call(req))

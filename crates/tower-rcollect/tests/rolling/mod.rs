@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use super::common::*;
 use tower_rcollect::StaticFiles;
 
-fn release(src: &std::path::Path, version: u32) {
+pub(crate) fn release(src: &std::path::Path, version: u32) {
     let css = format!(
         "body {{ background: url(../img/bg.svg); }} /* release {version} */\n{}",
         ".pad { margin: 0; }\n".repeat(50)
@@ -31,7 +31,7 @@ fn release(src: &std::path::Path, version: u32) {
 
 /// The asset URLs a page of this instance names, and the URLs those name
 /// in turn (CSS `url()`, JS imports), as served by `addr`.
-async fn page_urls(files: &StaticFiles, addr: SocketAddr) -> Vec<String> {
+pub(crate) async fn page_urls(files: &StaticFiles, addr: SocketAddr) -> Vec<String> {
     let mut urls: Vec<String> = ["css/app.css", "js/app.js"]
         .iter()
         .map(|l| files.static_url(l).expect("static_url"))

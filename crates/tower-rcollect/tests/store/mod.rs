@@ -231,6 +231,80 @@ async fn file_store_large_files_by_range_and_a_missing_variant() {
     large_files_by_range_and_a_missing_variant(&url, t.path()).await;
 }
 
+/// A rolling deploy from one store: an instance started on release 1, and
+/// one started after release 2 was published. A page of either loads every
+/// asset (and what its CSS and JS name) from the other: the new instance
+/// serves release 1's names from the store's history, the old one finds
+/// release 2's names in the store's new live manifest.
+async fn rolling_deploy_from_one_store(url: &str, dir: &std::path::Path) {
+    use super::rolling::{page_urls, release};
+    let src = dir.join("src");
+    let mut config = collect_config(dir, src.clone());
+    config.storage = Some(storage(url));
+    let store = Store::open(config.storage.as_ref().expect("storage")).expect("open");
+    let publish = |v: u32| {
+        release(&src, v);
+        rcollect_core::collect::collect(&config, &Default::default()).expect("collect");
+        let store = store.clone();
+        let root = config.static_root.clone();
+        async move {
+            store
+                .publish(&root, &PublishOptions::default(), None)
+                .await
+                .expect("publish");
+        }
+    };
+    publish(1).await;
+    let old = StaticFiles::serve_from_store(&config).await.expect("old");
+    let old_addr = serve(old.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    publish(2).await;
+    std::fs::remove_dir_all(&config.static_root).expect("rm staging");
+    let new = StaticFiles::serve_from_store(&config).await.expect("new");
+    let new_addr = serve(new.clone()).await;
+
+    let old_urls = page_urls(&old, old_addr).await;
+    let new_urls = page_urls(&new, new_addr).await;
+    assert_eq!(old_urls.len(), 4, "{old_urls:?}");
+    assert!(
+        old_urls.iter().all(|u| !new_urls.contains(u)),
+        "every file changed"
+    );
+    for (page, urls, other) in [("old", &old_urls, new_addr), ("new", &new_urls, old_addr)] {
+        for u in urls {
+            let r = get(other, u, &[("Accept-Encoding", "br, gzip")]).await;
+            assert_eq!(
+                r.status, 200,
+                "a page of the {page} release, {u} from the other instance"
+            );
+            assert_eq!(
+                r.header("cache-control"),
+                Some("public, max-age=31536000, immutable")
+            );
+        }
+    }
+    assert_eq!(old.static_url("css/app.css").expect("url"), old_urls[0]);
+    for addr in [old_addr, new_addr] {
+        let r = get(addr, "/static/css/app.0123456789ab.css", &[]).await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+}
+
+#[tokio::test]
+async fn file_store_rolling_deploy() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}/site", t.path().display());
+    rolling_deploy_from_one_store(&url, t.path()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs an S3 server: scripts/s3/moto.sh; .ci/run runs it"]
+async fn s3_rolling_deploy() {
+    let t = tempfile::tempdir().expect("tempdir");
+    rolling_deploy_from_one_store(&s3_url("rolling"), t.path()).await;
+}
+
 /// An S3 URL of a prefix of its own, from the environment `.ci/run` sets
 /// (`scripts/s3/moto.sh`); a missing server is a failure, not a skip.
 fn s3_url(test: &str) -> String {
