@@ -36,7 +36,7 @@ enum Command {
     Findstatic(findstatic::Args),
     /// Check the static-files configuration (for CI).
     Check(check::Args),
-    /// Serve STATIC_ROOT (or, with --dev, the source dirs) over HTTP.
+    /// Serve STATIC_ROOT (with --dev, the source dirs; with a store URL, the published objects) over HTTP.
     Serve(serve::Args),
     /// Remove collected files that none of the last N manifest versions
     /// names (in STATIC_ROOT or the object store).

@@ -735,3 +735,40 @@ fn check_skew_against_the_store() {
         "{text}"
     );
 }
+
+/// `rcollect serve` with a store URL as static_root serves what is
+/// published there (the staging dir deleted): the hashed name with its
+/// brotli variant, the unhashed name, and the no-store 404.
+#[test]
+fn serve_serves_the_published_files_from_the_store() {
+    let target = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}/site", target.path().display());
+    let p = project(&url, "");
+    let d = p.path();
+    let site: PathBuf = target.path().join("site");
+    publish(d);
+    std::fs::remove_dir_all(d.join("stage")).expect("rm stage");
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m"))
+            .expect("json");
+    let css = m["paths"]["css/app.css"].as_str().expect("css");
+    let server = support::start(d, &[]);
+    let r = support::http(
+        server.addr,
+        "GET",
+        &format!("/static/{css}"),
+        "Accept-Encoding: br\r\n",
+    );
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.header("content-encoding").as_deref(), Some("br"));
+    assert_eq!(
+        r.body,
+        std::fs::read(site.join(format!("{css}.br"))).expect("br object")
+    );
+    let r = support::http(server.addr, "GET", "/static/css/app.css", "");
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.body, std::fs::read(site.join(css)).expect("object"));
+    let r = support::http(server.addr, "GET", "/static/css/app.0123456789ab.css", "");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+}

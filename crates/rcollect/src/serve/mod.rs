@@ -1,5 +1,5 @@
-//! `rcollect serve`: STATIC_ROOT (or, with `--dev`, the source dirs) over
-//! HTTP/1.1, through the `tower-rcollect` middleware around a service that
+//! `rcollect serve`: STATIC_ROOT (or, with `--dev`, the source dirs; with a
+//! store URL as static_root, the objects published there) over HTTP/1.1, through the `tower-rcollect` middleware around a service that
 //! answers 404 to everything else.
 //!
 //! hyper 1 directly (keep-alive on), a multi-threaded tokio runtime,
@@ -101,7 +101,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args
         .config
         .load(args.sources.overrides(overrides.clone()))?;
-    let files = StaticFiles::from_config(&config)?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.workers {
+        runtime.worker_threads(usize::from(n));
+    }
+    let runtime = runtime
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let files = runtime.block_on(load(&config))?;
     let what = if files.is_dev() {
         let dirs: Vec<String> = config
             .dirs
@@ -109,6 +117,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|d| d.path.display().to_string())
             .collect();
         format!("{} (dev mode)", dirs.join(", "))
+    } else if let Some(storage) = &config.storage {
+        storage.url.clone()
     } else {
         config.static_root.display().to_string()
     };
@@ -127,30 +137,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         send_timeout: Duration::from_secs(args.send_timeout.unwrap_or(s.send_timeout).max(1)),
     };
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.workers {
-        runtime.worker_threads(usize::from(n));
-    }
-    let runtime = runtime
-        .enable_all()
-        .build()
-        .context("cannot start the tokio runtime")?;
-    let reload = move || -> anyhow::Result<StaticFiles> {
-        let config = args
-            .config
-            .load(args.sources.overrides(overrides.clone()))?;
-        Ok(StaticFiles::from_config(&config)?)
+    let reload = move || {
+        let config = args.config.load(args.sources.overrides(overrides.clone()));
+        async move { load(&config?).await }
     };
     runtime.block_on(serve(files, args.addr, &what, limits, reload))
 }
 
-async fn serve(
+/// The files `config` names: STATIC_ROOT, the source dirs in dev mode, or,
+/// when static_root is an object-store URL, the objects published there.
+async fn load(config: &rcollect_core::Config) -> anyhow::Result<StaticFiles> {
+    if config.storage.is_some() && !config.debug {
+        return Ok(StaticFiles::serve_from_store(config).await?);
+    }
+    Ok(StaticFiles::from_config(config)?)
+}
+
+async fn serve<R>(
     files: StaticFiles,
     addr: SocketAddr,
     what: &str,
     limits: Limits,
-    reload: impl Fn() -> anyhow::Result<StaticFiles>,
-) -> anyhow::Result<ExitCode> {
+    reload: impl Fn() -> R,
+) -> anyhow::Result<ExitCode>
+where
+    R: std::future::Future<Output = anyhow::Result<StaticFiles>>,
+{
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -241,7 +253,7 @@ async fn serve(
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            Some(()) = hangup.recv() => match reload() {
+            Some(()) = hangup.recv() => match reload().await {
                 Ok(files) => {
                     tracing::info!("SIGHUP: reloaded ({} names)", files.len());
                     eprintln!("reloaded");
