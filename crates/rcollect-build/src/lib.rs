@@ -46,8 +46,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use rcollect_core::config::{Config, Overrides};
+use rcollect_core::delta::is_delta_name;
 use rcollect_core::paths::static_url;
-use rcollect_core::{Manifest, collect, find};
+use rcollect_core::{Encoding, FileMeta, Manifest, collect, find};
 
 /// The name of the generated file in `OUT_DIR`.
 pub const GENERATED: &str = "rcollect.rs";
@@ -93,6 +94,7 @@ impl From<rcollect_core::Error> for Error {
 pub struct Build {
     config: Option<PathBuf>,
     embed_in_debug: bool,
+    br_only: bool,
 }
 
 /// What a build wrote.
@@ -123,6 +125,16 @@ impl Build {
     /// `RCOLLECT_EMBED=1`).
     pub fn embed_in_debug(mut self, on: bool) -> Self {
         self.embed_in_debug = on;
+        self
+    }
+
+    /// Embeds files that have a br variant as br only (and their deltas),
+    /// leaving out their identity bytes and gzip/zstd variants: a smaller
+    /// binary. Clients that do not accept br get the identity bytes decoded
+    /// from br (kept in memory within the `[serve]` limits); gzip and zstd
+    /// are not offered. Also with `RCOLLECT_EMBED_BR_ONLY=1`.
+    pub fn br_only(mut self, on: bool) -> Self {
+        self.br_only = on;
         self
     }
 
@@ -157,6 +169,9 @@ impl Build {
         let config_file = crate_dir.join(self.config.unwrap_or_else(|| "rcollect.toml".into()));
         println!("cargo:rerun-if-changed={}", config_file.display());
         println!("cargo:rerun-if-env-changed=RCOLLECT_EMBED");
+        println!("cargo:rerun-if-env-changed=RCOLLECT_EMBED_BR_ONLY");
+        let br_only =
+            self.br_only || std::env::var("RCOLLECT_EMBED_BR_ONLY").is_ok_and(|v| v == "1");
         let overrides = Overrides {
             static_root: Some(out_dir.join("rcollect-staticfiles")),
             ..Overrides::default()
@@ -172,7 +187,7 @@ impl Build {
         let code = if embed {
             collect::collect(&config, &collect::Options::default())?;
             let manifest = Manifest::load(&config.static_root)?.unwrap_or_default();
-            embedded_code(&config, &manifest)?
+            embedded_code(&config, &manifest, br_only)?
         } else {
             dev_code(&config, &config_file)?
         };
@@ -196,14 +211,14 @@ fn utf8(p: &Path) -> Result<&str, Error> {
 }
 
 /// The generated file for embedded files.
-fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
+fn embedded_code(config: &Config, m: &Manifest, br_only: bool) -> Result<Code, Error> {
     let root = &config.static_root;
     let manifest_path = root.join(rcollect_core::manifest::MANIFEST_NAME);
     // Names and bytes in two arrays: the names then sit together in the
     // binary, and reading them at start-up pages in none of the bytes.
     let (mut names, mut files) = (String::new(), String::new());
     for (hashed, meta) in &m.files {
-        for name in std::iter::once(hashed.clone()).chain(meta.outputs(hashed)) {
+        for name in embedded_names(hashed, meta, br_only) {
             let file = rcollect_core::paths::path_in(root, &name);
             let _ = writeln!(names, "        {name:?},");
             let _ = writeln!(files, "        ::core::include_bytes!({:?}),", utf8(&file)?);
@@ -227,7 +242,7 @@ fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
         text,
         "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
          manifest: ::core::include_str!({:?}),\n    names: &[\n{names}    ],\n    files: &[\n{files}    ],\n    \
-         static_url: {:?},\n    dev_config: ::core::option::Option::None,\n}};\n",
+         static_url: {:?},\n    dev_config: ::core::option::Option::None,\n    br_only: {br_only},\n}};\n",
         utf8(&manifest_path)?,
         config.static_url
     );
@@ -236,6 +251,21 @@ fn embedded_code(config: &Config, m: &Manifest) -> Result<Code, Error> {
         text,
         assets: urls.len(),
     })
+}
+
+/// The names embedded for one file: itself and every output, or, with
+/// `br_only` and a br variant, the br variant and the deltas.
+fn embedded_names(hashed: &str, meta: &FileMeta, br_only: bool) -> Vec<String> {
+    let br = meta.variants.contains_key(&Encoding::Br);
+    if br_only && br {
+        let deltas = meta.outputs(hashed).filter(|n| is_delta_name(n));
+        return std::iter::once(format!("{hashed}{}", Encoding::Br.suffix()))
+            .chain(deltas)
+            .collect();
+    }
+    std::iter::once(hashed.to_string())
+        .chain(meta.outputs(hashed))
+        .collect()
 }
 
 /// The generated file for dev mode: the logical paths (for the checked
@@ -258,7 +288,7 @@ fn dev_code(config: &Config, config_file: &Path) -> Result<Code, Error> {
         text,
         "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
          manifest: \"\",\n    names: &[],\n    files: &[],\n    static_url: {:?},\n    \
-         dev_config: ::core::option::Option::Some({:?}),\n}};\n",
+         dev_config: ::core::option::Option::Some({:?}),\n    br_only: false,\n}};\n",
         config.static_url,
         utf8(config_file)?
     );
@@ -341,7 +371,10 @@ fn const_name(logical: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::const_name;
+    use super::{FileMeta, const_name, embedded_names};
+    use rcollect_core::Encoding;
+    use rcollect_core::delta::DeltaCoding;
+    use rcollect_core::manifest::Delta;
 
     #[test]
     fn constant_names() {
@@ -349,5 +382,49 @@ mod tests {
         assert_eq!(const_name("3d/x-y.js"), "_3D_X_Y_JS");
         assert_eq!(const_name("_"), "__");
         assert_eq!(const_name("é.css"), "__CSS");
+    }
+
+    #[test]
+    fn br_only_embeds_br_and_deltas_of_files_that_have_br() {
+        let sha = "ab".repeat(32);
+        let meta = FileMeta {
+            size: 100,
+            content_type: "text/css".into(),
+            sha256: "cd".repeat(32),
+            integrity: String::new(),
+            modified: 0,
+            variants: [(Encoding::Br, 10), (Encoding::Gzip, 20)].into(),
+            deltas: [(
+                sha.clone(),
+                Delta {
+                    dictionary: "a.111111111111.css".into(),
+                    encodings: [(DeltaCoding::Dcb, 5)].into(),
+                },
+            )]
+            .into(),
+        };
+        let name = "a.222222222222.css";
+        let dcb = format!("{name}.{}.dcb", &sha[..16]);
+        assert_eq!(
+            embedded_names(name, &meta, true),
+            [format!("{name}.br"), dcb.clone()]
+        );
+        let all = embedded_names(name, &meta, false);
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(
+            all.contains(&name.to_string())
+                && all.contains(&format!("{name}.gz"))
+                && all.contains(&dcb)
+        );
+        // No br variant (an image): the file itself either way.
+        let png = FileMeta {
+            variants: Default::default(),
+            deltas: Default::default(),
+            ..meta
+        };
+        assert_eq!(
+            embedded_names("i.333333333333.png", &png, true),
+            ["i.333333333333.png"]
+        );
     }
 }

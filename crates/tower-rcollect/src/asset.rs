@@ -263,17 +263,20 @@ impl Asset {
 
     /// Attaches bytes compiled into the binary to every representation, by
     /// its path relative to STATIC_ROOT: they are then served from memory.
+    ///
+    /// With `br_only`, a file whose br variant is embedded may lack the
+    /// identity bytes (decoded from br when a client needs them) and its
+    /// other variants and deltas (no longer offered).
     pub(crate) fn preload(
         &self,
         get: impl Fn(&str) -> Option<&'static [u8]>,
+        br_only: bool,
     ) -> Result<(), String> {
-        let deltas = self.deltas.iter().flat_map(|d| d.reps.iter().flatten());
-        for rep in std::iter::once(&self.identity)
-            .chain(self.variants.iter().flatten())
-            .chain(deltas)
-        {
+        let attach = |rep: &Rep| -> Result<bool, String> {
             let name = rep.path.to_string_lossy();
-            let bytes = get(&name).ok_or_else(|| format!("'{name}' is not embedded"))?;
+            let Some(bytes) = get(&name) else {
+                return Ok(false);
+            };
             if bytes.len() as u64 != rep.len {
                 return Err(format!(
                     "'{name}' is {} bytes, the manifest says {}",
@@ -283,6 +286,50 @@ impl Asset {
             }
             // Already set only if preloaded twice (an asset shared by names).
             let _ = rep.cached.set(Bytes::from_static(bytes));
+            Ok(true)
+        };
+        let missing = |rep: &Rep| format!("'{}' is not embedded", rep.path.to_string_lossy());
+        let br = self
+            .variants
+            .get(slot(Encoding::Br))
+            .and_then(Option::as_ref);
+        let br_embedded = match br {
+            Some(rep) => attach(rep)?,
+            None => false,
+        };
+        let lenient = br_only && br_embedded;
+        if !attach(&self.identity)? && !lenient {
+            return Err(missing(&self.identity));
+        }
+        if let Some(rep) = br.filter(|_| !br_embedded && !br_only) {
+            return Err(missing(rep));
+        }
+        for e in [Encoding::Zstd, Encoding::Gzip] {
+            let Some(rep) = self.variants.get(slot(e)).and_then(Option::as_ref) else {
+                continue;
+            };
+            if !attach(rep)? {
+                if !br_only {
+                    return Err(missing(rep));
+                }
+                self.mark_missing(Pick::Variant(e));
+            }
+        }
+        for (i, d) in self.deltas.iter().enumerate() {
+            for c in DeltaCoding::ALL {
+                let Some(rep) = d.reps.get(delta_slot(c)).and_then(Option::as_ref) else {
+                    continue;
+                };
+                if !attach(rep)? {
+                    if !br_only {
+                        return Err(missing(rep));
+                    }
+                    self.mark_missing(Pick::Delta(i, c));
+                }
+            }
+        }
+        if br.is_some() && !br_embedded {
+            self.mark_missing(Pick::Variant(Encoding::Br));
         }
         Ok(())
     }

@@ -36,6 +36,11 @@ pub struct Embedded {
     /// Set in builds that serve the sources instead (debug builds, unless
     /// embedding was forced): the config file to run dev mode from.
     pub dev_config: Option<&'static str>,
+    /// Files with a br variant were embedded as br only (and their deltas):
+    /// the identity bytes are decoded from br when a client does not
+    /// accept br (and kept in memory within the limits); gzip and zstd are
+    /// not offered.
+    pub br_only: bool,
 }
 
 impl StaticFiles {
@@ -85,8 +90,12 @@ impl StaticFiles {
             .collect();
         for (hashed, asset) in loaded.logical.values() {
             asset
-                .preload(|name| bytes.get(name).copied())
+                .preload(|name| bytes.get(name).copied(), assets.br_only)
                 .map_err(|e| Error::manifest(where_, format!("files['{hashed}']: {e}")))?;
+        }
+        let mut loaded = loaded;
+        if assets.br_only {
+            loaded.origin = crate::open::Origin::DecodeBr;
         }
         Ok(Self::build(
             Source::Manifest(Arc::new(loaded)),

@@ -80,6 +80,9 @@ pub(crate) enum Origin {
     /// relative to its prefix).
     #[cfg(feature = "store")]
     Store(rcollect_store::Store),
+    /// Embedded br-only: every representation is in memory but the
+    /// identity bytes of files embedded as br, decoded from it.
+    DecodeBr,
 }
 
 /// Where the bytes of a loaded manifest come from, and where read bytes
@@ -116,6 +119,7 @@ pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
     match req.keep.as_ref().map(|k| &k.origin) {
         #[cfg(feature = "store")]
         Some(Origin::Store(store)) => return read_store(store, req, rep).await,
+        Some(Origin::DecodeBr) => return decode_br(req, rep).await,
         Some(Origin::Disk) | None => {}
     }
     let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", rep.path.display()));
@@ -211,6 +215,52 @@ async fn read_store(
         return Err(wrong_size(bytes.len()));
     }
     Ok(StaticBody::full(bytes))
+}
+
+/// The identity bytes of an asset embedded as br only: decoded from the br
+/// variant on the blocking pool, checked against the size the manifest
+/// records, and kept when the request holds a memory reservation.
+async fn decode_br(req: &OpenRequest, rep: &crate::asset::Rep) -> io::Result<StaticBody> {
+    let not_embedded = || io::Error::other(format!("{}: not embedded", rep.path.display()));
+    if req.pick != Pick::Identity {
+        return Err(not_embedded());
+    }
+    let br = req
+        .served
+        .asset
+        .rep(Pick::Variant(rcollect_core::Encoding::Br))
+        .cached
+        .get()
+        .cloned()
+        .ok_or_else(not_embedded)?;
+    let expected = rep.len;
+    let decoded = tokio::task::spawn_blocking(move || -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        brotli_decompressor::Decompressor::new(&br[..], 64 * 1024)
+            .take(expected.saturating_add(1))
+            .read_to_end(&mut out)?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| io::Error::other(e.to_string()))?
+    .map_err(|e| io::Error::other(format!("{}: decoding br: {e}", rep.path.display())))?;
+    if decoded.len() as u64 != expected {
+        return Err(io::Error::other(format!(
+            "{}: br decodes to {} bytes, {expected} expected",
+            rep.path.display(),
+            decoded.len()
+        )));
+    }
+    let bytes = Bytes::from(decoded);
+    if req.cache.is_some() && rep.cached.set(bytes.clone()).is_ok() {
+        if let Some(r) = &req.cache {
+            r.keep();
+        }
+    }
+    slice(&bytes, req.start, req.end)
+        .map(StaticBody::full)
+        .ok_or_else(|| io::Error::other("range outside the file"))
 }
 
 /// The inclusive range `start..=end` of `bytes`, if it is inside.

@@ -755,6 +755,7 @@ fn embedded_table() -> crate::Embedded {
         files,
         static_url: "/static/",
         dev_config: None,
+        br_only: false,
     }
 }
 
@@ -835,4 +836,127 @@ fn an_embedded_table_missing_a_variant_or_of_the_wrong_size_is_refused() {
         err.to_string().contains("5 bytes, the manifest says 6"),
         "{err}"
     );
+}
+
+/// A br-only table: a real brotli stream, the identity and gzip variant
+/// left out.
+fn br_only_table(text: &'static [u8]) -> crate::Embedded {
+    let leak = |b: Vec<u8>| -> &'static [u8] { Box::leak(b.into_boxed_slice()) };
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams::default();
+    brotli::BrotliCompress(&mut &text[..], &mut br, &params).expect("brotli");
+    let mut m = Manifest::new();
+    m.paths.insert("a.css".into(), HASHED.into());
+    m.files.insert(
+        HASHED.into(),
+        FileMeta {
+            size: text.len() as u64,
+            content_type: "text/css; charset=utf-8".into(),
+            sha256: "0123456789abcdef0123".into(),
+            integrity: "sha384-abc".into(),
+            modified: 0,
+            variants: BTreeMap::from([(Encoding::Br, br.len() as u64), (Encoding::Gzip, 40)]),
+            deltas: Default::default(),
+        },
+    );
+    m.update_hash();
+    let manifest: &'static str = Box::leak(
+        String::from_utf8(m.to_json())
+            .expect("utf-8")
+            .into_boxed_str(),
+    );
+    crate::Embedded {
+        manifest,
+        names: Box::leak(Box::new(["a.0123456789ab.css.br"])),
+        files: Box::leak(Box::new([leak(br)])),
+        static_url: "/static/",
+        dev_config: None,
+        br_only: true,
+    }
+}
+
+#[tokio::test]
+async fn br_only_embedding_decodes_the_identity_for_clients_without_br() {
+    const TEXT: &[u8] = b"body { color: red; margin: 0 auto; } /* a stylesheet */\n";
+    let table = br_only_table(TEXT);
+    let strict = crate::Embedded {
+        br_only: false,
+        ..table
+    };
+    let err = StaticFiles::embedded(&strict).expect_err("identity missing");
+    assert!(
+        err.to_string()
+            .contains("a.0123456789ab.css' is not embedded"),
+        "{err}"
+    );
+
+    let svc = StaticFiles::embedded(&table)
+        .expect("embedded")
+        .layer(inner());
+    let path = format!("/static/{HASHED}");
+    let get = |accept: &'static str, range: Option<&'static str>| {
+        let svc = svc.clone();
+        let path = path.clone();
+        async move {
+            let mut r = req(&path).header(header::ACCEPT_ENCODING, accept);
+            if let Some(range) = range {
+                r = r.header(header::RANGE, range);
+            }
+            let res = svc
+                .oneshot(r.body(Empty::new()).expect("req"))
+                .await
+                .expect("infallible");
+            let (parts, body) = res.into_parts();
+            (parts, body.collect().await.expect("body").to_bytes())
+        }
+    };
+    let (parts, body) = get("br, gzip", None).await;
+    assert_eq!(parts.headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(&body[..], table.files[0]);
+    // No br: the identity, decoded (twice: the second from memory); gzip
+    // is not offered.
+    for _ in 0..2 {
+        let (parts, body) = get("gzip", None).await;
+        assert_eq!(parts.status, StatusCode::OK);
+        assert!(parts.headers.get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(parts.headers[header::ETAG], "\"0123456789abcdef\"");
+        assert_eq!(parts.headers[header::VARY], "Accept-Encoding");
+        assert_eq!(&body[..], TEXT);
+    }
+    let (parts, body) = get("identity", Some("bytes=5-9")).await;
+    assert_eq!(parts.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(&body[..], &TEXT[5..=9]);
+}
+
+#[tokio::test]
+async fn br_only_embedding_with_a_br_that_does_not_decode_to_the_file_is_a_500() {
+    // A valid br stream of other (shorter) content than the file's.
+    let mut bad = br_only_table(b"body { color: red; margin: 0 auto; }\n");
+    let mut stream = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams::default();
+    brotli::BrotliCompress(&mut &b"short"[..], &mut stream, &params).expect("brotli");
+    let mut m =
+        Manifest::from_slice(std::path::Path::new("m"), bad.manifest.as_bytes()).expect("manifest");
+    if let Some(f) = m.files.get_mut(HASHED) {
+        f.variants.insert(Encoding::Br, stream.len() as u64);
+    }
+    m.update_hash();
+    bad.manifest = Box::leak(
+        String::from_utf8(m.to_json())
+            .expect("utf-8")
+            .into_boxed_str(),
+    );
+    bad.files = Box::leak(Box::new([&*Box::leak(stream.into_boxed_slice())]));
+    let svc = StaticFiles::embedded(&bad)
+        .expect("embedded")
+        .layer(inner());
+    let res = svc
+        .oneshot(
+            req(&format!("/static/{HASHED}"))
+                .body(Empty::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
