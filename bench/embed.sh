@@ -7,6 +7,8 @@
 #   rcollect      bench/embed/rcollect-app: rcollect-build in build.rs (collect into
 #                 OUT_DIR, compression cache in bench/embed/rcollect-app/compress-cache),
 #                 StaticFiles::embedded at run time; served at the hashed names
+#   rcollect-br   the same app built with RCOLLECT_EMBED_BR_ONLY=1: files that have a br
+#                 variant embedded as br only, identity decoded from br for clients without br
 #   memory-serve  bench/embed/memory-serve-app: memory-serve 2.4 (brotli q11 in
 #                 build.rs, gzip at start-up), hashed routes on, served at the plain names
 #   rust-embed    bench/embed/rust-embed-app: rust-embed 8 + axum-embed 0.1, which serves
@@ -22,14 +24,15 @@
 # VmRSS then, (f) wrk -t1 -c32 -d DURATION with `Accept-Encoding: br, gzip` on
 # small-css (admin/css/rtl.css), medium-js (jquery.js), revalidate (304 with the
 # server's ETag) and missing (404), req/s and server CPU per request (the
-# server's utime+stime over the run / requests). Once per app: (d) binary size
+# server's utime+stime over the run / requests), and medium-js-identity (jquery.js
+# without Accept-Encoding: a client without br). Once per app: (d) binary size
 # minus the same app built over an empty assets dir.
 # Prints a markdown report; raw lines in $WORK/embed/raw.txt.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $# -ge 1 ]] || { sed -n '2,29p' "$0"; exit 2; }
 CORPUS=$(cd "$1" && pwd); shift
-RUNS=1 DUR=5s APPS=rcollect,memory-serve,rust-embed
+RUNS=1 DUR=5s APPS=rcollect,rcollect-br,memory-serve,rust-embed
 while (($#)); do case $1 in -n) RUNS=$2; shift 2 ;; -d) DUR=$2; shift 2 ;; -a) APPS=$2; shift 2 ;; *) die "unknown option $1" ;; esac; done
 need cargo curl wrk brotli gzip python3
 [[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is required (Debian package 'time')"
@@ -46,9 +49,11 @@ cleanup() {
 }
 trap cleanup EXIT
 emit() { echo "$*" | tee -a "$RAW" >&2; }
-dir_of() { echo "$HERE/$1-app"; }
+pkg_of() { echo "${1%-br}"; }  # rcollect-br is the rcollect app, built br-only
+dir_of() { echo "$HERE/$(pkg_of "$1")-app"; }
 target_of() { echo "$OUTW/target-$1"; }
-bin_of() { echo "$(target_of "$1")/release/$1-app"; }
+bin_of() { echo "$(target_of "$1")/release/$(pkg_of "$1")-app"; }
+br_only_of() { [[ $1 == rcollect-br ]] && echo 1 || echo 0; }
 CLK=$(getconf CLK_TCK)
 
 # --- assets: the corpus's dirs merged; rust-embed gets .br/.gz siblings ------------
@@ -64,6 +69,7 @@ precompress() {  # precompress DIR FILE... (whitenoise's rule: keep a variant on
 export -f precompress
 for a in "${APP_LIST[@]}"; do
   d=$(dir_of "$a"); [[ -f $d/Cargo.toml ]] || die "unknown app $a"
+  [[ -d $d/assets && $a == rcollect-br ]] && continue  # shares rcollect's copy
   rm -rf "$d/assets" "$d/assets.full"; mkdir -p "$d/assets"
   cp -a "$CORPUS/src/admin/." "$CORPUS/src/vendor/." "$CORPUS/src/app/." "$d/assets/"
   if [[ $a == rust-embed ]]; then
@@ -82,12 +88,12 @@ build() {  # build APP STEP -> emits wall and CPU seconds
   local a=$1 step=$2 d; d=$(dir_of "$a")
   wait_quiet
   log "$a: $step"
-  (cd "$d" && /usr/bin/time -f '%e %U %S' -o "$TIME_OUT" cargo build --release --locked --target-dir "$(target_of "$a")" \
+  (cd "$d" && RCOLLECT_EMBED_BR_ONLY=$(br_only_of "$a") /usr/bin/time -f '%e %U %S' -o "$TIME_OUT" cargo build --release --locked --target-dir "$(target_of "$a")" \
     >"$OUTW/$a-$step.log" 2>&1) || die "$a $step failed: $(tail -20 "$OUTW/$a-$step.log")"
   emit "app=$a step=$step $(awk '{printf "wall_s=%.2f cpu_s=%.1f", $1, $2 + $3}' "$TIME_OUT")"
 }
 url() {  # url APP LOGICAL
-  if [[ $1 == rcollect ]]; then "$(bin_of rcollect)" --url "$2"; else echo "/static/$2"; fi
+  if [[ $1 == rcollect* ]]; then "$(bin_of "$1")" --url "$2"; else echo "/static/$2"; fi
 }
 start() {  # start APP PORT -> SERVER; emits start-up time and RSS
   local a=$1 port=$2 t0 u; u=$(url "$a" "$SMALL")
@@ -103,11 +109,12 @@ stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 serve_cases() {  # serve_cases APP PORT
   local a=$1 port=$2 c u hdr out t0 t1 n etag
-  for c in small-css medium-js revalidate missing; do
+  for c in small-css medium-js revalidate missing medium-js-identity; do
     hdr=(-H 'Accept-Encoding: br, gzip')
     case $c in
       small-css | revalidate) u=$(url "$a" "$SMALL") ;;
       medium-js) u=$(url "$a" "$MEDIUM") ;;
+      medium-js-identity) u=$(url "$a" "$MEDIUM"); hdr=(-H 'Accept-Encoding: identity') ;;
       missing) u=$MISSING ;;
     esac
     if [[ $c == revalidate ]]; then
@@ -138,7 +145,7 @@ for ((r = 1; r <= RUNS; r++)); do
     d=$(dir_of "$a"); port=$((8400 + r))
     rm -rf "$(target_of "$a")" "$d/compress-cache"
     build "$a" full_build
-    (cd "$d" && cargo clean --release -p "$a-app" --target-dir "$(target_of "$a")" -q)
+    (cd "$d" && cargo clean --release -p "$(pkg_of "$a")-app" --target-dir "$(target_of "$a")" -q)
     build "$a" app_build
     build "$a" noop_build
     cp "$d/assets/$EDIT" "$OUTW/edit.orig"
@@ -191,7 +198,7 @@ lines = [
     ("(e) start-up to first 200, s", lambda a: med(a, "startup", "first_200_s", fmt="%.3f")),
     ("(e) VmRSS after start, MB", lambda a: med(a, "startup", "vmrss_mb", fmt="%.1f")),
 ]
-for case in ("small-css", "medium-js", "revalidate", "missing"):
+for case in ("small-css", "medium-js", "revalidate", "missing", "medium-js-identity"):
     lines.append((f"(f) {case}: HTTP status", lambda a, c=case: "/".join(sorted({r["status"] for r in rows if r["app"] == a and r.get("case") == c})) or "—"))
     lines.append((f"(f) {case}: req/s", lambda a, c=case: med(a, "serve", "rps", c, "%.0f")))
     lines.append((f"(f) {case}: server CPU µs/request", lambda a, c=case: med(a, "serve", "cpu_us", c, "%.1f")))
