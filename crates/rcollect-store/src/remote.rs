@@ -38,6 +38,29 @@ pub struct Releases {
     pub sizes: HashMap<String, u64>,
 }
 
+impl Releases {
+    /// The history names, oldest first (as `rcollect_core::history::list`
+    /// gives them for a directory).
+    pub fn history_names(&self) -> Vec<String> {
+        self.history.iter().rev().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// The kept version of this history name.
+    pub fn version(&self, name: &str) -> Option<&Manifest> {
+        self.history.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
+    /// The kept versions with their rank (1: the newest previous one) and
+    /// when each was retired, newest first.
+    pub fn ranked(&self) -> Vec<(usize, Option<SystemTime>, &Manifest)> {
+        let names = self.history_names();
+        rcollect_core::history::Retention::ranked(&names, self.live_since)
+            .into_iter()
+            .filter_map(|(rank, name, retired)| Some((rank, retired, self.version(name)?)))
+            .collect()
+    }
+}
+
 /// A manifest version in the store: `staticfiles.json` or a history name.
 #[derive(Debug)]
 pub(crate) struct Version {
@@ -157,19 +180,8 @@ impl Store {
         let Some(live) = &releases.live else {
             return Ok(Vec::new());
         };
-        let names: Vec<String> = releases
-            .history
-            .iter()
-            .rev()
-            .map(|(name, _)| name.clone())
-            .collect();
-        let load = |name: &str| {
-            releases
-                .history
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, m)| m.clone())
-        };
+        let names = releases.history_names();
+        let load = |name: &str| releases.version(name).cloned();
         let present = |key: &str, size: Option<u64>| {
             releases
                 .sizes

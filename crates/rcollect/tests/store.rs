@@ -164,6 +164,12 @@ fn project(url: &str, storage_extra: &str) -> tempfile::TempDir {
     t
 }
 
+/// The live manifest of a `file://` store's directory.
+fn live_manifest(site: &Path) -> Value {
+    let bytes = std::fs::read(site.join("staticfiles.json")).expect("live manifest");
+    serde_json::from_slice(&bytes).expect("manifest json")
+}
+
 /// `collectstatic --format json` (cache inside the project); asserts success
 /// and returns the `publish` part of the summary.
 fn publish(dir: &Path) -> Value {
@@ -574,9 +580,7 @@ fn file_store_publish_no_op_and_clean() {
     let site: PathBuf = target.path().join("site");
     let first = publish(d);
     assert_eq!(first["uploaded"], first["objects"]);
-    let m1: Value =
-        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("manifest"))
-            .expect("json");
+    let m1 = live_manifest(&site);
     for k in named(&m1) {
         assert!(site.join(&k).is_file(), "{k}");
     }
@@ -625,9 +629,7 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
     };
     write(&d.join("assets/js/big.js"), big(1));
     publish(d);
-    let m1: Value =
-        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m1"))
-            .expect("json");
+    let m1 = live_manifest(&site);
     let old = m1["paths"]["js/big.js"].as_str().expect("old").to_string();
 
     // A one-line change, built from scratch.
@@ -660,9 +662,7 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
         "the old version is in the staging dir"
     );
 
-    let m2: Value =
-        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m2"))
-            .expect("json");
+    let m2 = live_manifest(&site);
     let new = m2["paths"]["js/big.js"].as_str().expect("new");
     assert_ne!(new, old);
     let deltas = m2["files"][new]["deltas"].as_object().expect("deltas");
@@ -706,9 +706,7 @@ fn check_skew_against_the_store() {
     let d = p.path();
     let site: PathBuf = target.path().join("site");
     publish(d);
-    let m1: Value =
-        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m1"))
-            .expect("json");
+    let m1 = live_manifest(&site);
     write(
         &d.join("assets/js/util.js"),
         "export function f() { return 2; }\n",
@@ -748,9 +746,7 @@ fn serve_serves_the_published_files_from_the_store() {
     let site: PathBuf = target.path().join("site");
     publish(d);
     std::fs::remove_dir_all(d.join("stage")).expect("rm stage");
-    let m: Value =
-        serde_json::from_slice(&std::fs::read(site.join("staticfiles.json")).expect("m"))
-            .expect("json");
+    let m = live_manifest(&site);
     let css = m["paths"]["css/app.css"].as_str().expect("css");
     let server = support::start(d, &[]);
     let r = support::http(

@@ -184,13 +184,7 @@ impl StaticFiles {
     /// reached, or it has no valid manifest.
     #[cfg(feature = "store")]
     pub async fn from_store(config: &Config) -> Result<Self, Error> {
-        let storage = config.storage.as_ref().ok_or_else(|| {
-            Error::setting(
-                "static_root",
-                "not an object-store URL (s3://bucket/prefix)",
-            )
-        })?;
-        let store = rcollect_store::Store::open(storage)?;
+        let (storage, store) = open_store(config)?;
         let manifest = store
             .manifest()
             .await?
@@ -223,13 +217,7 @@ impl StaticFiles {
     /// `files` metadata, and invalid `[serve]` values.
     #[cfg(feature = "store")]
     pub async fn serve_from_store(config: &Config) -> Result<Self, Error> {
-        let storage = config.storage.as_ref().ok_or_else(|| {
-            Error::setting(
-                "static_root",
-                "not an object-store URL (s3://bucket/prefix)",
-            )
-        })?;
-        let store = rcollect_store::Store::open(storage)?;
+        let (storage, store) = open_store(config)?;
         let releases = store.releases().await?;
         let label = format!("{}/{}", storage.url, rcollect_core::manifest::MANIFEST_NAME);
         let live = releases
@@ -248,20 +236,11 @@ impl StaticFiles {
             .map_err(|m| Error::setting("static_url", m))?;
         let root = Path::new("");
         let mut loaded = Loaded::from_manifest(root, Path::new(&label), live, false)?;
-        let oldest_first: Vec<String> = releases
-            .history
-            .iter()
-            .rev()
-            .map(|(name, _)| name.clone())
-            .collect();
-        let mut by_name: std::collections::HashMap<String, rcollect_core::Manifest> =
-            releases.history.into_iter().collect();
-        let ranked: Vec<_> =
-            rcollect_core::history::Retention::ranked(&oldest_first, releases.live_since)
-                .into_iter()
-                .filter_map(|(rank, name, retired)| Some((rank, retired, by_name.remove(name)?)))
-                .collect();
-        let sizes = releases.sizes;
+        let ranked = releases
+            .ranked()
+            .into_iter()
+            .map(|(rank, retired, m)| (rank, retired, m.clone()));
+        let sizes = &releases.sizes;
         loaded.add_versions(ranked, root, |key, size| {
             key.to_str()
                 .and_then(|k| sizes.get(k))
@@ -499,4 +478,18 @@ impl StaticFiles {
             })
             .clone()
     }
+}
+
+/// The store `config.static_root` names, opened.
+#[cfg(feature = "store")]
+fn open_store(
+    config: &Config,
+) -> Result<(&rcollect_core::config::StorageConfig, rcollect_store::Store), Error> {
+    let storage = config.storage.as_ref().ok_or_else(|| {
+        Error::setting(
+            "static_root",
+            "not an object-store URL (s3://bucket/prefix)",
+        )
+    })?;
+    Ok((storage, rcollect_store::Store::open(storage)?))
 }

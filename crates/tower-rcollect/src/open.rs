@@ -135,14 +135,7 @@ pub(crate) async fn read(req: &OpenRequest) -> io::Result<StaticBody> {
         if bytes.len() as u64 != rep.len {
             return Err(wrong_size(bytes.len() as u64));
         }
-        if rep.cached.set(bytes.clone()).is_ok() {
-            if let Some(r) = &req.cache {
-                r.keep();
-            }
-        }
-        return slice(&bytes, req.start, req.end)
-            .map(StaticBody::full)
-            .ok_or_else(|| io::Error::other("range outside the file"));
+        return keep_whole(req, rep, bytes);
     }
     // Open, check the size and seek in one trip to the blocking pool.
     let (path, start, expected) = (rep.path.clone(), req.start, rep.len);
@@ -200,14 +193,7 @@ async fn read_store(
         if bytes.len() as u64 != rep.len {
             return Err(wrong_size(bytes.len()));
         }
-        if rep.cached.set(bytes.clone()).is_ok() {
-            if let Some(r) = &req.cache {
-                r.keep();
-            }
-        }
-        return slice(&bytes, req.start, req.end)
-            .map(StaticBody::full)
-            .ok_or_else(|| io::Error::other("range outside the file"));
+        return keep_whole(req, rep, bytes);
     }
     let want = req.end - req.start + 1;
     let bytes = fetch(Some(req.start..req.end + 1)).await?;
@@ -252,9 +238,14 @@ async fn decode_br(req: &OpenRequest, rep: &crate::asset::Rep) -> io::Result<Sta
             decoded.len()
         )));
     }
-    let bytes = Bytes::from(decoded);
-    if req.cache.is_some() && rep.cached.set(bytes.clone()).is_ok() {
-        if let Some(r) = &req.cache {
+    keep_whole(req, rep, Bytes::from(decoded))
+}
+
+/// The whole bytes of `rep` (of the right size), kept in memory when the
+/// request holds a reservation; answers the requested range of them.
+fn keep_whole(req: &OpenRequest, rep: &crate::asset::Rep, bytes: Bytes) -> io::Result<StaticBody> {
+    if let Some(r) = &req.cache {
+        if rep.cached.set(bytes.clone()).is_ok() {
             r.keep();
         }
     }

@@ -723,6 +723,15 @@ async fn root_dir_files_are_served_at_the_site_root_with_short_caching() {
     assert!(err.to_string().contains("gone"), "{err}");
 }
 
+/// The manifest's JSON, for an [`crate::Embedded`] table.
+fn leak_manifest(m: &Manifest) -> &'static str {
+    Box::leak(
+        String::from_utf8(m.to_json())
+            .expect("utf-8")
+            .into_boxed_str(),
+    )
+}
+
 /// An [`crate::Embedded`] table built in memory (nothing on disk).
 fn embedded_table() -> crate::Embedded {
     let leak = |b: Vec<u8>| -> &'static [u8] { Box::leak(b.into_boxed_slice()) };
@@ -741,11 +750,7 @@ fn embedded_table() -> crate::Embedded {
         },
     );
     m.update_hash();
-    let manifest: &'static str = Box::leak(
-        String::from_utf8(m.to_json())
-            .expect("utf-8")
-            .into_boxed_str(),
-    );
+    let manifest = leak_manifest(&m);
     let names: &'static [&'static str] = Box::leak(Box::new([HASHED, "a.0123456789ab.css.br"]));
     let files: &'static [&'static [u8]] =
         Box::leak(Box::new([leak(BODY.to_vec()), leak(b"BR!".to_vec())]));
@@ -860,11 +865,7 @@ fn br_only_table(text: &'static [u8]) -> crate::Embedded {
         },
     );
     m.update_hash();
-    let manifest: &'static str = Box::leak(
-        String::from_utf8(m.to_json())
-            .expect("utf-8")
-            .into_boxed_str(),
-    );
+    let manifest = leak_manifest(&m);
     crate::Embedded {
         manifest,
         names: Box::leak(Box::new(["a.0123456789ab.css.br"])),
@@ -941,11 +942,7 @@ async fn br_only_embedding_with_a_br_that_does_not_decode_to_the_file_is_a_500()
         f.variants.insert(Encoding::Br, stream.len() as u64);
     }
     m.update_hash();
-    bad.manifest = Box::leak(
-        String::from_utf8(m.to_json())
-            .expect("utf-8")
-            .into_boxed_str(),
-    );
+    bad.manifest = leak_manifest(&m);
     bad.files = Box::leak(Box::new([&*Box::leak(stream.into_boxed_slice())]));
     let svc = StaticFiles::embedded(&bad)
         .expect("embedded")
