@@ -131,8 +131,8 @@ impl Build {
     /// Embeds files that have a br variant as br only (and their deltas),
     /// leaving out their identity bytes and gzip/zstd variants: a smaller
     /// binary. Clients that do not accept br get the identity bytes decoded
-    /// from br (kept in memory within the `[serve]` limits); gzip and zstd
-    /// are not offered. Also with `RCOLLECT_EMBED_BR_ONLY=1`.
+    /// from br (kept in memory within `[serve] memory_budget`); gzip and
+    /// zstd are not offered. Also with `RCOLLECT_EMBED_BR_ONLY=1`.
     pub fn br_only(mut self, on: bool) -> Self {
         self.br_only = on;
         self

@@ -223,11 +223,12 @@ pub fn dictionary_candidates(
                 continue;
             };
             let seen = per_path.entry(logical.as_str()).or_default();
-            if seen.len() > keep || meta.size == 0 || meta.size > crate::delta::MAX_WINDOW {
+            if seen.len() > keep || seen.contains(&meta.sha256.as_str()) {
                 continue;
             }
-            if !seen.contains(&meta.sha256.as_str()) {
-                seen.push(meta.sha256.as_str());
+            // Counted also when too big, as the collect counts it.
+            seen.push(meta.sha256.as_str());
+            if meta.size > 0 && meta.size <= crate::delta::MAX_WINDOW {
                 out.insert(hashed, meta);
             }
         }

@@ -8,9 +8,11 @@
 //! Each file is checked against the SHA-256 its manifest records before it
 //! is placed; files already in the staging dir are not fetched again.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use futures::StreamExt;
+use rcollect_core::hash::Digests;
 use rcollect_core::history::{self, dictionary_candidates, place_dictionary, place_version};
 use rcollect_core::manifest::MANIFEST_NAME;
 
@@ -31,9 +33,11 @@ impl Store {
     /// Fetches into `root` (the staging dir) the previous versions a
     /// collect with `[compress] dictionaries = keep` compresses deltas
     /// against, with the manifest versions that name them. The store's live
-    /// manifest goes into the history under the time it went live, unless
-    /// `root`'s own live manifest is the same. Nothing is fetched when
-    /// `keep` is 0 or the store has no manifest.
+    /// manifest goes into the history under the time it went live; versions
+    /// `root` holds already (live or kept, by content) are not placed again,
+    /// and files it has are not fetched, so a kept staging dir costs one
+    /// `LIST` and the manifest `GET`s. Nothing is fetched when `keep` is 0
+    /// or the store has no manifest.
     ///
     /// # Errors
     /// A request fails, a fetched file is not the version its manifest
@@ -45,12 +49,21 @@ impl Store {
         }
         let objects = self.list_all().await?;
         let versions = self.versions(&objects).await?;
-        let local_live = std::fs::read(root.join(MANIFEST_NAME)).ok();
+        // The versions the staging dir holds already (a kept dir has them
+        // under names of its own): not placed a second time.
+        let digest = |b: &[u8]| Digests::of(b).sha256;
+        let mut here: HashSet<[u8; 32]> = HashSet::new();
+        let names = history::list(root).unwrap_or_default();
+        for name in std::iter::once(MANIFEST_NAME.to_string()).chain(names) {
+            if let Ok(bytes) = std::fs::read(root.join(&name)) {
+                here.insert(digest(&bytes));
+            }
+        }
         for v in &versions {
+            if !here.insert(digest(&v.bytes)) {
+                continue;
+            }
             let name = if v.name == MANIFEST_NAME {
-                if local_live.as_deref() == Some(&v.bytes[..]) {
-                    continue;
-                }
                 let went_live = objects
                     .get(MANIFEST_NAME)
                     .map_or_else(std::time::SystemTime::now, |r| r.modified);

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use object_store::ObjectMeta;
+use object_store::{GetOptions, ObjectMeta};
 use rcollect_core::Manifest;
 use rcollect_core::clean::{self, CleanOptions, CleanPlan, Object};
 use rcollect_core::history::is_history_name;
@@ -119,17 +119,26 @@ impl Store {
         }
     }
 
-    /// The bytes of the object `key`, or of `range` of them; `None` if there
-    /// is no such object. For serving the files from the store.
+    /// The bytes of the object `key`, or of `range` of them, and the
+    /// object's whole size; `None` if there is no such object. For serving
+    /// the files from the store.
     ///
     /// # Errors
     /// The request fails (after the client's retries).
-    pub async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<Bytes>> {
-        let Some(range) = range else {
-            return self.get_bytes(key).await;
+    pub async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<Option<(Bytes, u64)>> {
+        let options = GetOptions {
+            range: range.map(Into::into),
+            ..GetOptions::default()
         };
-        match self.inner.get_range(&self.path(key), range).await {
-            Ok(b) => Ok(Some(b)),
+        let got = match self.inner.get_opts(&self.path(key), options).await {
+            Ok(r) => {
+                let size = r.meta.size;
+                r.bytes().await.map(|b| (b, size))
+            }
+            Err(e) => Err(e),
+        };
+        match got {
+            Ok(got) => Ok(Some(got)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(source) => Err(self.object_error(key, source)),
         }

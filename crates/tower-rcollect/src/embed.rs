@@ -38,7 +38,7 @@ pub struct Embedded {
     pub dev_config: Option<&'static str>,
     /// Files with a br variant were embedded as br only (and their deltas):
     /// the identity bytes are decoded from br when a client does not
-    /// accept br (and kept in memory within the limits); gzip and zstd are
+    /// accept br (and kept in memory within `memory_budget`); gzip and zstd are
     /// not offered.
     pub br_only: bool,
 }

@@ -66,10 +66,12 @@ impl<F, B> ResponseFuture<F, B> {
 }
 
 /// Reads the body of `req` and completes its response. A variant that is
-/// missing on disk, or not of the size the manifest records (a partial
-/// sync), is no longer offered for this asset (logged once) and the request
-/// is decided again: the client gets the next acceptable representation.
-/// Any other failure, and a wrong identity file, is an error (500).
+/// missing on disk (or in the store), or not of the size the manifest
+/// records (a partial sync), is no longer offered for this asset (logged
+/// once) and the request is decided again: the client gets the next
+/// acceptable representation. Any other failure (out of file descriptors,
+/// a store that does not answer: perhaps passing) is an error (500) that
+/// stops offering nothing, as is a wrong identity file.
 pub(crate) async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<StaticBody>> {
     loop {
         match read(&req).await {
@@ -82,6 +84,13 @@ pub(crate) async fn open(mut req: Box<OpenRequest>) -> io::Result<Response<Stati
                 let Some(token) = req.pick.token() else {
                     return Err(e);
                 };
+                let gone = matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::InvalidData
+                );
+                if !gone {
+                    return Err(e);
+                }
                 if req.served.asset.mark_missing(req.pick) {
                     tracing::warn!("{e}; no longer offering {token} for this file");
                 }

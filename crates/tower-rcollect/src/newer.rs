@@ -82,11 +82,14 @@ impl Newer {
 /// Rolling deploys from an object store: the names of a release published
 /// after this instance loaded the store's manifest. As [`Newer`], but the
 /// look at the live manifest is a `GET` (at most every [`RECHECK`]), so it
-/// runs in the response future.
+/// runs in the response future. One look at a time: the requests that
+/// arrive meanwhile (a page's assets, in parallel) wait for its result.
 #[cfg(feature = "store")]
 #[derive(Debug)]
 pub(crate) struct StoreNewer {
     store: rcollect_store::Store,
+    /// Held for the whole look (across the `GET`).
+    looking: tokio::sync::Mutex<()>,
     state: Mutex<StoreState>,
 }
 
@@ -105,6 +108,7 @@ impl StoreNewer {
     pub(crate) fn new(store: rcollect_store::Store, live: rcollect_core::Manifest) -> StoreNewer {
         StoreNewer {
             store,
+            looking: tokio::sync::Mutex::new(()),
             state: Mutex::new(StoreState {
                 checked: None,
                 seen: live,
@@ -115,23 +119,23 @@ impl StoreNewer {
 
     /// The route for `rel` in a newer live manifest of the store.
     pub(crate) async fn route(&self, rel: &str, settings: &Settings, mount: &str) -> Option<Route> {
+        let looking = self.looking.lock().await;
         let due = {
-            let mut st = self.state.lock().ok()?;
-            let due = st.checked.is_none_or(|t| t.elapsed() >= RECHECK);
-            if due {
-                st.checked = Some(Instant::now());
-            }
-            due
+            let st = self.state.lock().ok()?;
+            st.checked.is_none_or(|t| t.elapsed() >= RECHECK)
         };
         if due {
-            if let Some((m, table)) = self.fetch(settings, mount).await {
-                let mut st = self.state.lock().ok()?;
+            let fetched = self.fetch(settings, mount).await;
+            let mut st = self.state.lock().ok()?;
+            st.checked = Some(Instant::now());
+            if let Some((m, table)) = fetched {
                 if st.seen != m {
                     st.seen = m;
                     st.table = Some(Arc::new(table));
                 }
             }
         }
+        drop(looking);
         let st = self.state.lock().ok()?;
         st.table.as_ref()?.routes.get(rel).cloned()
     }
@@ -143,7 +147,7 @@ impl StoreNewer {
         mount: &str,
     ) -> Option<(rcollect_core::Manifest, Table)> {
         let label = format!("{}/{MANIFEST_NAME}", self.store.url());
-        let bytes = match self.store.read(MANIFEST_NAME, None).await {
+        let (bytes, _) = match self.store.read(MANIFEST_NAME, None).await {
             Ok(b) => b?,
             Err(e) => {
                 tracing::warn!("{e}; not looking for a newer release");

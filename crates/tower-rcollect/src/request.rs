@@ -7,7 +7,7 @@ use http::{HeaderMap, Method, Response};
 use crate::asset::{Pick, Served};
 use crate::body::StaticBody;
 use crate::negotiate::{negotiate, negotiate_delta};
-use crate::open::{Keep, OpenRequest, slice};
+use crate::open::{Keep, OpenRequest, Origin, slice};
 use crate::respond::{self, Plan, Vary, View};
 
 /// The request header naming the dictionary a client holds (RFC 9842).
@@ -93,8 +93,10 @@ pub(crate) fn decide(
             return Decision::Ready(res);
         }
     }
+    // Bytes decoded from br have nowhere to be streamed from: kept within
+    // the budget whatever their size.
     let cache = keep
-        .filter(|k| rep.len <= k.max_file)
+        .filter(|k| rep.len <= k.max_file || matches!(k.origin, Origin::DecodeBr))
         .and_then(|k| k.memory.reserve(rep.len, k.budget));
     Decision::Open(Box::new(OpenRequest {
         head: res,

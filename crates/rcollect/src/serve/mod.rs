@@ -161,7 +161,7 @@ async fn serve<R>(
     reload: impl Fn() -> R,
 ) -> anyhow::Result<ExitCode>
 where
-    R: std::future::Future<Output = anyhow::Result<StaticFiles>>,
+    R: std::future::Future<Output = anyhow::Result<StaticFiles>> + Send + 'static,
 {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -181,6 +181,10 @@ where
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let mut hangup = hangup_signal();
+    // A reload runs in a task of its own (from a store it makes requests):
+    // the loop keeps accepting meanwhile; one reload at a time.
+    let (reloaded_tx, mut reloaded_rx) = tokio::sync::mpsc::channel(1);
+    let mut reloading = false;
     let mut warned = RateLimited::default();
     loop {
         tokio::select! {
@@ -253,17 +257,29 @@ where
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            Some(()) = hangup.recv() => match reload().await {
-                Ok(files) => {
-                    tracing::info!("SIGHUP: reloaded ({} names)", files.len());
-                    eprintln!("reloaded");
-                    files_tx.send_replace(files.into_service());
+            Some(()) = hangup.recv() => {
+                if !reloading {
+                    reloading = true;
+                    let (fut, tx) = (reload(), reloaded_tx.clone());
+                    tokio::spawn(async move {
+                        let _ = tx.send(fut.await).await;
+                    });
                 }
-                Err(e) => {
-                    tracing::error!("SIGHUP: reload failed, still serving the previous manifest: {e:#}");
-                    eprintln!("reload failed: {e:#}");
+            }
+            Some(result) = reloaded_rx.recv() => {
+                reloading = false;
+                match result {
+                    Ok(files) => {
+                        tracing::info!("SIGHUP: reloaded ({} names)", files.len());
+                        eprintln!("reloaded");
+                        files_tx.send_replace(files.into_service());
+                    }
+                    Err(e) => {
+                        tracing::error!("SIGHUP: reload failed, still serving the previous manifest: {e:#}");
+                        eprintln!("reload failed: {e:#}");
+                    }
                 }
-            },
+            }
             () = &mut shutdown => break,
         }
     }
