@@ -693,6 +693,42 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
     }
     // The previous version is not uploaded again.
     assert!(!uploaded.contains(&old));
+
+    // Builds that keep their staging dir: after another change, nothing to
+    // fetch, and no version placed twice in its history (the dir keeps
+    // each version under the time it went live here, the store under its
+    // upload time).
+    write(&d.join("assets/js/big.js"), big(3));
+    publish(d);
+    let history = |stage: &Path| {
+        std::fs::read_dir(stage)
+            .expect("stage")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("staticfiles."))
+            })
+            .count()
+    };
+    let before = history(&d.join("stage"));
+    let out = run(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["dictionaries_fetched"]["manifests"], 0, "{v}");
+    assert_eq!(v["dictionaries_fetched"]["files"], 0, "{v}");
+    assert_eq!(history(&d.join("stage")), before);
 }
 
 /// `check --skew` with a store URL as static_root looks at the releases in
