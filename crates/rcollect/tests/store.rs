@@ -173,6 +173,12 @@ fn live_manifest(site: &Path) -> Value {
 /// `collectstatic --format json` (cache inside the project); asserts success
 /// and returns the `publish` part of the summary.
 fn publish(dir: &Path) -> Value {
+    collect_json(dir)["publish"].clone()
+}
+
+/// `collectstatic --format json` (cache inside the project); asserts success
+/// and returns the summary.
+fn collect_json(dir: &Path) -> Value {
     let cache = dir.join("cache");
     let out = run(
         dir,
@@ -190,8 +196,7 @@ fn publish(dir: &Path) -> Value {
         "collectstatic failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json summary");
-    v["publish"].clone()
+    serde_json::from_slice(&out.stdout).expect("json summary")
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
@@ -638,22 +643,7 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
     write(&d.join("assets/js/big.js"), js.as_bytes());
     std::fs::remove_dir_all(d.join("stage")).expect("rm stage");
     std::fs::remove_dir_all(d.join("cache")).expect("rm cache");
-    let out = run(
-        d,
-        &[
-            "collectstatic",
-            "--no-input",
-            "--format",
-            "json",
-            "--no-cache",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = collect_json(d);
     let fetched = &v["dictionaries_fetched"];
     assert_eq!(fetched["manifests"], 1, "{v}");
     assert!(fetched["files"].as_u64().expect("files") >= 1, "{v}");
@@ -710,22 +700,7 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
             .count()
     };
     let before = history(&d.join("stage"));
-    let out = run(
-        d,
-        &[
-            "collectstatic",
-            "--no-input",
-            "--format",
-            "json",
-            "--no-cache",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = collect_json(d);
     assert_eq!(v["dictionaries_fetched"]["manifests"], 0, "{v}");
     assert_eq!(v["dictionaries_fetched"]["files"], 0, "{v}");
     assert_eq!(history(&d.join("stage")), before);
