@@ -164,6 +164,16 @@ fn project(url: &str, storage_extra: &str) -> tempfile::TempDir {
     t
 }
 
+/// A project whose static_root is a `file://` store in a temp dir of its
+/// own: (that dir, the store URL, the project, the store's directory).
+fn file_store_project() -> (tempfile::TempDir, String, tempfile::TempDir, PathBuf) {
+    let target = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}/site", target.path().display());
+    let p = project(&url, "");
+    let site = target.path().join("site");
+    (target, url, p, site)
+}
+
 /// The live manifest of a `file://` store's directory.
 fn live_manifest(site: &Path) -> Value {
     let bytes = std::fs::read(site.join("staticfiles.json")).expect("live manifest");
@@ -578,11 +588,8 @@ fn unsupported_storage_scheme_is_a_config_error() {
 
 #[test]
 fn file_store_publish_no_op_and_clean() {
-    let target = tempfile::tempdir().expect("tempdir");
-    let url = format!("file://{}/site", target.path().display());
-    let p = project(&url, "");
+    let (_target, _, p, site) = file_store_project();
     let d = p.path();
-    let site: PathBuf = target.path().join("site");
     let first = publish(d);
     assert_eq!(first["uploaded"], first["objects"]);
     let m1 = live_manifest(&site);
@@ -620,11 +627,8 @@ fn file_store_publish_no_op_and_clean() {
 /// the manifest lists.
 #[test]
 fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
-    let target = tempfile::tempdir().expect("tempdir");
-    let url = format!("file://{}/site", target.path().display());
-    let p = project(&url, "");
+    let (_target, _, p, site) = file_store_project();
     let d = p.path();
-    let site: PathBuf = target.path().join("site");
     let big = |n: u32| {
         let mut js = String::new();
         for i in 0..400 {
@@ -711,11 +715,8 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
 /// the store is reported (E032, exit 1), naming the store.
 #[test]
 fn check_skew_against_the_store() {
-    let target = tempfile::tempdir().expect("tempdir");
-    let url = format!("file://{}/site", target.path().display());
-    let p = project(&url, "");
+    let (_target, url, p, site) = file_store_project();
     let d = p.path();
-    let site: PathBuf = target.path().join("site");
     publish(d);
     let m1 = live_manifest(&site);
     write(
@@ -750,11 +751,8 @@ fn check_skew_against_the_store() {
 /// brotli variant, the unhashed name, and the no-store 404.
 #[test]
 fn serve_serves_the_published_files_from_the_store() {
-    let target = tempfile::tempdir().expect("tempdir");
-    let url = format!("file://{}/site", target.path().display());
-    let p = project(&url, "");
+    let (_target, _, p, site) = file_store_project();
     let d = p.path();
-    let site: PathBuf = target.path().join("site");
     publish(d);
     std::fs::remove_dir_all(d.join("stage")).expect("rm stage");
     let m = live_manifest(&site);
