@@ -246,7 +246,7 @@ impl StaticFiles {
                 .and_then(|k| sizes.get(k))
                 .is_some_and(|s| *s == size)
         });
-        loaded.origin = crate::open::Origin::Store(store.clone());
+        loaded.origin = crate::open::Origin::Store(Arc::new(store.clone()));
         let mut files = Self::build(
             Source::Manifest(Arc::new(loaded)),
             mount,

@@ -160,10 +160,10 @@ impl StoreNewer {
         if self.state.lock().ok()?.seen == m {
             return None;
         }
-        let mut loaded = Loaded::from_manifest(Path::new(""), Path::new(&label), &m, false)
+        // Its bytes are read through the service's own `Origin` (this store).
+        let loaded = Loaded::from_manifest(Path::new(""), Path::new(&label), &m, false)
             .map_err(|e| tracing::warn!("{e}; not serving the newer manifest's names"))
             .ok()?;
-        loaded.origin = crate::open::Origin::Store(self.store.clone());
         let table = Table::build(&loaded, settings, mount);
         Some((m, table))
     }

@@ -76,9 +76,10 @@ pub(crate) enum Origin {
     /// Files on disk ([`Rep::path`](crate::asset::Rep) is their path).
     Disk,
     /// Objects in a store ([`Rep::path`](crate::asset::Rep) is the key
-    /// relative to its prefix).
+    /// relative to its prefix). Shared: a `Keep` is cloned with every
+    /// service and every request that reads.
     #[cfg(feature = "store")]
-    Store(rcollect_store::Store),
+    Store(Arc<rcollect_store::Store>),
     /// Embedded br-only: every representation is in memory but the
     /// identity bytes of files embedded as br, decoded from it.
     DecodeBr,
