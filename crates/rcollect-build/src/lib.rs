@@ -186,7 +186,8 @@ impl Build {
         }
         let code = if embed {
             collect::collect(&config, &collect::Options::default())?;
-            let manifest = Manifest::load(&config.static_root)?.unwrap_or_default();
+            let manifest =
+                Manifest::load(&config.static_root, config.manifest_max_size)?.unwrap_or_default();
             embedded_code(&config, &manifest, br_only)?
         } else {
             dev_code(&config, &config_file)?

@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use crate::history::is_history_name;
+use crate::history::{Versions, is_history_name};
 use crate::manifest::{Encoding, MANIFEST_NAME, Manifest};
 use crate::write::TEMP_SUFFIX;
 
@@ -88,15 +88,33 @@ pub fn looks_hashed(key: &str) -> bool {
     })
 }
 
-/// Decides what to remove. `versions` are the manifests newest first, the
-/// live one (named [`MANIFEST_NAME`]) first when there is one; `objects` is
-/// everything under the root; `now` anchors the age.
+/// Decides what to remove. `versions` are the manifests of `place` (a
+/// STATIC_ROOT or a store URL, for the error): the readable ones newest
+/// first, the live one (named [`MANIFEST_NAME`]) first when there is one;
+/// `objects` is everything under the root; `now` anchors the age.
+///
+/// # Errors
+/// [`Error::CleanRefused`](crate::Error::CleanRefused) when a version
+/// cannot be read: what it names is unknown, so no file can be proven
+/// unused and nothing is removed (never delete on doubt).
 pub fn plan(
-    versions: &[(String, Manifest)],
+    place: &str,
+    versions: &Versions,
     objects: &[Object],
     options: CleanOptions,
     now: SystemTime,
-) -> CleanPlan {
+) -> crate::Result<CleanPlan> {
+    if !versions.unreadable.is_empty() {
+        return Err(crate::Error::CleanRefused {
+            place: place.to_string(),
+            versions: versions
+                .unreadable
+                .iter()
+                .map(|u| u.error.to_string())
+                .collect(),
+        });
+    }
+    let versions = &versions.readable;
     let keep_n = options.keep.max(1);
     let mut keep = BTreeSet::new();
     let mut known = BTreeSet::new();
@@ -134,16 +152,22 @@ pub fn plan(
     }
     result.remove.sort();
     result.kept_young.sort();
-    result
+    Ok(result)
 }
 
 /// Runs `clean` on a local STATIC_ROOT: takes the collect lock, lists the
-/// files, loads the manifest versions, removes what [`plan`] decides (and
-/// directories left empty), unless `dry_run`.
+/// files, loads the manifest versions (each at most `max_manifest_bytes`),
+/// removes what [`plan`] decides (and directories left empty), unless
+/// `dry_run`.
+///
+/// # Errors
+/// A version cannot be read (nothing is removed, see [`plan`]), or a
+/// listing or removal fails.
 #[cfg(feature = "collect")]
 pub fn clean_dir(
     root: &std::path::Path,
     options: CleanOptions,
+    max_manifest_bytes: u64,
     dry_run: bool,
 ) -> crate::Result<CleanPlan> {
     use crate::error::Error;
@@ -158,9 +182,10 @@ pub fn clean_dir(
     } else {
         Some(crate::write::lock(root)?)
     };
-    let versions = crate::history::load_all(root)?;
+    let versions = crate::history::load_all(root, max_manifest_bytes)?;
     let (objects, dirs) = walk_root(root)?;
-    let result = plan(&versions, &objects, options, SystemTime::now());
+    let place = root.display().to_string();
+    let result = plan(&place, &versions, &objects, options, SystemTime::now())?;
     if !dry_run {
         remove(root, &result.remove, &dirs)?;
     }
@@ -307,11 +332,14 @@ mod tests {
             ("a.css", "a.111111111111.css"),
             ("gone.js", "gone.aaaaaaaaaaaa.js"),
         ]);
-        let versions = vec![
-            (MANIFEST_NAME.to_string(), v3),
-            ("staticfiles.20261121T100000.000Z.json".to_string(), v2),
-            ("staticfiles.20261120T100000.000Z.json".to_string(), v1),
-        ];
+        let versions = Versions {
+            readable: vec![
+                (MANIFEST_NAME.to_string(), v3),
+                ("staticfiles.20261121T100000.000Z.json".to_string(), v2),
+                ("staticfiles.20261120T100000.000Z.json".to_string(), v1),
+            ],
+            unreadable: Vec::new(),
+        };
         let objects = vec![
             obj(MANIFEST_NAME, 7200, now),
             obj("staticfiles.20261121T100000.000Z.json", 7200, now),
@@ -332,7 +360,7 @@ mod tests {
             keep: 2,
             older_than: None,
         };
-        let p = plan(&versions, &objects, keep2, now);
+        let p = plan("root", &versions, &objects, keep2, now).expect("plan");
         assert_eq!(
             p.remove,
             [
@@ -351,7 +379,7 @@ mod tests {
             keep: 2,
             older_than: Some(Duration::from_secs(3600)),
         };
-        let p = plan(&versions, &objects, aged, now);
+        let p = plan("root", &versions, &objects, aged, now).expect("plan");
         assert!(!p.remove.contains(&"gone.aaaaaaaaaaaa.js".to_string()));
         assert_eq!(p.kept_young, ["gone.aaaaaaaaaaaa.js"]);
         assert!(p.remove.contains(&"a.111111111111.css".to_string()));
@@ -359,6 +387,7 @@ mod tests {
         // keep 1 (and 0, which means 1): only the live version.
         for keep in [0, 1] {
             let p = plan(
+                "root",
                 &versions,
                 &objects,
                 CleanOptions {
@@ -366,11 +395,42 @@ mod tests {
                     older_than: None,
                 },
                 now,
-            );
+            )
+            .expect("plan");
             assert!(p.remove.contains(&"a.222222222222.css".to_string()));
             assert!(!p.remove.iter().any(|k| k.starts_with("a.3333")));
             assert!(!p.remove.contains(&"a.css".to_string()));
             assert!(!p.remove.contains(&MANIFEST_NAME.to_string()));
+        }
+    }
+
+    #[test]
+    fn an_unreadable_version_refuses_the_whole_clean() {
+        let now = SystemTime::now();
+        let live = manifest(&[("a.css", "a.333333333333.css")]);
+        let name = "staticfiles.20261120T100000.000Z.json";
+        let versions = Versions {
+            readable: vec![(MANIFEST_NAME.to_string(), live)],
+            unreadable: vec![crate::history::Unreadable {
+                name: name.to_string(),
+                error: crate::Error::Manifest {
+                    path: name.into(),
+                    message: "EOF while parsing".into(),
+                },
+            }],
+        };
+        let objects = vec![obj("a.111111111111.css", 7200, now), obj(name, 7200, now)];
+        for keep in [1, 2, 5] {
+            let options = CleanOptions {
+                keep,
+                older_than: None,
+            };
+            let e = plan("out", &versions, &objects, options, now).expect_err("refused");
+            let text = e.to_string();
+            assert!(
+                text.contains(name) && text.contains("nothing was removed"),
+                "{text}"
+            );
         }
     }
 

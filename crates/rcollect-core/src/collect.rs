@@ -40,6 +40,13 @@ pub struct Options {
     pub dry_run: bool,
     /// Afterwards, delete every file in STATIC_ROOT this run did not produce.
     pub clear: bool,
+    /// Before reusing what STATIC_ROOT already holds, check it: every
+    /// hashed file against its SHA-256, every variant and delta by decoding
+    /// it ([`crate::compress::verify`]); anything that is not what the
+    /// manifest records is written again. Repairs a root that
+    /// `rcollect check --manifest` finds damaged; costs a read of every
+    /// output.
+    pub verify: bool,
     /// Receives progress events (the CLI draws a bar from them).
     pub progress: Option<Arc<dyn Progress>>,
 }
@@ -49,6 +56,7 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("dry_run", &self.dry_run)
             .field("clear", &self.clear)
+            .field("verify", &self.verify)
             .finish_non_exhaustive()
     }
 }
@@ -68,6 +76,10 @@ pub struct Summary {
     pub from_cache: usize,
     /// Variants reused from STATIC_ROOT.
     pub reused: usize,
+    /// Outputs already in STATIC_ROOT that `verify` found damaged and
+    /// wrote again: hashed files and variants (damaged deltas are encoded
+    /// again and counted in `deltas`, or removed for previous versions).
+    pub repaired: usize,
     /// Dictionary-compressed deltas (RFC 9842) written this run (encoded, or
     /// from the compression cache).
     pub deltas: usize,
@@ -115,7 +127,8 @@ pub struct Summary {
 /// config.dirs.push(SourceDir { prefix: String::new(), path: t.path().join("assets") });
 /// let summary = collect::collect(&config, &collect::Options::default())?;
 /// assert_eq!(summary.collected, 2);
-/// let manifest = rcollect_core::Manifest::load(&config.static_root)?.expect("manifest");
+/// let manifest = rcollect_core::Manifest::load(&config.static_root, config.manifest_max_size)?
+///     .expect("manifest");
 /// let css = std::fs::read_to_string(config.static_root.join(&manifest.paths["app.css"]))?;
 /// assert!(css.contains(manifest.paths["img/a.svg"].trim_start_matches("img/")));
 /// # Ok(()) }
@@ -143,7 +156,7 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
         Some(lock(root)?)
     };
-    let old = match Manifest::load(root) {
+    let old = match Manifest::load(root, config.manifest_max_size) {
         Ok(m) => m.unwrap_or_default(),
         Err(e) => {
             tracing::warn!("{e}; it will be replaced");
@@ -158,6 +171,8 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         cache: cache.as_ref(),
         encodings: &encodings,
         min_saving: config.compress.min_saving,
+        max_manifest_bytes: config.manifest_max_size,
+        verify: options.verify,
         dry_run: options.dry_run,
     };
     let progress = options.progress.as_deref();
@@ -169,6 +184,10 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     let mut outcomes = ctx.write_all(&plan.files, progress, &mut summary)?;
     // 2. Compression of what is left.
     ctx.compress_pending(&mut plan.files, &mut outcomes, progress, &mut summary)?;
+    // 2b. With `verify`, the outputs of previous versions still served.
+    if options.verify && !options.dry_run {
+        summary.repaired += ctx.repair_history(&plan.files)?;
+    }
     // 3. Deltas against the previous versions still in STATIC_ROOT.
     if config.compress.dictionaries > 0 && !options.dry_run {
         summary.deltas =
@@ -295,6 +314,8 @@ struct Outcome {
     from_cache: usize,
     /// Variants from the cache not kept: they save less than `min_saving`.
     dropped: usize,
+    /// Damaged outputs found by `verify` (written again).
+    repaired: usize,
 }
 
 /// Kept variant size (or `None`: not worth keeping) per (content sha256, encoding).
@@ -306,6 +327,8 @@ struct WriteCtx<'a> {
     cache: Option<&'a Cache>,
     encodings: &'a [Encoding],
     min_saving: f64,
+    max_manifest_bytes: u64,
+    verify: bool,
     dry_run: bool,
 }
 
@@ -346,6 +369,7 @@ impl WriteCtx<'_> {
                 summary.post_processed += 1;
             }
             summary.reused += o.reused;
+            summary.repaired += o.repaired;
             summary.from_cache += o.from_cache;
             summary.dropped += o.dropped;
         }
@@ -382,10 +406,168 @@ impl WriteCtx<'_> {
         Ok(())
     }
 
+    /// `verify` for the files of previous manifest versions still in
+    /// STATIC_ROOT (served during rolling deploys) that this run does not
+    /// write: a damaged variant is compressed again from its file (through
+    /// the verified cache), a damaged delta is removed (it is an
+    /// optimisation; the file stays servable). A damaged file itself cannot
+    /// be rebuilt (its source is gone): it is left for `check --manifest`
+    /// to report. Returns how many outputs were repaired.
+    fn repair_history(&self, files: &[Planned]) -> Result<usize> {
+        use crate::compress::verify::{Codec, verify};
+        let current: BTreeSet<&str> = files.iter().map(|p| p.hashed.as_str()).collect();
+        let versions = crate::history::load_all(self.root, self.max_manifest_bytes)?;
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut repaired = 0;
+        for (_, m) in &versions.readable {
+            for (hashed, meta) in &m.files {
+                if current.contains(hashed.as_str()) || !seen.insert(hashed.clone()) {
+                    continue;
+                }
+                let file = crate::paths::path_in(self.root, hashed);
+                let Some(sha) = crate::hash::from_hex(&meta.sha256) else {
+                    continue;
+                };
+                let intact = file_len(&file) == Some(meta.size)
+                    && crate::hash::Digests::of_file(&file).is_ok_and(|d| d.sha256 == sha);
+                if !intact {
+                    continue;
+                }
+                for (&enc, &size) in &meta.variants {
+                    let vpath = with_suffix(&file, enc.suffix());
+                    if file_len(&vpath).is_none() {
+                        continue; // removed: not served
+                    }
+                    let ok = std::fs::File::open(&vpath)
+                        .ok()
+                        .is_some_and(|f| verify(Codec::Variant(enc), f, &sha, meta.size).is_ok());
+                    if ok {
+                        continue;
+                    }
+                    tracing::warn!("{}: damaged; compressing it again", vpath.display());
+                    let cached = self.cache.and_then(|c| c.get(enc, &sha, meta.size));
+                    match cached {
+                        Some(hit) if hit.len == size => place_cached(&hit.path, &vpath)?,
+                        _ => {
+                            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+                            let out = compress::compress(enc, &mut &bytes[..], meta.size)
+                                .map_err(|e| Error::io(&file, e))?;
+                            match self.cache.and_then(|c| c.put(enc, &sha, &out)) {
+                                Some(entry) => place_cached(&entry, &vpath)?,
+                                None => write_atomic(&vpath, &out, false)?,
+                            }
+                        }
+                    }
+                    repaired += 1;
+                }
+                for (dict_sha, d) in &meta.deltas {
+                    let dictionary = std::fs::read(crate::paths::path_in(self.root, &d.dictionary));
+                    let Some(dsha) = crate::hash::from_hex(dict_sha) else {
+                        continue;
+                    };
+                    for &coding in d.encodings.keys() {
+                        let path = self.root.join(delta::delta_name(hashed, dict_sha, coding));
+                        if file_len(&path).is_none() {
+                            continue;
+                        }
+                        let ok = match &dictionary {
+                            Ok(dict) if crate::hash::Digests::of(dict).sha256 == dsha => {
+                                let codec = Codec::Delta {
+                                    coding,
+                                    dictionary: dict,
+                                    dictionary_sha256: &dsha,
+                                };
+                                std::fs::File::open(&path)
+                                    .ok()
+                                    .is_some_and(|f| verify(codec, f, &sha, meta.size).is_ok())
+                            }
+                            // Its dictionary is gone: it cannot be checked here.
+                            _ => true,
+                        };
+                        if !ok {
+                            tracing::warn!("{}: damaged; removed", path.display());
+                            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                            repaired += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(repaired)
+    }
+
+    /// Whether the file at `path` has exactly these digests (`verify`).
+    fn holds(&self, path: &Path, digests: &crate::hash::Digests) -> bool {
+        let ok = crate::hash::Digests::of_file(path).is_ok_and(|d| d == *digests);
+        if !ok {
+            tracing::warn!(
+                "{}: not the bytes its name promises; writing it again",
+                path.display()
+            );
+        }
+        ok
+    }
+
+    /// Whether the variant at `path` decodes to `p`'s bytes (`verify`).
+    fn variant_holds(&self, path: &Path, enc: Encoding, p: &Planned) -> bool {
+        let checked = std::fs::File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| {
+                crate::compress::verify::verify(
+                    crate::compress::verify::Codec::Variant(enc),
+                    f,
+                    &p.digests.sha256,
+                    p.digests.size,
+                )
+                .map_err(|e| e.to_string())
+            });
+        if let Err(e) = &checked {
+            tracing::warn!("{}: {e}; compressing it again", path.display());
+        }
+        checked.is_ok()
+    }
+
+    /// Whether each recorded delta of `p` against the dictionary `dict`
+    /// (SHA-256 `dict_sha`) decodes with it to `p`'s bytes (`verify`).
+    fn deltas_hold(&self, p: &Planned, dict: &str, dict_sha: &str, d: &Delta) -> bool {
+        use crate::compress::verify::{Codec, verify};
+        let Ok(bytes) = std::fs::read(self.root.join(dict)) else {
+            return false;
+        };
+        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
+        if crate::hash::hex(&sha) != dict_sha {
+            return false; // not a dictionary any more: `make_deltas` says so
+        }
+        d.encodings.keys().all(|&coding| {
+            let path = self
+                .root
+                .join(delta::delta_name(&p.hashed, dict_sha, coding));
+            let codec = Codec::Delta {
+                coding,
+                dictionary: &bytes,
+                dictionary_sha256: &sha,
+            };
+            let checked = std::fs::File::open(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    verify(codec, f, &p.digests.sha256, p.digests.size).map_err(|e| e.to_string())
+                });
+            if let Err(e) = &checked {
+                tracing::warn!("{}: {e}; encoding it again", path.display());
+            }
+            checked.is_ok()
+        })
+    }
+
     fn write_file(&self, p: &Planned) -> Result<Outcome> {
         let mut o = Outcome::default();
         let target = self.root.join(&p.hashed);
-        if file_len(&target) != Some(p.digests.size) {
+        let present = file_len(&target) == Some(p.digests.size);
+        let damaged = present && self.verify && !self.holds(&target, &p.digests);
+        if damaged {
+            o.repaired += 1;
+        }
+        if !present || damaged {
             o.written = true;
             if !self.dry_run {
                 match &p.content {
@@ -406,15 +588,32 @@ impl WriteCtx<'_> {
         for &enc in self.encodings {
             let vpath = with_suffix(&target, enc.suffix());
             let recorded = old.and_then(|m| m.variants.get(&enc)).copied();
-            if recorded.is_some() && recorded == file_len(&vpath) {
-                if let Some(size) = recorded {
+            if let Some(size) = recorded {
+                let reusable = match file_len(&vpath) {
+                    Some(len) if len == size => !self.verify || self.variant_holds(&vpath, enc, p),
+                    Some(len) => {
+                        if self.verify {
+                            tracing::warn!(
+                                "{}: {len} bytes, not the recorded {size}; compressing it again",
+                                vpath.display()
+                            );
+                        }
+                        false
+                    }
+                    None => false,
+                };
+                if reusable {
                     o.variants.insert(enc, size);
                     o.reused += 1;
+                    continue;
                 }
-                continue;
+                if self.verify && file_len(&vpath).is_some() {
+                    o.repaired += 1;
+                }
             }
             if old.is_some()
                 && recorded.is_none()
+                && !self.verify
                 && old_tried.is_some_and(|c| c.encodings.contains(&enc))
             {
                 // Tried by the previous run and not worth keeping.
@@ -463,7 +662,11 @@ impl WriteCtx<'_> {
             dictionary_size: u64,
             baseline: u64,
         }
-        let versions = crate::history::load_all(self.root)?;
+        let versions = crate::history::load_all(self.root, self.max_manifest_bytes)?;
+        for u in &versions.unreadable {
+            tracing::warn!("{}; no deltas against the files it names", u.error);
+        }
+        let versions = versions.readable;
         let same_settings = self
             .old
             .compress
@@ -487,9 +690,21 @@ impl WriteCtx<'_> {
                     continue;
                 }
                 let window = meta.size.saturating_add(p.digests.size);
-                if window > delta::MAX_WINDOW || file_len(&self.root.join(dict)) != Some(meta.size)
-                {
+                if window > delta::MAX_WINDOW {
                     continue;
+                }
+                match file_len(&self.root.join(dict)) {
+                    Some(len) if len == meta.size => {}
+                    None => continue, // removed by `clean`
+                    Some(len) => {
+                        tracing::warn!(
+                            "{}: {len} bytes, not the {} its manifest records (changed after \
+                             collect); not used as a dictionary",
+                            self.root.join(dict).display(),
+                            meta.size
+                        );
+                        continue;
+                    }
                 }
                 let recorded = self
                     .old
@@ -502,7 +717,8 @@ impl WriteCtx<'_> {
                             file_len(&self.root.join(name)) == Some(*size)
                         })
                     })
-                    .filter(|d| !d.encodings.is_empty() || same_settings);
+                    .filter(|d| !d.encodings.is_empty() || same_settings)
+                    .filter(|d| !self.verify || self.deltas_hold(p, dict, &meta.sha256, d));
                 if let Some(d) = recorded {
                     o.deltas.insert(meta.sha256.clone(), d.clone());
                     continue;
@@ -523,21 +739,25 @@ impl WriteCtx<'_> {
                 });
             }
         }
-        let run = |job: &Job| -> Result<Delta> {
+        // A previous version whose bytes are not the recorded ones (changed
+        // in place) is no dictionary: browsers hold the recorded bytes, and
+        // no delta is ever made against bytes they could not hold.
+        let run = |job: &Job| -> Result<Option<Delta>> {
             let read = |name: &str| {
                 let path = self.root.join(name);
                 std::fs::read(&path).map_err(|e| Error::io(&path, e))
             };
             let dict = read(&job.dictionary)?;
-            let content = read(&job.hashed)?;
             let dict_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&dict).into();
-            let path = self.root.join(&job.dictionary);
             if crate::hash::hex(&dict_sha) != job.dictionary_sha256 {
-                return Err(Error::io(
-                    &path,
-                    std::io::Error::other("does not have the SHA-256 its manifest records"),
-                ));
+                tracing::warn!(
+                    "{}: not the SHA-256 its manifest records (changed after collect); not used \
+                     as a dictionary",
+                    self.root.join(&job.dictionary).display()
+                );
+                return Ok(None);
             }
+            let content = read(&job.hashed)?;
             let mut kept = BTreeMap::new();
             for c in DeltaCoding::ALL {
                 let cached = self.cache.and_then(|cache| {
@@ -561,16 +781,18 @@ impl WriteCtx<'_> {
                     kept.insert(c, size);
                 }
             }
-            Ok(Delta {
+            Ok(Some(Delta {
                 dictionary: job.dictionary.clone(),
                 encodings: kept,
-            })
+            }))
         };
         let cost = |j: &Job| j.content_size.saturating_add(j.dictionary_size);
         let done = schedule::largest_first(&mut jobs, cost, None, run)?;
         let mut made = 0;
         for (i, d) in done {
-            let Some(job) = jobs.get(i) else { continue };
+            let (Some(job), Some(d)) = (jobs.get(i), d) else {
+                continue;
+            };
             made += d.encodings.len();
             if let Some(o) = outcomes.get_mut(job.file) {
                 o.deltas.insert(job.dictionary_sha256.clone(), d);

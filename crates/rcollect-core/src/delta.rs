@@ -215,11 +215,12 @@ mod codec {
     }
 
     /// Checks the header of a delta against `dictionary_sha256` and decodes
-    /// it with `dictionary`, expecting at most `max_size` bytes.
+    /// it with `dictionary`, expecting at most `max_size` bytes and nothing
+    /// after the stream ([`crate::compress::verify::decode`]).
     ///
     /// # Errors
-    /// A wrong header, a stream that does not decode, or more than
-    /// `max_size` bytes.
+    /// A wrong header, a stream that does not decode, bytes after it, or
+    /// more than `max_size` bytes.
     pub fn decode(
         coding: DeltaCoding,
         dictionary: &[u8],
@@ -227,52 +228,31 @@ mod codec {
         delta: &[u8],
         max_size: usize,
     ) -> io::Result<Vec<u8>> {
-        let body = delta
-            .strip_prefix(coding.magic())
-            .and_then(|rest| rest.strip_prefix(&dictionary_sha256[..]))
-            .ok_or_else(|| {
-                io::Error::other(format!("not a {coding} header for this dictionary"))
-            })?;
-        let mut out = Vec::with_capacity(max_size);
-        match coding {
-            DeltaCoding::Dcb => {
-                use io::Write;
-                struct Limited<'a>(&'a mut Vec<u8>, usize);
-                impl Write for Limited<'_> {
-                    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-                        if self.0.len() + b.len() > self.1 {
-                            return Err(io::Error::other("decodes to more than expected"));
-                        }
-                        self.0.extend_from_slice(b);
-                        Ok(b.len())
-                    }
-                    fn flush(&mut self) -> io::Result<()> {
-                        Ok(())
-                    }
+        use crate::compress::verify::{self, Codec};
+        struct Limited(Vec<u8>, usize);
+        impl io::Write for Limited {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                if self.0.len().saturating_add(b.len()) > self.1 {
+                    return Err(io::Error::other("decodes to more than expected"));
                 }
-                let mut input = body;
-                let mut sink = Limited(&mut out, max_size);
-                let (mut ibuf, mut obuf) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
-                brotli_decompressor::BrotliDecompressCustomDict(
-                    &mut input,
-                    &mut sink,
-                    &mut ibuf,
-                    &mut obuf,
-                    dictionary.to_vec(),
-                )?;
-                sink.flush()?;
+                self.0.extend_from_slice(b);
+                Ok(b.len())
             }
-            DeltaCoding::Dcz => {
-                use zstd::zstd_safe::{DCtx, DParameter};
-                let err = |code: usize| io::Error::other(zstd::zstd_safe::get_error_name(code));
-                let mut dctx = DCtx::create();
-                dctx.set_parameter(DParameter::WindowLogMax(27))
-                    .map_err(err)?;
-                dctx.ref_prefix(dictionary).map_err(err)?;
-                dctx.decompress(&mut out, body).map_err(err)?;
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
             }
         }
-        Ok(out)
+        let mut out = Limited(
+            Vec::with_capacity(max_size.min(MAX_WINDOW as usize)),
+            max_size,
+        );
+        let codec = Codec::Delta {
+            coding,
+            dictionary,
+            dictionary_sha256,
+        };
+        verify::decode(codec, delta, &mut out).map_err(io::Error::other)?;
+        Ok(out.0)
     }
 
     #[cfg(test)]

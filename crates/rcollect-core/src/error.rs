@@ -100,6 +100,15 @@ pub enum Error {
         /// The source dirs that were searched.
         dirs: Vec<PathBuf>,
     },
+    /// `clean` found manifest versions it cannot read: it cannot prove
+    /// their files unused, so it deletes nothing.
+    #[error("refusing to clean {place}: {} manifest version(s) cannot be read, so the files they name are unknown and nothing was removed:\n{}\nrepair or remove these versions by hand (once no running release needs them), then run clean again", versions.len(), versions.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"))]
+    CleanRefused {
+        /// STATIC_ROOT or the store URL.
+        place: String,
+        /// Each unreadable version with why (its error, naming it).
+        versions: Vec<String>,
+    },
     /// Several errors, reported together (for example, every missing reference).
     #[error("{}", join_errors(.0))]
     Many(Vec<Error>),

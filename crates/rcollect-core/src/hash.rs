@@ -20,6 +20,28 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// 64 hex digits (either case) → the 32 bytes of a SHA-256; `None` for
+/// anything else.
+///
+/// ```
+/// let sha = "00".repeat(31) + "Ff";
+/// assert_eq!(rcollect_core::hash::from_hex(&sha).map(|b| b[31]), Some(0xff));
+/// assert_eq!(rcollect_core::hash::from_hex("abc"), None);
+/// ```
+pub fn from_hex(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
+        *o = (nibble(hi)? << 4) | nibble(lo)?;
+    }
+    Some(out)
+}
+
 /// Number of hex digits of the SHA-256 used in hashed names (Django uses 12).
 pub const NAME_HASH_LEN: usize = 12;
 

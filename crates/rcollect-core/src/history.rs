@@ -160,17 +160,43 @@ pub fn list(root: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The live manifest and the history, newest first, as (file name,
-/// manifest). Unreadable or invalid history files are skipped with a
-/// warning; they name nothing that must be kept.
-pub fn load_all(root: &Path) -> Result<Vec<(String, Manifest)>> {
-    let mut out = Vec::new();
-    if let Some(live) = Manifest::load(root)? {
-        out.push((MANIFEST_NAME.to_string(), live));
+/// A history version that could not be read or parsed: truncated, of a
+/// future format, naming unsafe paths, too large, not a regular file.
+/// Whatever it names is unknown, so nothing may be deleted on its account
+/// ([`crate::clean`]) and the pages of its release may break
+/// ([`crate::checks::check_skew`] reports it).
+#[derive(Debug)]
+pub struct Unreadable {
+    /// Its file name (`staticfiles.<timestamp>.json`).
+    pub name: String,
+    /// Why it could not be read (names the file).
+    pub error: Error,
+}
+
+/// The manifest versions of a STATIC_ROOT.
+#[derive(Debug, Default)]
+pub struct Versions {
+    /// The readable ones as (file name, manifest), newest first: the live
+    /// manifest (named [`MANIFEST_NAME`]) first when there is one.
+    pub readable: Vec<(String, Manifest)>,
+    /// The history versions that could not be read, newest first.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// The live manifest and the history of `root` (each file read with
+/// [`crate::manifest::read`], at most `max_bytes`). An unreadable live
+/// manifest is an error; an unreadable history version is listed in
+/// [`Versions::unreadable`] for the caller to decide (never silently
+/// taken as naming nothing).
+pub fn load_all(root: &Path, max_bytes: u64) -> Result<Versions> {
+    let mut out = Versions::default();
+    if let Some(live) = Manifest::load(root, max_bytes)? {
+        out.readable.push((MANIFEST_NAME.to_string(), live));
     }
     for name in list(root)?.into_iter().rev() {
-        if let Some(m) = load_version(root, &name) {
-            out.push((name, m));
+        match load_version(root, &name, max_bytes) {
+            Ok(m) => out.readable.push((name, m)),
+            Err(error) => out.unreadable.push(Unreadable { name, error }),
         }
     }
     Ok(out)
@@ -267,16 +293,18 @@ pub fn place_dictionary(root: &Path, hashed: &str, meta: &FileMeta, bytes: &[u8]
     Ok(true)
 }
 
-/// Reads the history manifest `name` in `root`. An unreadable or invalid
-/// one is `None`, with a warning: it names nothing that must be kept.
-pub fn load_version(root: &Path, name: &str) -> Option<Manifest> {
+/// Reads the history manifest `name` in `root` (at most `max_bytes`).
+///
+/// # Errors
+/// It is missing, unreadable, too large or invalid; the error names it.
+pub fn load_version(root: &Path, name: &str, max_bytes: u64) -> Result<Manifest> {
     let path = root.join(name);
-    let parsed = std::fs::read(&path)
-        .map_err(|e| Error::io(&path, e))
-        .and_then(|b| Manifest::from_slice(&path, &b));
-    parsed
-        .map_err(|e| tracing::warn!("{e}; skipping this manifest version"))
-        .ok()
+    Manifest::load_file(&path, max_bytes)?.ok_or_else(|| {
+        Error::io(
+            &path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such manifest version"),
+        )
+    })
 }
 
 /// Before the live manifest in `root` is replaced: keeps it as a history
@@ -383,7 +411,9 @@ mod tests {
         assert!(is_history_name(&name));
         assert_eq!(keep_live(t.path()).expect("again"), None);
         assert_eq!(list(t.path()).expect("list"), vec![name.clone()]);
-        let all = load_all(t.path()).expect("load");
+        let all = load_all(t.path(), crate::manifest::MAX_MANIFEST_BYTES)
+            .expect("load")
+            .readable;
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].0, MANIFEST_NAME);
         assert_eq!(all[1].0, name);

@@ -161,15 +161,20 @@ impl Manifest {
         }
     }
 
-    /// Reads `root/staticfiles.json`. `Ok(None)` when there is none.
-    pub fn load(root: &Path) -> Result<Option<Manifest>> {
-        let path = root.join(MANIFEST_NAME);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        Self::from_slice(&path, &bytes).map(Some)
+    /// Reads `root/staticfiles.json` (at most `max_bytes`, see [`read`]).
+    /// `Ok(None)` when there is none.
+    pub fn load(root: &Path, max_bytes: u64) -> Result<Option<Manifest>> {
+        Self::load_file(&root.join(MANIFEST_NAME), max_bytes)
+    }
+
+    /// Reads and parses the manifest file at `path` (the live one or a
+    /// history version; at most `max_bytes`, see [`read`]). `Ok(None)` when
+    /// there is none.
+    pub fn load_file(path: &Path, max_bytes: u64) -> Result<Option<Manifest>> {
+        match read(path, max_bytes)? {
+            Some(bytes) => Self::from_slice(path, &bytes).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Parses manifest bytes; `path` is only used in errors.
@@ -250,6 +255,70 @@ impl Manifest {
         let hashed = self.paths.get(logical)?;
         self.files.get(hashed).map(|m| (hashed.as_str(), m))
     }
+}
+
+/// The default for the largest manifest file read (`manifest_max_size`):
+/// 256 MiB, about eight times the manifest of 100,000 files. A manifest is
+/// parsed whole in memory, so a link to `/dev/zero` or a runaway file must
+/// not be read without a bound.
+pub const MAX_MANIFEST_BYTES: u64 = 256 << 20;
+
+/// The bytes of a manifest file (live or history), `None` when there is
+/// none. Only a regular file of at most `max_bytes` is read: a FIFO, a
+/// device (a link to `/dev/zero`) or a directory is an error naming the
+/// path, as is a larger file, so a damaged or hostile root costs one
+/// `stat`, never unbounded time or memory.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use rcollect_core::manifest::read;
+/// let t = tempfile::tempdir()?;
+/// let path = t.path().join("staticfiles.json");
+/// assert_eq!(read(&path, 1024)?, None);
+/// std::fs::write(&path, "{}")?;
+/// assert_eq!(read(&path, 1024)?.as_deref(), Some(&b"{}"[..]));
+/// assert!(read(&path, 1).is_err());
+/// # #[cfg(unix)]
+/// assert!(read(std::path::Path::new("/dev/zero"), 1024).is_err());
+/// # Ok(()) }
+/// ```
+pub fn read(path: &Path, max_bytes: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let invalid = |message: String| Error::Manifest {
+        path: path.to_path_buf(),
+        message,
+    };
+    // `stat` before `open`: opening a FIFO would block.
+    let md = match std::fs::metadata(path) {
+        Ok(md) => md,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if !md.is_file() {
+        return Err(invalid("not a regular file".into()));
+    }
+    let too_big = |len: u64| {
+        invalid(format!(
+            "{len} bytes or more, larger than manifest_max_size ({max_bytes} bytes)"
+        ))
+    };
+    if md.len() > max_bytes {
+        return Err(too_big(md.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    // Replaced by something else between the two looks: check again.
+    let md = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !md.is_file() {
+        return Err(invalid("not a regular file".into()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(Some(bytes))
 }
 
 /// The latest time an HTTP date can carry: 9999-12-31T23:59:59Z, in

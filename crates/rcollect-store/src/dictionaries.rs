@@ -48,7 +48,11 @@ impl Store {
             return Ok(summary);
         }
         let objects = self.list_all().await?;
-        let versions = self.versions(&objects).await?;
+        let found = self.versions(&objects).await?;
+        for (_, e) in &found.unreadable {
+            tracing::warn!("{e}; no deltas against the files it names");
+        }
+        let versions = found.readable;
         // The versions the staging dir holds already (a kept dir has them
         // under names of its own): not placed a second time.
         let digest = |b: &[u8]| Digests::of(b).sha256;

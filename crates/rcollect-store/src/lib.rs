@@ -59,6 +59,8 @@ pub struct Store {
     /// a `file://` store keeps only bytes.
     attributes: bool,
     concurrency: usize,
+    /// The largest manifest object read (`manifest_max_size`).
+    max_manifest_bytes: u64,
 }
 
 impl Store {
@@ -85,6 +87,16 @@ impl Store {
     /// incomplete (no bucket, an invalid endpoint).
     pub fn open(config: &StorageConfig) -> Result<Store> {
         open::open(config)
+    }
+
+    /// Reads manifest objects of at most `bytes` (the configuration's
+    /// `manifest_max_size`; default
+    /// [`MAX_MANIFEST_BYTES`](rcollect_core::manifest::MAX_MANIFEST_BYTES)):
+    /// a larger one is an error naming it, checked from the object's size
+    /// before its body is read.
+    pub fn with_manifest_max_size(mut self, bytes: u64) -> Store {
+        self.max_manifest_bytes = bytes;
+        self
     }
 
     /// The URL this store was opened from.

@@ -96,6 +96,7 @@ pub(crate) fn open(config: &StorageConfig) -> Result<Store> {
         url: config.url.clone(),
         attributes,
         concurrency: config.concurrency.max(1),
+        max_manifest_bytes: rcollect_core::manifest::MAX_MANIFEST_BYTES,
     })
 }
 

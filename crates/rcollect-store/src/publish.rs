@@ -157,7 +157,7 @@ impl Store {
         summary.uploaded_keys.sort();
 
         // Last: the manifest, after keeping the one it replaces.
-        let remote_manifest = self.get_bytes(MANIFEST_NAME).await?;
+        let remote_manifest = self.get_manifest(MANIFEST_NAME).await?;
         if remote_manifest.as_deref() != Some(&local_manifest[..]) {
             summary.manifest_uploaded = true;
             if let Some(old) = remote_manifest {
@@ -176,7 +176,7 @@ impl Store {
                         summary.history = Some(name);
                         break;
                     }
-                    if self.get_bytes(&name).await?.as_ref() == Some(&old) {
+                    if self.get_manifest(&name).await?.as_ref() == Some(&old) {
                         break; // kept already (a publish that failed after it)
                     }
                     at += std::time::Duration::from_millis(1);

@@ -34,15 +34,25 @@ pub struct Releases {
     pub live_since: Option<SystemTime>,
     /// The kept versions (`staticfiles.<timestamp>.json`), newest first.
     pub history: Vec<(String, Manifest)>,
+    /// The kept versions that could not be read (name, why), newest
+    /// first: what they name is unknown.
+    pub unreadable: Vec<(String, String)>,
     /// The size of every object, by key relative to the prefix.
     pub sizes: HashMap<String, u64>,
 }
 
 impl Releases {
-    /// The history names, oldest first (as `rcollect_core::history::list`
-    /// gives them for a directory).
+    /// The history names, readable or not, oldest first (as
+    /// `rcollect_core::history::list` gives them for a directory).
     pub fn history_names(&self) -> Vec<String> {
-        self.history.iter().rev().map(|(n, _)| n.clone()).collect()
+        let mut names: Vec<String> = self
+            .history
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(self.unreadable.iter().map(|(n, _)| n.clone()))
+            .collect();
+        names.sort();
+        names
     }
 
     /// The kept version of this history name.
@@ -67,6 +77,14 @@ pub(crate) struct Version {
     pub(crate) name: String,
     pub(crate) manifest: Manifest,
     pub(crate) bytes: Bytes,
+}
+
+/// The manifest versions in the store, newest first (the live one first).
+#[derive(Debug, Default)]
+pub(crate) struct Versions {
+    pub(crate) readable: Vec<Version>,
+    /// History versions that could not be read: (name, the error).
+    pub(crate) unreadable: Vec<(String, rcollect_core::Error)>,
 }
 
 impl Store {
@@ -156,7 +174,12 @@ impl Store {
         let versions = self.versions(&objects).await?;
         let mut live = None;
         let mut history = Vec::new();
-        for v in versions {
+        let unreadable = versions
+            .unreadable
+            .into_iter()
+            .map(|(name, e)| (name, e.to_string()))
+            .collect();
+        for v in versions.readable {
             if v.name == MANIFEST_NAME {
                 live = Some(v.manifest);
             } else {
@@ -167,6 +190,7 @@ impl Store {
             live,
             live_since: objects.get(MANIFEST_NAME).map(|r| r.modified),
             history,
+            unreadable,
             sizes: objects.into_iter().map(|(k, r)| (k, r.size)).collect(),
         })
     }
@@ -190,7 +214,14 @@ impl Store {
             return Ok(Vec::new());
         };
         let names = releases.history_names();
-        let load = |name: &str| releases.version(name).cloned();
+        let load = |name: &str| match releases.version(name) {
+            Some(m) => Ok(m.clone()),
+            None => Err(releases
+                .unreadable
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| format!("{name}: not in the store"), |(_, e)| e.clone())),
+        };
         let present = |key: &str, size: Option<u64>| {
             releases
                 .sizes
@@ -223,25 +254,57 @@ impl Store {
     /// nothing was published yet.
     ///
     /// # Errors
-    /// The request fails or the manifest is invalid.
+    /// The request fails, or the manifest is too large or invalid.
     pub async fn manifest(&self) -> Result<Option<Manifest>> {
-        match self.get_bytes(MANIFEST_NAME).await? {
+        match self.get_manifest(MANIFEST_NAME).await? {
             None => Ok(None),
             Some(b) => Ok(Some(Manifest::from_slice(
-                std::path::Path::new(&format!("{}/{MANIFEST_NAME}", self.url)),
+                std::path::Path::new(&self.label(MANIFEST_NAME)),
                 &b,
             )?)),
         }
     }
 
+    /// `url/key`, how errors name an object.
+    fn label(&self, key: &str) -> String {
+        format!("{}/{key}", self.url)
+    }
+
+    /// The bytes of the manifest object `key`, `None` if there is none. An
+    /// object larger than `manifest_max_size` is an error, found from its
+    /// size before its body is read.
+    pub(crate) async fn get_manifest(&self, key: &str) -> Result<Option<Bytes>> {
+        let got = match self.inner.get(&self.path(key)).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(source) => return Err(self.object_error(key, source)),
+        };
+        if got.meta.size > self.max_manifest_bytes {
+            return Err(rcollect_core::Error::Manifest {
+                path: self.label(key).into(),
+                message: format!(
+                    "{} bytes, larger than manifest_max_size ({} bytes)",
+                    got.meta.size, self.max_manifest_bytes
+                ),
+            }
+            .into());
+        }
+        match got.bytes().await {
+            Ok(b) => Ok(Some(b)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(source) => Err(self.object_error(key, source)),
+        }
+    }
+
     /// The live manifest and the kept versions, newest first, with their
-    /// bytes. An invalid history version is skipped with a warning.
-    pub(crate) async fn versions(&self, objects: &HashMap<String, Remote>) -> Result<Vec<Version>> {
-        let mut out = Vec::new();
-        if let Some(bytes) = self.get_bytes(MANIFEST_NAME).await? {
-            let label = format!("{}/{MANIFEST_NAME}", self.url);
+    /// bytes. A history version that cannot be read (too large, invalid)
+    /// is listed in `unreadable`, never taken as naming nothing.
+    pub(crate) async fn versions(&self, objects: &HashMap<String, Remote>) -> Result<Versions> {
+        let mut out = Versions::default();
+        if let Some(bytes) = self.get_manifest(MANIFEST_NAME).await? {
+            let label = self.label(MANIFEST_NAME);
             let manifest = Manifest::from_slice(std::path::Path::new(&label), &bytes)?;
-            out.push(Version {
+            out.readable.push(Version {
                 name: MANIFEST_NAME.to_string(),
                 manifest,
                 bytes,
@@ -250,17 +313,23 @@ impl Store {
         let mut names: Vec<&String> = objects.keys().filter(|k| is_history_name(k)).collect();
         names.sort();
         for name in names.into_iter().rev() {
-            let Some(bytes) = self.get_bytes(name).await? else {
-                continue;
+            let bytes = match self.get_manifest(name).await {
+                Ok(Some(b)) => b,
+                Ok(None) => continue, // removed meanwhile
+                Err(Error::Core(e)) => {
+                    out.unreadable.push((name.clone(), e));
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
-            let label = format!("{}/{name}", self.url);
+            let label = self.label(name);
             match Manifest::from_slice(std::path::Path::new(&label), &bytes) {
-                Ok(manifest) => out.push(Version {
+                Ok(manifest) => out.readable.push(Version {
                     name: name.clone(),
                     manifest,
                     bytes,
                 }),
-                Err(e) => tracing::warn!("{e}; skipping this manifest version"),
+                Err(e) => out.unreadable.push((name.clone(), e)),
             }
         }
         Ok(out)
@@ -272,15 +341,23 @@ impl Store {
     /// With `dry_run`, only decides.
     ///
     /// # Errors
-    /// Listing, reading a manifest or a delete fails.
+    /// Listing, reading a manifest or a delete fails; a manifest version
+    /// that cannot be read refuses the clean (nothing is removed).
     pub async fn clean(&self, options: CleanOptions, dry_run: bool) -> Result<CleanPlan> {
         let objects = self.list_all().await?;
-        let versions: Vec<(String, Manifest)> = self
-            .versions(&objects)
-            .await?
-            .into_iter()
-            .map(|v| (v.name, v.manifest))
-            .collect();
+        let found = self.versions(&objects).await?;
+        let versions = rcollect_core::history::Versions {
+            readable: found
+                .readable
+                .into_iter()
+                .map(|v| (v.name, v.manifest))
+                .collect(),
+            unreadable: found
+                .unreadable
+                .into_iter()
+                .map(|(name, error)| rcollect_core::history::Unreadable { name, error })
+                .collect(),
+        };
         let listed: Vec<Object> = objects
             .iter()
             .map(|(k, r)| Object {
@@ -288,7 +365,7 @@ impl Store {
                 modified: r.modified,
             })
             .collect();
-        let plan = clean::plan(&versions, &listed, options, SystemTime::now());
+        let plan = clean::plan(&self.url, &versions, &listed, options, SystemTime::now())?;
         if !dry_run {
             let paths = futures::stream::iter(plan.remove.iter().map(|k| Ok(self.path(k)))).boxed();
             let mut deleted = self.inner.delete_stream(paths);

@@ -205,7 +205,7 @@ fn source_findings(
     }
     if manifest {
         // A missing or invalid manifest is already E020.
-        if let Ok(Some(m)) = Manifest::load(&config.static_root) {
+        if let Ok(Some(m)) = Manifest::load(&config.static_root, config.manifest_max_size) {
             let stale: Vec<String> = plan
                 .files
                 .iter()
@@ -274,6 +274,7 @@ fn skew_in_store(
     previous: usize,
     now: std::time::SystemTime,
 ) -> anyhow::Result<Vec<checks::Finding>> {
-    let store = rcollect_store::Store::open(storage)?;
+    let store =
+        rcollect_store::Store::open(storage)?.with_manifest_max_size(config.manifest_max_size);
     Ok(crate::publish::runtime()?.block_on(store.check_skew(config, previous, now))?)
 }

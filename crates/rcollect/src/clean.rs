@@ -55,12 +55,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let (plan, place) = match &config.storage {
         Some(storage) => {
-            let store = rcollect_store::Store::open(storage)?;
+            let store = rcollect_store::Store::open(storage)?
+                .with_manifest_max_size(config.manifest_max_size);
             let plan = crate::publish::runtime()?.block_on(store.clean(options, args.dry_run))?;
             (plan, storage.url.clone())
         }
         None => (
-            rcollect_core::clean::clean_dir(&config.static_root, options, args.dry_run)?,
+            rcollect_core::clean::clean_dir(
+                &config.static_root,
+                options,
+                config.manifest_max_size,
+                args.dry_run,
+            )?,
             config.static_root.display().to_string(),
         ),
     };

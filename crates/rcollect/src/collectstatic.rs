@@ -40,6 +40,12 @@ pub(crate) struct Args {
     /// Afterwards, delete every file in STATIC_ROOT this run did not produce.
     #[arg(long)]
     clear: bool,
+    /// Check what STATIC_ROOT already holds before reusing it (each hashed
+    /// file against its SHA-256, each variant and delta by decoding it) and
+    /// write again whatever is damaged: the repair for what
+    /// `rcollect check --manifest` reports. Reads every output.
+    #[arg(long)]
+    verify: bool,
     /// Never prompt (a prompt only ever appears on a TTY, before --clear).
     #[arg(long, alias = "noinput")]
     no_input: bool,
@@ -99,6 +105,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = collect::Options {
         dry_run: args.dry_run,
         clear: args.clear,
+        verify: args.verify,
         progress: show_bar.then(|| Arc::new(Bar::default()) as Arc<dyn Progress>),
     };
     let github = args.format == Format::Github;
@@ -218,10 +225,11 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
         s.reused,
         s.dropped,
         s.shadowed.len(),
-        if s.deleted > 0 {
-            format!(", {} deleted", s.deleted)
-        } else {
-            String::new()
+        match (s.deleted, s.repaired) {
+            (0, 0) => String::new(),
+            (d, 0) => format!(", {d} deleted"),
+            (0, r) => format!(", {r} damaged outputs repaired"),
+            (d, r) => format!(", {d} deleted, {r} damaged outputs repaired"),
         },
         s.elapsed.as_secs_f64()
     );
@@ -300,6 +308,7 @@ fn to_json(s: &Summary) -> serde_json::Value {
         "compressed": s.compressed,
         "from_cache": s.from_cache,
         "reused": s.reused,
+        "repaired": s.repaired,
         "dropped_variants": s.dropped,
         "written": s.written,
         "shadowed": s.shadowed.len(),

@@ -21,7 +21,7 @@ pub(crate) fn publish(
     dry_run: bool,
     progress: Option<&dyn Progress>,
 ) -> anyhow::Result<PublishSummary> {
-    let store = Store::open(storage)?;
+    let store = Store::open(storage)?.with_manifest_max_size(config.manifest_max_size);
     let options = PublishOptions {
         dry_run,
         unhashed_max_age: config.serve.max_age,
@@ -41,7 +41,7 @@ pub(crate) fn fetch_dictionaries(
     if keep == 0 {
         return Ok(FetchSummary::default());
     }
-    let store = Store::open(storage)?;
+    let store = Store::open(storage)?.with_manifest_max_size(config.manifest_max_size);
     let root = &config.static_root;
     Ok(runtime()?.block_on(store.fetch_dictionaries(root, keep))?)
 }

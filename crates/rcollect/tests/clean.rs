@@ -222,3 +222,75 @@ fn help_offers_only_the_flags_clean_uses() {
     let out = crate::common::run(t.path(), &["collectstatic", "--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--dir"));
 }
+
+/// Ways a history version can be unreadable: cut short, of a future format,
+/// naming an unsafe path, too large to read (a link to `/dev/zero`).
+fn damage(path: &Path, how: &str) {
+    let bytes = std::fs::read(path).expect("read version");
+    match how {
+        "truncated" => std::fs::write(path, &bytes[..bytes.len() / 2]).expect("write"),
+        "future" => {
+            let text = String::from_utf8(bytes).expect("utf8");
+            std::fs::write(path, text.replacen("\"1.1\"", "\"2.0\"", 1)).expect("write");
+        }
+        "unsafe" => {
+            let text = String::from_utf8(bytes).expect("utf8");
+            let hashed = text
+                .split("\"css/app.css\": \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .expect("hashed name")
+                .to_string();
+            std::fs::write(path, text.replace(&hashed, "../../etc/passwd")).expect("write");
+        }
+        "device" => {
+            std::fs::remove_file(path).expect("rm");
+            std::os::unix::fs::symlink("/dev/zero", path).expect("symlink");
+        }
+        other => panic!("{other}"),
+    }
+}
+
+/// Issue 20: a version `clean` cannot read is one it cannot prove unused.
+/// It refuses (exit 1, naming the file), removes nothing, and `check
+/// --skew` reports the version instead of "0 errors".
+#[test]
+fn an_unreadable_manifest_version_stops_clean_and_is_a_skew_finding() {
+    for how in ["truncated", "future", "unsafe", "device"] {
+        let t = tempfile::tempdir().expect("tempdir");
+        let d = t.path();
+        let v1 = collect_version(d, 1);
+        let v2 = collect_version(d, 2);
+        let v3 = collect_version(d, 3);
+        let out = d.join("out");
+        let h = history(d);
+        assert_eq!(h.len(), 2, "{h:?}");
+        // The newest previous version (v2's), which `--keep 2` keeps.
+        damage(&out.join(&h[1]), how);
+        let before = walk(&out);
+        for args in [
+            &["clean", "--root", "out", "--keep", "2"][..],
+            &["clean", "--root", "out", "--keep", "1"][..],
+            &["clean", "--root", "out", "--keep", "2", "--dry-run"][..],
+        ] {
+            let r = run(d, args);
+            let err = String::from_utf8_lossy(&r.stderr);
+            assert_eq!(r.status.code(), Some(1), "{how} {args:?}: {err}");
+            assert!(
+                err.contains(&h[1]) && err.contains("nothing was removed"),
+                "{how}: {err}"
+            );
+            assert_eq!(walk(&out), before, "{how} {args:?}: nothing removed");
+        }
+        for m in [&v1, &v2, &v3] {
+            assert!(out.join(hashed(m)).is_file(), "{how}");
+        }
+        let check = run(d, &["check", "--root", "out", "--skew", "--format", "json"]);
+        let report = String::from_utf8_lossy(&check.stdout);
+        assert_eq!(check.status.code(), Some(1), "{how}: {report}");
+        assert!(
+            report.contains("E032") && report.contains(&h[1]) && report.contains("cannot read"),
+            "{how}: {report}"
+        );
+    }
+}

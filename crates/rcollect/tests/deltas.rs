@@ -30,11 +30,16 @@ struct Collected {
 }
 
 fn collect_two_versions() -> Collected {
+    collect_two_versions_with("")
+}
+
+/// As [`collect_two_versions`], with `extra` appended to the configuration.
+fn collect_two_versions_with(extra: &str) -> Collected {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write(
         &d.join("rcollect.toml"),
-        "static_root = \"out\"\ndirs = [\"src\"]\ncache_dir = \"cache\"\n",
+        format!("static_root = \"out\"\ndirs = [\"src\"]\ncache_dir = \"cache\"\n{extra}"),
     );
     let mut dictionary = String::new();
     for v in [1, 2] {
@@ -281,4 +286,157 @@ fn check_skew_reports_what_pages_of_the_previous_release_would_miss() {
             && text.contains(&format!("/static/{}", c.dictionary)),
         "{text}"
     );
+}
+
+/// Issue 20: a cache entry (or a collected variant or delta) with anything
+/// after its stream — a second gzip member, bytes after a brotli stream or
+/// a zstd frame — is never trusted: `check --manifest` reports every such
+/// variant and delta in STATIC_ROOT, a collect does not reuse the cache
+/// entries, and `collectstatic --verify` repairs the root.
+#[test]
+fn poisoned_cache_entries_are_refused_found_by_check_and_repaired() {
+    use std::io::Write as _;
+    let c = collect_two_versions_with("[compress]\nzstd = true\n");
+    let d = c.dir.path();
+    let root = c.root();
+    let outputs: Vec<PathBuf> = [".gz", ".br", ".zst"]
+        .iter()
+        .map(|s| root.join(format!("{}{s}", c.hashed)))
+        .chain(["dcb", "dcz"].iter().map(|k| c.delta(k)))
+        .collect();
+    let originals: Vec<Vec<u8>> = outputs
+        .iter()
+        .map(|p| std::fs::read(p).expect("output"))
+        .collect();
+    // A second gzip member for gzip entries, trailing bytes for the others;
+    // in place, so the variants hard-linked from the cache change with them.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"alert(1)").expect("gzip");
+    let member = gz.finish().expect("gzip");
+    let poison = |p: &Path| {
+        let tail: &[u8] = if std::fs::read(p).expect("read").starts_with(&[0x1f, 0x8b]) {
+            &member
+        } else {
+            b"\n<script>alert(1)</script>"
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(p)
+            .expect("open");
+        f.write_all(tail).expect("append");
+    };
+    for p in walk(&d.join("cache")) {
+        poison(&p);
+    }
+    for p in outputs.iter().skip(3) {
+        poison(p); // the deltas in STATIC_ROOT are written, not linked
+    }
+    for (p, original) in outputs.iter().zip(&originals) {
+        assert_ne!(
+            &std::fs::read(p).expect("read"),
+            original,
+            "{}",
+            p.display()
+        );
+    }
+    let check = run(d, &["check", "--manifest", "--format", "json"]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{report}");
+    for p in &outputs {
+        let name = p.file_name().expect("name").to_string_lossy().into_owned();
+        assert!(report.contains(&name), "{name} not reported: {report}");
+    }
+    assert!(report.contains("collectstatic --verify"), "{report}");
+
+    // A collect into a fresh root with the same cache: the poisoned entries
+    // are discarded, and what it writes is what was first written.
+    let fresh = run(d, &["collectstatic", "--no-input", "--root", "fresh"]);
+    assert!(
+        fresh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+    for (p, want) in outputs.iter().zip(&originals).take(3) {
+        let name = p.strip_prefix(&root).expect("under root");
+        let got = std::fs::read(d.join("fresh").join(name)).expect("fresh variant");
+        assert_eq!(&got, want, "{}", name.display());
+    }
+
+    // `--verify` repairs the root the check reported, and then it passes.
+    let repair = run(
+        d,
+        &[
+            "collectstatic",
+            "--no-input",
+            "--verify",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        repair.status.success(),
+        "{}",
+        String::from_utf8_lossy(&repair.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&repair.stdout).expect("json");
+    assert!(summary["repaired"].as_u64() >= Some(6), "{summary}");
+    for (p, want) in outputs.iter().zip(&originals) {
+        assert_eq!(
+            &std::fs::read(p).expect("repaired"),
+            want,
+            "{}",
+            p.display()
+        );
+    }
+    let check = run(d, &["check", "--manifest"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+/// Issue 20: a previous version modified in place (same size) is no
+/// dictionary any more: the collect warns once and goes on, and makes no
+/// delta against it; a size change is warned about the same way.
+#[test]
+fn a_previous_version_changed_in_place_is_skipped_as_a_dictionary() {
+    for same_size in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        write(
+            &d.join("rcollect.toml"),
+            "static_root = \"out\"\ndirs = [\"src\"]\n",
+        );
+        write(&d.join("src/js/app.js"), bundle(1));
+        let first = run(d, &["collectstatic", "--no-input", "--no-cache"]);
+        assert!(first.status.success());
+        let m1 = read_manifest(&d.join("out"));
+        let old = d
+            .join("out")
+            .join(m1["paths"]["js/app.js"].as_str().expect("path"));
+        let mut bytes = std::fs::read(&old).expect("old version");
+        if same_size {
+            bytes[10] ^= 1;
+        } else {
+            bytes.push(b'\n');
+        }
+        std::fs::write(&old, &bytes).expect("modify in place");
+        write(&d.join("src/js/app.js"), bundle(2));
+        let second = run(d, &["collectstatic", "--no-input", "--no-cache"]);
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert!(second.status.success(), "{same_size}: {err}");
+        assert!(
+            err.matches("not used as a dictionary").count() == 1
+                && err.contains(old.file_name().expect("name").to_str().expect("utf8")),
+            "{same_size}: {err}"
+        );
+        let m2 = read_manifest(&d.join("out"));
+        let hashed = m2["paths"]["js/app.js"].as_str().expect("path");
+        assert!(
+            m2["files"][hashed]["deltas"].is_null(),
+            "{same_size}: no delta against changed bytes: {}",
+            m2["files"][hashed]
+        );
+    }
 }

@@ -105,7 +105,7 @@ fn get(addr: SocketAddr, target: &str, headers: &str) -> Reply {
 /// Every byte string the server may legitimately send as a 200 body: each
 /// file the manifest names, and each of its variants.
 fn legit_bodies(root: &Path) -> HashSet<Vec<u8>> {
-    let m = rcollect_core::Manifest::load(root)
+    let m = rcollect_core::Manifest::load(root, rcollect_core::manifest::MAX_MANIFEST_BYTES)
         .expect("load")
         .expect("manifest");
     let mut set = HashSet::new();
@@ -206,9 +206,12 @@ fn traversal_and_malformed_paths_never_escape_the_manifest() {
         }
     }
     // The legitimate path still works after all that.
-    let m = rcollect_core::Manifest::load(&t.path().join("out"))
-        .expect("load")
-        .expect("manifest");
+    let m = rcollect_core::Manifest::load(
+        &t.path().join("out"),
+        rcollect_core::manifest::MAX_MANIFEST_BYTES,
+    )
+    .expect("load")
+    .expect("manifest");
     let ok = get(
         server.addr,
         &format!("/static/{}", m.paths["css/app.css"]),
@@ -245,7 +248,7 @@ fn malformed_and_oversized_headers_are_harmless() {
     let server = serve_collected(t.path());
     let root = t.path().join("out");
     let legit = legit_bodies(&root);
-    let m = rcollect_core::Manifest::load(&root)
+    let m = rcollect_core::Manifest::load(&root, rcollect_core::manifest::MAX_MANIFEST_BYTES)
         .expect("load")
         .expect("manifest");
     let css = format!("/static/{}", m.paths["css/app.css"]);
@@ -304,9 +307,12 @@ fn malformed_and_oversized_headers_are_harmless() {
 fn host_header_rules_and_the_header_size_cap() {
     let t = tempfile::tempdir().expect("tempdir");
     let server = serve_collected(t.path());
-    let m = rcollect_core::Manifest::load(&t.path().join("out"))
-        .expect("load")
-        .expect("manifest");
+    let m = rcollect_core::Manifest::load(
+        &t.path().join("out"),
+        rcollect_core::manifest::MAX_MANIFEST_BYTES,
+    )
+    .expect("load")
+    .expect("manifest");
     let css = format!("/static/{}", m.paths["css/app.css"]);
     let send = |head: String| raw(server.addr, head.as_bytes()).status;
     // RFC 9112 §3.2: HTTP/1.1 needs exactly one Host.

@@ -34,9 +34,12 @@ fn collect(dir: &Path) {
 }
 
 fn hashed(dir: &Path, logical: &str) -> String {
-    let m = rcollect_core::Manifest::load(&dir.join("out"))
-        .expect("load")
-        .expect("manifest");
+    let m = rcollect_core::Manifest::load(
+        &dir.join("out"),
+        rcollect_core::manifest::MAX_MANIFEST_BYTES,
+    )
+    .expect("load")
+    .expect("manifest");
     m.paths[logical].clone()
 }
 

@@ -286,7 +286,7 @@ fn rolling_deploy_keeps_old_hashed_urls_working() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let m = Manifest::load(&d.join("out"))
+        let m = Manifest::load(&d.join("out"), rcollect_core::manifest::MAX_MANIFEST_BYTES)
             .expect("manifest")
             .expect("some");
         (m.paths["css/app.css"].clone(), m.paths["img/a.svg"].clone())

@@ -621,6 +621,46 @@ fn file_store_publish_no_op_and_clean() {
     assert!(site.join("js/util.js").is_file());
 }
 
+/// Issue 20: the store's `clean` refuses, as the local one does, when a
+/// manifest version in the store cannot be read: nothing is deleted.
+#[test]
+fn file_store_clean_refuses_when_a_version_cannot_be_read() {
+    let (_target, _, p, site) = file_store_project();
+    let d = p.path();
+    publish(d);
+    let m1 = live_manifest(&site);
+    write(
+        &d.join("assets/js/util.js"),
+        "export function f() { return 2; }\n",
+    );
+    let changed = publish(d);
+    let kept = changed["history"]
+        .as_str()
+        .expect("history name")
+        .to_string();
+    let bytes = std::fs::read(site.join(&kept)).expect("version");
+    std::fs::write(site.join(&kept), &bytes[..bytes.len() / 2]).expect("truncate");
+    let before = support::walk(&site);
+    let out = run(d, &["clean", "--keep", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&kept) && err.contains("nothing was removed"),
+        "{err}"
+    );
+    assert_eq!(support::walk(&site), before, "nothing deleted");
+    let old_util = m1["paths"]["js/util.js"].as_str().expect("util");
+    assert!(site.join(old_util).is_file());
+    // `check --skew` names it too.
+    let check = run(d, &["check", "--skew", "--format", "json"]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(&kept) && report.contains("E032"),
+        "{report}"
+    );
+}
+
 /// A build on a fresh machine (no staging dir) gets the previous versions
 /// from the store and still ships deltas against them, which decode with
 /// the old version to the new one; the new objects are the deltas' keys

@@ -50,7 +50,8 @@ fn load(
     root: &std::path::Path,
     prefix: &str,
 ) -> Result<HashMap<String, Entry>, Box<dyn std::error::Error>> {
-    let manifest = Manifest::load(root)?.ok_or("no staticfiles.json")?;
+    let manifest = Manifest::load(root, rcollect_core::manifest::MAX_MANIFEST_BYTES)?
+        .ok_or("no staticfiles.json")?;
     let mut table = HashMap::new();
     for (hashed, meta) in &manifest.files {
         let file = root.join(hashed);

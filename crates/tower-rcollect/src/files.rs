@@ -89,11 +89,21 @@ impl StaticFiles {
     /// The manifest is missing, unreadable or invalid (the error names the
     /// file and the reason), or `static_url` does not end with `/`.
     pub fn from_manifest(root: impl AsRef<Path>, static_url: &str) -> Result<Self, Error> {
+        Self::from_manifest_capped(
+            root.as_ref(),
+            static_url,
+            rcollect_core::manifest::MAX_MANIFEST_BYTES,
+        )
+    }
+
+    /// [`from_manifest`](Self::from_manifest), reading manifest files of at
+    /// most `max_bytes` (`manifest_max_size`).
+    fn from_manifest_capped(root: &Path, static_url: &str, max_bytes: u64) -> Result<Self, Error> {
         let mount =
             crate::path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))?;
         // Stamped before loading: a manifest replaced meanwhile is "newer".
-        let newer = Newer::new(root.as_ref());
-        let loaded = Loaded::load(root.as_ref())?;
+        let newer = Newer::new(root, max_bytes);
+        let loaded = Loaded::load(root, max_bytes)?;
         let mut files = Self::build(Source::Manifest(Arc::new(loaded)), mount, static_url);
         Arc::make_mut(&mut files.inner).newer = Some(Arc::new(newer));
         Ok(files)
@@ -136,7 +146,11 @@ impl StaticFiles {
         let files = if config.debug {
             Self::dev(config)?
         } else {
-            Self::from_manifest(&config.static_root, &config.static_url)?
+            Self::from_manifest_capped(
+                &config.static_root,
+                &config.static_url,
+                config.manifest_max_size,
+            )?
         };
         files.serve_settings(config)
     }
@@ -491,5 +505,7 @@ fn open_store(
             "not an object-store URL (s3://bucket/prefix)",
         )
     })?;
-    Ok((storage, rcollect_store::Store::open(storage)?))
+    let store =
+        rcollect_store::Store::open(storage)?.with_manifest_max_size(config.manifest_max_size);
+    Ok((storage, store))
 }

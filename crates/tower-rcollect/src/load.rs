@@ -57,13 +57,15 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     /// Reads `root/staticfiles.json` and builds the table.
-    pub(crate) fn load(root: &Path) -> Result<Loaded, Error> {
+    /// Every manifest file is read with [`rcollect_core::manifest::read`]
+    /// (regular files of at most `max_bytes`).
+    pub(crate) fn load(root: &Path, max_bytes: u64) -> Result<Loaded, Error> {
         let manifest_path = root.join(MANIFEST_NAME);
-        let manifest = Manifest::load(root)?.ok_or_else(|| Error::MissingManifest {
+        let manifest = Manifest::load(root, max_bytes)?.ok_or_else(|| Error::MissingManifest {
             path: manifest_path.clone(),
         })?;
         let mut loaded = Self::from_manifest(root, &manifest_path, &manifest, true)?;
-        loaded.add_history(root);
+        loaded.add_history(root, max_bytes);
         Ok(loaded)
     }
 
@@ -106,7 +108,7 @@ impl Loaded {
     /// there: during a rolling deploy, pages rendered by an instance of the
     /// previous release keep working against this one. Their unhashed names
     /// and `static_url` stay the live manifest's.
-    fn add_history(&mut self, root: &Path) {
+    fn add_history(&mut self, root: &Path, max_bytes: u64) {
         let names = match rcollect_core::history::list(root) {
             Ok(v) => v,
             Err(e) => {
@@ -120,11 +122,13 @@ impl Loaded {
         let versions = rcollect_core::history::Retention::ranked(&names, live_since)
             .into_iter()
             .filter_map(|(rank, name, retired)| {
-                Some((
-                    rank,
-                    retired,
-                    rcollect_core::history::load_version(root, name)?,
-                ))
+                match rcollect_core::history::load_version(root, name, max_bytes) {
+                    Ok(m) => Some((rank, retired, m)),
+                    Err(e) => {
+                        tracing::warn!("{e}; not serving the files of this manifest version");
+                        None
+                    }
+                }
             });
         self.add_versions(versions, root, |file, _| file.is_file());
     }

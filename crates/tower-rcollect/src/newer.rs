@@ -35,6 +35,8 @@ fn stamp(root: &Path) -> Option<Stamp> {
 #[derive(Debug)]
 pub(crate) struct Newer {
     root: PathBuf,
+    /// The largest manifest read (`manifest_max_size`).
+    max_bytes: u64,
     state: Mutex<State>,
 }
 
@@ -48,9 +50,10 @@ struct State {
 
 impl Newer {
     /// Watches `root`, whose manifest as loaded now has this stamp.
-    pub(crate) fn new(root: &Path) -> Newer {
+    pub(crate) fn new(root: &Path, max_bytes: u64) -> Newer {
         Newer {
             root: root.to_path_buf(),
+            max_bytes,
             state: Mutex::new(State {
                 checked: None,
                 stamp: stamp(root),
@@ -66,7 +69,7 @@ impl Newer {
             st.checked = Some(Instant::now());
             let now = stamp(&self.root);
             if now.is_some() && now != st.stamp {
-                match Loaded::load(&self.root) {
+                match Loaded::load(&self.root, self.max_bytes) {
                     Ok(loaded) => {
                         st.table = Some(Arc::new(Table::build(&loaded, settings, mount)));
                         st.stamp = now;

@@ -124,7 +124,9 @@ async fn unhashed_names_get_a_short_max_age() {
 async fn unhashed_names_are_not_served_without_keep_unhashed() {
     let t = fixture();
     let r = root(&t);
-    let mut m = Manifest::load(&r).expect("load").expect("some");
+    let mut m = Manifest::load(&r, rcollect_core::manifest::MAX_MANIFEST_BYTES)
+        .expect("load")
+        .expect("some");
     m.keep_unhashed = false;
     m.write_atomic(&r).expect("write");
     let addr = serve(StaticFiles::from_manifest(&r, "/static/").expect("load")).await;

@@ -1,8 +1,6 @@
 //! `rcollect check --manifest`: STATIC_ROOT against `staticfiles.json`.
 
 use std::collections::BTreeMap;
-#[cfg(feature = "collect")]
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Finding, ids};
@@ -26,7 +24,7 @@ const PER_ID: usize = 20;
 /// Reads every collected file and variant once, streaming.
 pub fn check_manifest(config: &Config) -> Vec<Finding> {
     let root = &config.static_root;
-    let manifest = match Manifest::load(root) {
+    let manifest = match Manifest::load(root, config.manifest_max_size) {
         Ok(Some(m)) => m,
         Ok(None) => {
             return vec![Finding::new(
@@ -62,7 +60,7 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
             }
         }
     }
-    check_history(root, &manifest, &mut out);
+    check_history(root, &manifest, config.manifest_max_size, &mut out);
     for (logical, hashed) in &manifest.paths {
         if manifest.files.contains_key(hashed) {
             continue; // checked above, with more detail
@@ -136,14 +134,35 @@ fn check_stray_variants(file: &Path, meta: &FileMeta, out: &mut Capped) {
 
 /// The files of previous manifest versions that are still on disk are
 /// served too (rolling deploys): each must still be what its version
-/// records. Files `clean` removed are simply not served.
-fn check_history(root: &Path, live: &Manifest, out: &mut Capped) {
-    let Ok(versions) = crate::history::list(root) else {
-        return;
+/// records. Files `clean` removed are simply not served. A version that
+/// cannot be read is a finding: the middleware cannot serve its files.
+fn check_history(root: &Path, live: &Manifest, max_bytes: u64, out: &mut Capped) {
+    let versions = match crate::history::list(root) {
+        Ok(v) => v,
+        Err(e) => {
+            out.push(Finding::new(
+                ids::MANIFEST_UNREADABLE,
+                format!("cannot list the manifest versions: {e}"),
+                "check the permissions of STATIC_ROOT",
+            ));
+            return;
+        }
     };
     for name in versions {
-        let Some(m) = crate::history::load_version(root, &name) else {
-            continue;
+        let m = match crate::history::load_version(root, &name, max_bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Finding::new(
+                    ids::MANIFEST_UNREADABLE,
+                    format!(
+                        "cannot read the manifest version {name}: {e}; its files are not served, \
+                         so pages of that release may break"
+                    ),
+                    "restore the file from a backup, or remove it once no running release needs \
+                     it (`rcollect clean` refuses to run while it is there)",
+                ));
+                continue;
+            }
         };
         for (hashed, meta) in &m.files {
             if live.files.contains_key(hashed) || !under(root, hashed).is_file() {
@@ -154,8 +173,8 @@ fn check_history(root: &Path, live: &Manifest, out: &mut Capped) {
     }
 }
 
-const COLLECT_AGAIN: &str =
-    "run `rcollect collectstatic` again, and don't modify STATIC_ROOT after collecting";
+const COLLECT_AGAIN: &str = "run `rcollect collectstatic --verify` (it rewrites every output that \
+     is not what the manifest records), and don't modify STATIC_ROOT after collecting";
 
 fn check_file(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
     let path = under(root, hashed);
@@ -265,91 +284,30 @@ fn variant_finding(path: &Path, enc: Encoding, problem: String) -> Finding {
     Finding::new(
         ids::MANIFEST_VARIANT,
         format!("the {enc} variant '{}' {problem}", path.display()),
-        "run `rcollect collectstatic` again; clients that accept this encoding get the variant \
-         instead of the file",
+        "run `rcollect collectstatic --verify` (it replaces every output that is not what the \
+         manifest records); clients that accept this encoding get the variant instead of the file",
     )
 }
 
-/// Decodes the variant (reading at most one byte more than the original
-/// size, so a decompression bomb cannot exhaust memory or time) and compares
-/// size and SHA-256 with what the manifest records for the original.
+/// Decodes the variant and compares it with what the manifest records for
+/// the original ([`crate::compress::verify`]: completely, nothing after the
+/// stream, exactly the file's size and SHA-256).
 #[cfg(feature = "collect")]
 fn decode_problem(path: &Path, enc: Encoding, meta: &FileMeta) -> Option<String> {
+    use crate::compress::verify::{Codec, verify};
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return Some(format!("cannot be read ({e})")),
     };
-    let reader = std::io::BufReader::new(file);
-    let decoder: Box<dyn Read> = match enc {
-        Encoding::Br => Box::new(brotli::Decompressor::new(reader, 64 * 1024)),
-        Encoding::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
-        Encoding::Zstd => match zstd::stream::read::Decoder::with_buffer(reader) {
-            Ok(d) => Box::new(d),
-            Err(e) => return Some(format!("cannot be decoded ({e})")),
-        },
-    };
-    let (len, sha) =
-        match crate::hash::Digests::of_reader(decoder.take(meta.size.saturating_add(1))) {
-            Ok(d) => (d.size, d.sha256_hex()),
-            Err(e) => return Some(format!("does not decode as {enc} ({e})")),
-        };
-    if len != meta.size {
-        let got = if len > meta.size {
-            format!("more than {} bytes", meta.size)
-        } else {
-            format!("{len} bytes")
-        };
+    let Some(sha) = crate::hash::from_hex(&meta.sha256) else {
         return Some(format!(
-            "decodes to {got}, but the file is {} bytes",
-            meta.size
-        ));
-    }
-    if !sha.eq_ignore_ascii_case(&meta.sha256) {
-        return Some(format!(
-            "decodes to bytes with SHA-256 {sha}, but the file's is {}",
+            "has a file whose recorded SHA-256 '{}' is not hex",
             meta.sha256
         ));
-    }
-    if enc == Encoding::Br {
-        match brotli_trailing(path) {
-            Ok(0) => {}
-            Ok(n) => return Some(format!("has {n} bytes after the end of its brotli stream")),
-            Err(problem) => return Some(problem),
-        }
-    }
-    None
-}
-
-/// How many bytes follow the end of the brotli stream in `path` (a stream
-/// with trailing bytes decodes, but is not what rcollect writes).
-#[cfg(feature = "collect")]
-fn brotli_trailing(path: &Path) -> Result<usize, String> {
-    use brotli::enc::StandardAlloc;
-    let input = std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))?;
-    let mut state = brotli::BrotliState::new(
-        StandardAlloc::default(),
-        StandardAlloc::default(),
-        StandardAlloc::default(),
-    );
-    let (mut available_in, mut input_offset) = (input.len(), 0usize);
-    let mut output = vec![0u8; 64 * 1024];
-    loop {
-        let (mut available_out, mut output_offset, mut total) = (output.len(), 0usize, 0usize);
-        match brotli::BrotliDecompressStream(
-            &mut available_in,
-            &mut input_offset,
-            &input,
-            &mut available_out,
-            &mut output_offset,
-            &mut output,
-            &mut total,
-            &mut state,
-        ) {
-            brotli::BrotliResult::ResultSuccess => return Ok(available_in),
-            brotli::BrotliResult::NeedsMoreOutput => {}
-            _ => return Err("does not decode as br".into()),
-        }
-    }
+    };
+    verify(Codec::Variant(enc), file, &sha, meta.size)
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// Each delta the manifest lists must exist with its size and, while its
@@ -364,8 +322,9 @@ fn check_deltas(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
                 Finding::new(
                     ids::MANIFEST_VARIANT,
                     format!("the {coding} delta '{}' {problem}", path.display()),
-                    "run `rcollect collectstatic` again; browsers holding the previous version \
-                     get this delta instead of the file",
+                    "run `rcollect collectstatic --verify` (it replaces every output that is not \
+                     what the manifest records); browsers holding the previous version get this \
+                     delta instead of the file",
                 )
             };
             match std::fs::metadata(&path) {
@@ -391,7 +350,8 @@ fn check_deltas(root: &Path, hashed: &str, meta: &FileMeta, out: &mut Capped) {
 }
 
 /// Decodes a delta with its dictionary (if still on disk) and compares
-/// the result with the file's size and SHA-256.
+/// the result with the file's size and SHA-256, as the cache does
+/// ([`crate::compress::verify`]).
 #[cfg(feature = "collect")]
 fn delta_problem(
     root: &Path,
@@ -401,6 +361,7 @@ fn delta_problem(
     dictionary: &str,
     meta: &FileMeta,
 ) -> Option<String> {
+    use crate::compress::verify::{Codec, verify};
     let Ok(dict) = std::fs::read(under(root, dictionary)) else {
         return None;
     };
@@ -410,26 +371,24 @@ fn delta_problem(
             "names dictionary '{dictionary}', which no longer has SHA-256 {sha}"
         ));
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let Some(file_sha) = crate::hash::from_hex(&meta.sha256) else {
+        return Some(format!(
+            "has a file whose recorded SHA-256 '{}' is not hex",
+            meta.sha256
+        ));
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => return Some(format!("cannot be read ({e})")),
     };
-    let max = usize::try_from(meta.size).unwrap_or(usize::MAX);
-    match crate::delta::decode(coding, &dict, &dict_sha, &bytes, max) {
-        Ok(out) => {
-            let got: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&out).into();
-            if out.len() as u64 == meta.size
-                && crate::hash::hex(&got).eq_ignore_ascii_case(&meta.sha256)
-            {
-                None
-            } else {
-                Some(format!(
-                    "decodes with '{dictionary}' to other bytes than the file"
-                ))
-            }
-        }
-        Err(e) => Some(format!("does not decode with '{dictionary}' ({e})")),
-    }
+    let codec = Codec::Delta {
+        coding,
+        dictionary: &dict,
+        dictionary_sha256: &dict_sha,
+    };
+    verify(codec, file, &file_sha, meta.size)
+        .err()
+        .map(|e| format!("with '{dictionary}': {e}"))
 }
 
 #[cfg(not(feature = "collect"))]

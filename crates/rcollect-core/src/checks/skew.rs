@@ -16,8 +16,9 @@ pub struct Releases<'a> {
     pub live_since: Option<SystemTime>,
     /// The history names, oldest first (as [`history::list`] gives them).
     pub history: &'a [String],
-    /// Reads the history version of a name.
-    pub load: &'a dyn Fn(&str) -> Option<Manifest>,
+    /// Reads the history version of a name; an error (naming it) when it
+    /// cannot be read, which is a finding, never an absence.
+    pub load: &'a dyn Fn(&str) -> Result<Manifest, String>,
     /// Whether a file is still there, of the size recorded (if recorded).
     pub present: &'a dyn Fn(&str, Option<u64>) -> bool,
     /// Where the files are, for the message ("STATIC_ROOT", a store URL).
@@ -31,8 +32,18 @@ pub struct Releases<'a> {
 /// One error finding per version with such URLs (up to 5 named).
 pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Finding> {
     let root = &config.static_root;
-    let Ok(Some(live)) = Manifest::load(root) else {
-        return Vec::new(); // `--manifest` reports a missing or invalid one (E020)
+    let live = match Manifest::load(root, config.manifest_max_size) {
+        Ok(Some(live)) => live,
+        Ok(None) => return Vec::new(), // nothing deployed yet
+        Err(e) => {
+            return vec![Finding::new(
+                ids::SKEW,
+                format!(
+                    "cannot read the live manifest, so the skew of the releases is unknown: {e}"
+                ),
+                "run `rcollect collectstatic` to rewrite it",
+            )];
+        }
     };
     let names = match history::list(root) {
         Ok(n) => n,
@@ -47,7 +58,9 @@ pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Find
     let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
         .and_then(|m| m.modified())
         .ok();
-    let load = |name: &str| history::load_version(root, name);
+    let load = |name: &str| {
+        history::load_version(root, name, config.manifest_max_size).map_err(|e| e.to_string())
+    };
     let present = |hashed: &str, size: Option<u64>| {
         std::fs::metadata(crate::paths::path_in(root, hashed))
             .is_ok_and(|md| md.is_file() && size.is_none_or(|s| md.len() == s))
@@ -81,8 +94,20 @@ pub fn skew_findings(
         .into_iter()
         .take(previous)
     {
-        let Some(m) = (releases.load)(name) else {
-            continue;
+        let m = match (releases.load)(name) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Finding::new(
+                    ids::SKEW,
+                    format!(
+                        "cannot read the version {name} (previous #{rank}), so whether its pages \
+                         still find their files is unknown: {e}"
+                    ),
+                    "restore the version from a backup, or remove it once no running release \
+                     needs it (`rcollect clean` refuses to run while it is there)",
+                ));
+                continue;
+            }
         };
         let served = retention.serves(rank, retired, now);
         let mut missing: Vec<String> = m
@@ -163,5 +188,37 @@ mod tests {
         config.serve.history_max_age = 0;
         let f = check_skew(&config, 1, now + Duration::from_secs(1));
         assert!(f.len() == 1 && f[0].message.contains("retention"), "{f:?}");
+    }
+
+    #[test]
+    fn an_unreadable_previous_version_is_a_finding() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path().to_path_buf();
+        let config = Config::new(&root, "/static/");
+        let mut m = Manifest::new();
+        m.paths.insert("a.css".into(), "a.111111111111.css".into());
+        m.write_atomic(&root).expect("manifest");
+        let kept = history::keep_live(&root).expect("keep").expect("kept");
+        let mut m = Manifest::new();
+        m.paths.insert("a.css".into(), "a.222222222222.css".into());
+        m.write_atomic(&root).expect("manifest");
+        let now = SystemTime::now();
+        assert_eq!(check_skew(&config, 1, now).len(), 1, "file 1 is missing");
+        // Truncated, of a future format, naming an unsafe path: each is a
+        // finding naming the version, never "0 errors".
+        for bad in [
+            r#"{"version": "1.1", "paths": {"a.css": "#,
+            r#"{"version": "2.0", "paths": {}}"#,
+            r#"{"version": "1.1", "paths": {"a.css": "../../etc/passwd"}}"#,
+        ] {
+            std::fs::write(root.join(&kept), bad).expect("write");
+            let f = check_skew(&config, 1, now);
+            assert!(
+                f.len() == 1
+                    && f[0].message.contains(&kept)
+                    && f[0].message.contains("cannot read"),
+                "{bad}: {f:?}"
+            );
+        }
     }
 }

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::compress::codec::{decodes_to, settings_key};
+use crate::compress::codec::settings_key;
+use crate::compress::verify::{Codec, verify};
 use crate::delta::DeltaCoding;
 use crate::manifest::Encoding;
 use crate::write::write_atomic;
@@ -57,19 +58,17 @@ impl Cache {
     }
 
     /// The cached output for content of this SHA-256 and `size`, if there is
-    /// one that decompresses to exactly that content. An entry that does not
-    /// is removed (with a warning) and reported as a miss.
+    /// one that decodes completely, with nothing after its stream, to
+    /// exactly that content ([`verify`]). An entry that does not is removed
+    /// (with a warning) and reported as a miss.
     pub fn get(&self, encoding: Encoding, sha256: &[u8; 32], size: u64) -> Option<CacheHit> {
         let path = self.path(encoding, sha256);
         let file = std::fs::File::open(&path).ok()?;
         let len = file.metadata().ok()?.len();
-        match decodes_to(encoding, file, sha256, size) {
-            Ok(true) => Some(CacheHit { path, len }),
-            Ok(false) | Err(_) => {
-                tracing::warn!(
-                    "compression cache entry {} does not decompress to its content; discarded",
-                    path.display()
-                );
+        match verify(Codec::Variant(encoding), file, sha256, size) {
+            Ok(()) => Some(CacheHit { path, len }),
+            Err(e) => {
+                tracing::warn!("compression cache entry {} {e}; discarded", path.display());
                 let _ = std::fs::remove_file(&path);
                 None
             }
@@ -108,7 +107,8 @@ impl Cache {
 
     /// The cached delta of the content with this SHA-256 and `size` against
     /// `dictionary` (whose SHA-256 is `dictionary_sha256`), if one decodes
-    /// with it to exactly that content; an entry that does not is removed.
+    /// with it completely, with nothing after its stream, to exactly that
+    /// content ([`verify`]); an entry that does not is removed.
     pub fn get_delta(
         &self,
         coding: DeltaCoding,
@@ -117,23 +117,20 @@ impl Cache {
         dictionary: &[u8],
         dictionary_sha256: &[u8; 32],
     ) -> Option<Vec<u8>> {
-        use sha2::Digest;
         let path = self.delta_path(coding, sha256, dictionary_sha256);
         let bytes = std::fs::read(&path).ok()?;
-        let max = usize::try_from(size).ok()?;
-        let ok = crate::delta::decode(coding, dictionary, dictionary_sha256, &bytes, max)
-            .is_ok_and(|out| {
-                out.len() == max && <[u8; 32]>::from(sha2::Sha256::digest(&out)) == *sha256
-            });
-        if ok {
-            Some(bytes)
-        } else {
-            tracing::warn!(
-                "compression cache entry {} does not decode to its content; discarded",
-                path.display()
-            );
-            let _ = std::fs::remove_file(&path);
-            None
+        let codec = Codec::Delta {
+            coding,
+            dictionary,
+            dictionary_sha256,
+        };
+        match verify(codec, &bytes[..], sha256, size) {
+            Ok(()) => Some(bytes),
+            Err(e) => {
+                tracing::warn!("compression cache entry {} {e}; discarded", path.display());
+                let _ = std::fs::remove_file(&path);
+                None
+            }
         }
     }
 
@@ -191,6 +188,37 @@ mod tests {
                 None,
                 "removed"
             );
+        }
+    }
+
+    #[test]
+    fn entries_with_anything_after_their_stream_are_discarded() {
+        use sha2::Digest;
+        let t = tempfile::tempdir().expect("tempdir");
+        let c = Cache::new(t.path());
+        let text = "a { color: blue } ".repeat(100).into_bytes();
+        let sha: [u8; 32] = sha2::Sha256::digest(&text).into();
+        let n = text.len() as u64;
+        for enc in Encoding::ALL {
+            let mut bytes = compress(enc, &mut &text[..], n).expect("compress");
+            // A second gzip member, a second zstd frame, a second brotli stream.
+            let extra = compress(enc, &mut &b"alert(1)"[..], 8).expect("compress");
+            bytes.extend_from_slice(&extra);
+            let path = c.put(enc, &sha, &bytes).expect("written");
+            assert_eq!(c.get(enc, &sha, n), None, "{enc}");
+            assert!(!path.exists(), "{enc}: a bad entry is removed");
+        }
+        let old = "function a() { return 1; }\n".repeat(50);
+        let new = old.replace("return 1", "return 2");
+        let dsha: [u8; 32] = sha2::Sha256::digest(&old).into();
+        let sha: [u8; 32] = sha2::Sha256::digest(&new).into();
+        for coding in DeltaCoding::ALL {
+            let mut d = crate::delta::encode(coding, old.as_bytes(), &dsha, new.as_bytes())
+                .expect("encode");
+            d.extend_from_slice(b"appended");
+            c.put_delta(coding, &sha, &dsha, &d);
+            let got = c.get_delta(coding, &sha, new.len() as u64, old.as_bytes(), &dsha);
+            assert_eq!(got, None, "{coding}");
         }
     }
 

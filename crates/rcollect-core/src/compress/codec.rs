@@ -1,6 +1,5 @@
 //! The codecs: brotli (quality 11, window 22), gzip (level 9, no name,
-//! mtime 0: reproducible) and zstd (level 19), with their settings and the
-//! streaming check that a compressed stream decodes to given content.
+//! mtime 0: reproducible) and zstd (level 19), with their settings.
 
 use std::io::{self, Read};
 
@@ -75,55 +74,6 @@ pub fn settings_key(encoding: Encoding) -> String {
         Encoding::Gzip => format!("gzip-{GZIP_LEVEL}-zlibrs1"),
         Encoding::Zstd => format!("zstd-{ZSTD_LEVEL}-v013"),
     }
-}
-
-/// Whether `compressed` decodes to exactly `size` bytes with this SHA-256.
-/// Streams: never holds the decoded content, and stops at `size + 1` bytes
-/// (a decompression bomb costs no more than the content it claims to be).
-pub(crate) fn decodes_to(
-    encoding: Encoding,
-    compressed: impl Read,
-    sha256: &[u8; 32],
-    size: u64,
-) -> io::Result<bool> {
-    use sha2::Digest;
-    struct Sink {
-        hasher: sha2::Sha256,
-        seen: u64,
-        limit: u64,
-    }
-    impl io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.seen += buf.len() as u64;
-            if self.seen > self.limit {
-                return Err(io::Error::other("decodes to more than the content"));
-            }
-            self.hasher.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut sink = Sink {
-        hasher: sha2::Sha256::new(),
-        seen: 0,
-        limit: size,
-    };
-    let mut input = io::BufReader::with_capacity(64 * 1024, compressed);
-    match encoding {
-        Encoding::Br => {
-            brotli::BrotliDecompress(&mut input, &mut sink)?;
-        }
-        Encoding::Gzip => {
-            io::copy(&mut flate2::bufread::GzDecoder::new(input), &mut sink)?;
-        }
-        Encoding::Zstd => {
-            zstd::stream::copy_decode(input, &mut sink)?;
-        }
-    }
-    let digest: [u8; 32] = sink.hasher.finalize().into();
-    Ok(sink.seen == size && digest == *sha256)
 }
 
 #[cfg(test)]

@@ -53,6 +53,10 @@ pub struct Config {
     pub root_dir: Option<PathBuf>,
     /// Content-addressed cache of compressed outputs; `None` disables it.
     pub cache_dir: Option<PathBuf>,
+    /// The largest manifest file (live or history version) read, in bytes:
+    /// anything larger is an error naming it, never unbounded memory
+    /// ([`crate::manifest::read`]).
+    pub manifest_max_size: u64,
     /// Which precompressed variants to write.
     pub compress: CompressConfig,
     /// Settings for the middleware.
@@ -317,6 +321,7 @@ impl Config {
             allow_empty: false,
             root_dir: None,
             cache_dir: None,
+            manifest_max_size: crate::manifest::MAX_MANIFEST_BYTES,
             compress: CompressConfig::default(),
             serve: ServeConfig::default(),
             storage: None,
@@ -419,6 +424,9 @@ impl Layered {
         c.allow_empty = raw.allow_empty.unwrap_or(false);
         c.root_dir = raw.root_dir.map(|d| absolute(&base, Path::new(&d)));
         c.cache_dir = raw.cache_dir.map(|d| absolute(&base, Path::new(&d)));
+        c.manifest_max_size = raw
+            .manifest_max_size
+            .unwrap_or(crate::manifest::MAX_MANIFEST_BYTES);
         c.compress = raw.compress.unwrap_or_default();
         c.serve = raw.serve.unwrap_or_default();
         Ok(Layered {

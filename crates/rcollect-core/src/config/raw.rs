@@ -40,6 +40,7 @@ pub(super) struct RawConfig {
     pub(super) allow_empty: Option<bool>,
     pub(super) root_dir: Option<String>,
     pub(super) cache_dir: Option<String>,
+    pub(super) manifest_max_size: Option<u64>,
     pub(super) compress: Option<CompressConfig>,
     pub(super) serve: Option<ServeConfig>,
     pub(super) storage: Option<RawStorage>,

@@ -59,12 +59,7 @@ fn project() -> tempfile::TempDir {
         "export function greet() { document.title = 'hi'; }\n",
     );
     let config = rcollect_core::Config::load(t.path(), None, &Default::default()).expect("config");
-    let options = rcollect_core::collect::Options {
-        dry_run: false,
-        clear: false,
-        progress: None,
-    };
-    rcollect_core::collect::collect(&config, &options).expect("collect");
+    rcollect_core::collect::collect(&config, &Default::default()).expect("collect");
     t
 }
 

@@ -45,9 +45,12 @@ pub(crate) fn two_versions() -> Versions {
     for v in [1, 2] {
         std::fs::write(src.join("app.js"), bundle(v)).expect("write");
         rcollect_core::collect::collect(&config, &Default::default()).expect("collect");
-        let m = Manifest::load(&config.static_root)
-            .expect("load")
-            .expect("manifest");
+        let m = Manifest::load(
+            &config.static_root,
+            rcollect_core::manifest::MAX_MANIFEST_BYTES,
+        )
+        .expect("load")
+        .expect("manifest");
         urls.push(format!("/static/{}", m.paths["js/app.js"]));
         // Distinct history names (they are named by the millisecond).
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -78,9 +81,12 @@ const ALL: &str = "gzip, deflate, br, zstd, dcb, dcz";
 #[tokio::test]
 async fn collect_writes_deltas_that_decode_to_the_new_version() {
     let v = two_versions();
-    let m = Manifest::load(&v.config.static_root)
-        .expect("load")
-        .expect("manifest");
+    let m = Manifest::load(
+        &v.config.static_root,
+        rcollect_core::manifest::MAX_MANIFEST_BYTES,
+    )
+    .expect("load")
+    .expect("manifest");
     let (hashed, meta) = m.meta("js/app.js").expect("meta");
     let sha = hex(&v.old_sha);
     let d = meta.deltas.get(&sha).expect("a delta against version 1");
@@ -289,9 +295,12 @@ async fn dictionaries_can_be_switched_off_and_a_missing_delta_falls_back() {
     assert_eq!(r.header("content-encoding"), Some("dcb"));
 
     // A delta file lost on disk: the next acceptable representation.
-    let m = Manifest::load(&v.config.static_root)
-        .expect("load")
-        .expect("manifest");
+    let m = Manifest::load(
+        &v.config.static_root,
+        rcollect_core::manifest::MAX_MANIFEST_BYTES,
+    )
+    .expect("load")
+    .expect("manifest");
     let hashed = &m.paths["js/app.js"];
     let sha = hex(&v.old_sha);
     for c in DeltaCoding::ALL {

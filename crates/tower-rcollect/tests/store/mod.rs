@@ -60,9 +60,12 @@ async fn two_releases(dir: &std::path::Path, url: &str) -> Published {
             .publish(&config.static_root, &PublishOptions::default(), None)
             .await
             .expect("publish");
-        let m = Manifest::load(&config.static_root)
-            .expect("load")
-            .expect("manifest");
+        let m = Manifest::load(
+            &config.static_root,
+            rcollect_core::manifest::MAX_MANIFEST_BYTES,
+        )
+        .expect("load")
+        .expect("manifest");
         urls.push(m.paths["js/app.js"].clone());
         // Stores keep whole seconds; history names are by the millisecond.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
