@@ -206,7 +206,10 @@ def check_cookbook(home):
             shutil.copytree(
                 os.path.join(ROOT, "fixtures"),
                 project,
-                ignore=shutil.ignore_patterns("staticfiles", ".rcollect-staging"),
+                # fixtures/bundlers (the bundler tests' npm project, with its
+                # node_modules and builds once scripts/bundlers.sh ran) is not
+                # part of the example project.
+                ignore=shutil.ignore_patterns("staticfiles", ".rcollect-staging", "bundlers"),
             )
             for cmd in cmds:
                 p = run(f"docs/cookbook/{name}", cmd, project, env_with_rcollect(home))
