@@ -73,21 +73,6 @@ pub fn names_of(m: &Manifest, into: &mut BTreeSet<String>) {
     }
 }
 
-/// True when the last segment of `key` (without a `.br`/`.gz`/`.zst`
-/// suffix) has a 12-hex-digit segment, as rcollect and Django name files
-/// (`app.3f2a9c81d0e4.css`, `LICENSE.3f2a9c81d0e4`).
-pub fn looks_hashed(key: &str) -> bool {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    let name = Encoding::ALL
-        .iter()
-        .find_map(|e| name.strip_suffix(e.suffix()))
-        .unwrap_or(name);
-    name.split('.').skip(1).any(|seg| {
-        seg.len() == crate::hash::NAME_HASH_LEN
-            && seg.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
-}
-
 /// Decides what to remove. `versions` are the manifests of `place` (a
 /// STATIC_ROOT or a store URL, for the error): the readable ones newest
 /// first, the live one (named [`MANIFEST_NAME`]) first when there is one;
@@ -135,7 +120,7 @@ pub fn plan(
         } else if top_level && is_history_name(key) {
             !kept_versions.contains(key)
         } else {
-            !keep.contains(key) && (known.contains(key) || looks_hashed(key))
+            !keep.contains(key) && (known.contains(key) || crate::hash::looks_hashed(key))
         };
         if !candidate {
             continue;
@@ -436,6 +421,7 @@ mod tests {
 
     #[test]
     fn hashed_looking_names() {
+        use crate::hash::looks_hashed;
         assert!(looks_hashed("css/app.3f2a9c81d0e4.css"));
         assert!(looks_hashed("css/app.3f2a9c81d0e4.css.br"));
         assert!(looks_hashed("LICENSE.3f2a9c81d0e4"));

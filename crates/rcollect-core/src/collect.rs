@@ -1,4 +1,6 @@
-//! The collect run: plan, write hashed files, precompress, write the manifest.
+//! The collect run, orchestration only: read what STATIC_ROOT holds (once),
+//! plan, write the hashed files, precompress ([`crate::compress`]: variants,
+//! deltas), write the manifest, then the unhashed copies and the sweep.
 //!
 //! Safety rules:
 //! * every file is written to a temp name in its final directory and renamed;
@@ -12,8 +14,7 @@
 //! So a run that fails or is killed at any point leaves the previous manifest
 //! and every file it names intact.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Read;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,17 +22,18 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::checks::{self, Finding, Level};
-use crate::compress::{self, Cache, schedule, worth_keeping};
+use crate::compress::variants::Variants;
+use crate::compress::{Cache, Jobs};
 use crate::config::Config;
-use crate::content_type::{content_type, is_compressible};
-use crate::delta::{self, DeltaCoding};
+use crate::content_type::content_type;
 use crate::error::{ConfigError, Error, Result};
 use crate::find::Shadowed;
+use crate::history::Unreadable;
 use crate::manifest::{Delta, Encoding, FileMeta, MANIFEST_NAME, Manifest};
 use crate::paths::with_suffix;
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
 use crate::progress::{Phase, Progress};
-use crate::write::{copy_verified, file_len, link_or_copy, lock, place_cached, write_atomic};
+use crate::write::{copy_verified, file_len, link_or_copy, lock, write_atomic};
 
 /// Knobs of one collect run.
 #[derive(Clone, Default)]
@@ -136,10 +138,12 @@ pub struct Summary {
 pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     let start = Instant::now();
     let findings = refuse_config_errors(config)?;
-    let mut plan = plan::plan(
+    let root = &config.static_root;
+    let plan = plan::plan(
         config,
         PlanOptions {
-            reuse_root: Some(config.static_root.clone()),
+            // A damaged hashed file must not stand in for the final bytes.
+            reuse_root: (!options.verify).then(|| root.clone()),
             ..PlanOptions::default()
         },
     )?;
@@ -149,29 +153,22 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         });
     }
     let mut summary = Summary::new(config, options, &plan, findings);
-    let root = &config.static_root;
     let _lock = if options.dry_run {
         None
     } else {
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
         Some(lock(root)?)
     };
-    let old = match Manifest::load(root, config.manifest_max_size) {
-        Ok(m) => m.unwrap_or_default(),
-        Err(e) => {
-            tracing::warn!("{e}; it will be replaced");
-            Manifest::default()
-        }
-    };
+    let before = Before::read(root, config.manifest_max_size)?;
     let cache = config.cache_dir.as_ref().map(Cache::new);
     let encodings = enabled_encodings(config);
-    let ctx = WriteCtx {
+    let jobs = Jobs {
         root,
-        old: &old,
+        previous: &before.live,
+        versions: &before.versions,
         cache: cache.as_ref(),
         encodings: &encodings,
         min_saving: config.compress.min_saving,
-        max_manifest_bytes: config.manifest_max_size,
         verify: options.verify,
         dry_run: options.dry_run,
     };
@@ -181,25 +178,42 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     if !options.dry_run {
         make_dirs(root, &plan.files, config.keep_unhashed)?;
     }
-    let mut outcomes = ctx.write_all(&plan.files, progress, &mut summary)?;
+    let mut outcomes = write_all(&jobs, &plan.files, progress, &mut summary)?;
     // 2. Compression of what is left.
-    ctx.compress_pending(&mut plan.files, &mut outcomes, progress, &mut summary)?;
-    // 2b. With `verify`, the outputs of previous versions still served.
+    let mut variants: Vec<Variants> = outcomes
+        .iter_mut()
+        .map(|o| std::mem::take(&mut o.variants))
+        .collect();
+    let compressed = jobs.compress_pending(&plan.files, &mut variants, progress)?;
+    summary.compressed = compressed.compressed;
+    summary.dropped += compressed.dropped;
     if options.verify && !options.dry_run {
-        summary.repaired += ctx.repair_history(&plan.files)?;
+        summary.repaired += jobs.repair_history(&plan.files)?;
     }
     // 3. Deltas against the previous versions still in STATIC_ROOT.
-    if config.compress.dictionaries > 0 && !options.dry_run {
-        summary.deltas =
-            ctx.make_deltas(&plan.files, &mut outcomes, config.compress.dictionaries)?;
-    }
+    let deltas = if config.compress.dictionaries > 0 && !options.dry_run {
+        let (deltas, made) =
+            jobs.make_deltas(&plan.files, &variants, config.compress.dictionaries)?;
+        summary.deltas = made;
+        deltas
+    } else {
+        vec![BTreeMap::new(); plan.files.len()]
+    };
+    let outputs: Vec<Outputs> = variants
+        .into_iter()
+        .zip(deltas)
+        .map(|(v, deltas)| Outputs {
+            variants: v.kept,
+            deltas,
+        })
+        .collect();
     // 4. The manifest, last, and only if it changed.
-    let manifest = write_manifest(config, &plan, &outcomes, &encodings, &mut summary)?;
+    let manifest = write_manifest(config, &plan, &outputs, &encodings, &before, &mut summary)?;
     // 5. Unhashed copies, then cleanup.
     if config.keep_unhashed && !options.dry_run {
         plan.files
             .par_iter()
-            .zip(outcomes.par_iter())
+            .zip(outputs.par_iter())
             .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings, &manifest))?;
     }
     summary.deleted = crate::clean::sweep(root, &manifest, options.clear, options.dry_run)?;
@@ -207,11 +221,55 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     Ok(summary)
 }
 
+/// What STATIC_ROOT holds before the run, read once: the live manifest
+/// (its bytes, to compare and keep in the history) and the readable
+/// manifest versions, newest first (the live one first).
+struct Before {
+    live: Manifest,
+    live_bytes: Option<Vec<u8>>,
+    versions: Vec<(String, Manifest)>,
+}
+
+impl Before {
+    /// An unreadable live manifest is replaced (with a warning); an
+    /// unreadable history version is left alone (no deltas against it).
+    fn read(root: &Path, max_bytes: u64) -> Result<Before> {
+        let path = root.join(MANIFEST_NAME);
+        let (live, live_bytes) = match crate::manifest::read(&path, max_bytes).and_then(|b| {
+            Ok((
+                b.as_deref()
+                    .map(|b| Manifest::from_slice(&path, b))
+                    .transpose()?,
+                b,
+            ))
+        }) {
+            Ok((m, bytes)) => (m, bytes),
+            Err(e) => {
+                tracing::warn!("{e}; it will be replaced");
+                (None, None)
+            }
+        };
+        let history = crate::history::load_history(root, max_bytes)?;
+        for Unreadable { error, .. } in &history.unreadable {
+            tracing::warn!("{error}; no deltas against the files it names");
+        }
+        let mut versions = history.readable;
+        if let Some(m) = &live {
+            versions.insert(0, (MANIFEST_NAME.to_string(), m.clone()));
+        }
+        Ok(Before {
+            live: live.unwrap_or_default(),
+            live_bytes,
+            versions,
+        })
+    }
+}
+
 impl Summary {
     fn new(config: &Config, options: &Options, plan: &plan::Plan, findings: Vec<Finding>) -> Self {
         let mut findings = findings;
         for f in checks::check_sources(config, &plan.found) {
-            tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
+            f.log();
             findings.push(f);
         }
         Summary {
@@ -234,7 +292,7 @@ fn refuse_config_errors(config: &Config) -> Result<Vec<Finding>> {
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.level == Level::Error)
-        .map(|f| format!("error[{}]: {} (hint: {})", f.id, f.message, f.hint))
+        .map(Finding::with_hint)
         .collect();
     if !errors.is_empty() {
         return Err(ConfigError {
@@ -246,7 +304,7 @@ fn refuse_config_errors(config: &Config) -> Result<Vec<Finding>> {
         .into());
     }
     for f in &findings {
-        tracing::warn!("warning[{}]: {} (hint: {})", f.id, f.message, f.hint);
+        f.log();
     }
     Ok(findings)
 }
@@ -263,16 +321,105 @@ fn enabled_encodings(config: &Config) -> Vec<Encoding> {
         .collect()
 }
 
+/// Per file: whether its hashed file was written, and the variants that
+/// need no compressor (the rest pending).
+#[derive(Debug, Default)]
+struct Outcome {
+    written: bool,
+    variants: Variants,
+}
+
+/// Per file, what the manifest records beside it.
+#[derive(Debug, Default)]
+struct Outputs {
+    variants: BTreeMap<Encoding, u64>,
+    deltas: BTreeMap<String, Delta>,
+}
+
+/// Writes every hashed file (in parallel) and places the variants that
+/// need no compressor; counts what was done in `summary`.
+fn write_all(
+    jobs: &Jobs<'_>,
+    files: &[Planned],
+    progress: Option<&dyn Progress>,
+    summary: &mut Summary,
+) -> Result<Vec<Outcome>> {
+    if let Some(p) = progress {
+        p.begin(Phase::Write, files.len() as u64);
+    }
+    let outcomes: Vec<Result<Outcome>> = files
+        .par_iter()
+        .map(|p| {
+            let r = write_file(jobs, p);
+            if let Some(pr) = progress {
+                pr.advance(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(p) = progress {
+        p.end();
+    }
+    let outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+    for (p, o) in files.iter().zip(&outcomes) {
+        if o.written {
+            summary.collected += 1;
+            summary.written.push(p.hashed.clone());
+        } else {
+            summary.unchanged += 1;
+        }
+        if p.rewritten {
+            summary.post_processed += 1;
+        }
+        summary.reused += o.variants.reused;
+        summary.repaired += o.variants.repaired;
+        summary.from_cache += o.variants.from_cache;
+        summary.dropped += o.variants.dropped;
+    }
+    Ok(outcomes)
+}
+
+/// Writes `p`'s hashed file unless it is there (with `verify`: with the
+/// right bytes), then finds its variants that need no compressor.
+fn write_file(jobs: &Jobs<'_>, p: &Planned) -> Result<Outcome> {
+    let target = jobs.root.join(&p.hashed);
+    let present = file_len(&target) == Some(p.digests.size);
+    let damaged = present && jobs.verify && !holds(&target, &p.digests);
+    let written = !present || damaged;
+    if written && !jobs.dry_run {
+        match &p.content {
+            Content::Memory(bytes) => write_atomic(&target, bytes, false)?,
+            Content::Source(src) => copy_verified(src, &target, &p.digests)?,
+        }
+    }
+    let mut variants = jobs.reuse_variants(p)?;
+    variants.repaired += usize::from(damaged);
+    Ok(Outcome { written, variants })
+}
+
+/// Whether the file at `path` has exactly these digests (`verify`).
+fn holds(path: &Path, digests: &crate::hash::Digests) -> bool {
+    let ok = crate::hash::Digests::of_file(path).is_ok_and(|d| d == *digests);
+    if !ok {
+        tracing::warn!(
+            "{}: not the bytes its name promises; writing it again",
+            path.display()
+        );
+    }
+    ok
+}
+
 /// Builds the manifest and writes it (after keeping the one it replaces in
 /// the history) when it changed, unless this is a dry run.
 fn write_manifest(
     config: &Config,
     plan: &plan::Plan,
-    outcomes: &[Outcome],
+    outputs: &[Outputs],
     encodings: &[Encoding],
+    before: &Before,
     summary: &mut Summary,
 ) -> Result<Manifest> {
-    let mut manifest = build_manifest(config, &plan.files, outcomes);
+    let mut manifest = build_manifest(config, &plan.files, outputs);
     for (from, targets) in &plan.references {
         let Some(hashed) = manifest.paths.get(from) else {
             continue;
@@ -292,601 +439,22 @@ fn write_manifest(
         });
     }
     let bytes = manifest.to_json();
-    let current = std::fs::read(&summary.manifest_path).ok();
-    summary.manifest_changed = current.as_deref() != Some(&bytes[..]);
+    summary.manifest_changed = before.live_bytes.as_deref() != Some(&bytes[..]);
     if summary.manifest_changed && !summary.dry_run {
         // The version being replaced joins the history first, so that old
         // hashed URLs stay known (rolling deploys, `rcollect clean --keep`).
-        summary.history = crate::history::keep_live(&config.static_root)?;
+        if let Some(live) = &before.live_bytes {
+            summary.history = crate::history::keep_live(&config.static_root, live)?;
+        }
         write_atomic(&summary.manifest_path, &bytes, true)?;
     }
     Ok(manifest)
 }
 
-/// Per-file result of the write phase.
-#[derive(Debug, Default)]
-struct Outcome {
-    written: bool,
-    variants: BTreeMap<Encoding, u64>,
-    deltas: BTreeMap<String, Delta>,
-    pending: Vec<Encoding>,
-    reused: usize,
-    from_cache: usize,
-    /// Variants from the cache not kept: they save less than `min_saving`.
-    dropped: usize,
-    /// Damaged outputs found by `verify` (written again).
-    repaired: usize,
-}
-
-/// Kept variant size (or `None`: not worth keeping) per (content sha256, encoding).
-type Compressed = HashMap<([u8; 32], Encoding), Option<u64>>;
-
-struct WriteCtx<'a> {
-    root: &'a Path,
-    old: &'a Manifest,
-    cache: Option<&'a Cache>,
-    encodings: &'a [Encoding],
-    min_saving: f64,
-    max_manifest_bytes: u64,
-    verify: bool,
-    dry_run: bool,
-}
-
-impl WriteCtx<'_> {
-    /// Writes every hashed file (in parallel) and places the variants that
-    /// need no compressor; counts what was done in `summary`.
-    fn write_all(
-        &self,
-        files: &[Planned],
-        progress: Option<&dyn Progress>,
-        summary: &mut Summary,
-    ) -> Result<Vec<Outcome>> {
-        if let Some(p) = progress {
-            p.begin(Phase::Write, files.len() as u64);
-        }
-        let outcomes: Vec<Result<Outcome>> = files
-            .par_iter()
-            .map(|p| {
-                let r = self.write_file(p);
-                if let Some(pr) = progress {
-                    pr.advance(1);
-                }
-                r
-            })
-            .collect();
-        if let Some(p) = progress {
-            p.end();
-        }
-        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
-        for (p, o) in files.iter().zip(&outcomes) {
-            if o.written {
-                summary.collected += 1;
-                summary.written.push(p.hashed.clone());
-            } else {
-                summary.unchanged += 1;
-            }
-            if p.rewritten {
-                summary.post_processed += 1;
-            }
-            summary.reused += o.reused;
-            summary.repaired += o.repaired;
-            summary.from_cache += o.from_cache;
-            summary.dropped += o.dropped;
-        }
-        Ok(outcomes)
-    }
-
-    /// Compresses each distinct pending content once per encoding, largest
-    /// first, reading the hashed files just written rather than holding
-    /// every file's bytes until its last variant is done.
-    fn compress_pending(
-        &self,
-        files: &mut [Planned],
-        outcomes: &mut [Outcome],
-        progress: Option<&dyn Progress>,
-        summary: &mut Summary,
-    ) -> Result<()> {
-        if self.dry_run {
-            summary.compressed = outcomes.iter().map(|o| o.pending.len()).sum();
-            return Ok(());
-        }
-        for p in files.iter_mut() {
-            p.content = Content::Source(self.root.join(&p.hashed));
-        }
-        let results = self.compress_all(files, outcomes, progress)?;
-        summary.compressed = results.len();
-        summary.dropped += results.values().filter(|kept| kept.is_none()).count();
-        for (p, o) in files.iter().zip(outcomes.iter_mut()) {
-            for enc in std::mem::take(&mut o.pending) {
-                if let Some(Some(size)) = results.get(&(p.digests.sha256, enc)) {
-                    o.variants.insert(enc, *size);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// `verify` for the files of previous manifest versions still in
-    /// STATIC_ROOT (served during rolling deploys) that this run does not
-    /// write: a damaged variant is compressed again from its file (through
-    /// the verified cache), a damaged delta is removed (it is an
-    /// optimisation; the file stays servable). A damaged file itself cannot
-    /// be rebuilt (its source is gone): it is left for `check --manifest`
-    /// to report. Returns how many outputs were repaired.
-    fn repair_history(&self, files: &[Planned]) -> Result<usize> {
-        use crate::compress::verify::{Codec, verify};
-        let current: BTreeSet<&str> = files.iter().map(|p| p.hashed.as_str()).collect();
-        let versions = crate::history::load_all(self.root, self.max_manifest_bytes)?;
-        let mut seen: BTreeSet<String> = BTreeSet::new();
-        let mut repaired = 0;
-        for (_, m) in &versions.readable {
-            for (hashed, meta) in &m.files {
-                if current.contains(hashed.as_str()) || !seen.insert(hashed.clone()) {
-                    continue;
-                }
-                let file = crate::paths::path_in(self.root, hashed);
-                let Some(sha) = crate::hash::from_hex(&meta.sha256) else {
-                    continue;
-                };
-                let intact = file_len(&file) == Some(meta.size)
-                    && crate::hash::Digests::of_file(&file).is_ok_and(|d| d.sha256 == sha);
-                if !intact {
-                    continue;
-                }
-                for (&enc, &size) in &meta.variants {
-                    let vpath = with_suffix(&file, enc.suffix());
-                    if file_len(&vpath).is_none() {
-                        continue; // removed: not served
-                    }
-                    let ok = std::fs::File::open(&vpath)
-                        .ok()
-                        .is_some_and(|f| verify(Codec::Variant(enc), f, &sha, meta.size).is_ok());
-                    if ok {
-                        continue;
-                    }
-                    tracing::warn!("{}: damaged; compressing it again", vpath.display());
-                    let cached = self.cache.and_then(|c| c.get(enc, &sha, meta.size));
-                    match cached {
-                        Some(hit) if hit.len == size => place_cached(&hit.path, &vpath)?,
-                        _ => {
-                            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-                            let out = compress::compress(enc, &mut &bytes[..], meta.size)
-                                .map_err(|e| Error::io(&file, e))?;
-                            match self.cache.and_then(|c| c.put(enc, &sha, &out)) {
-                                Some(entry) => place_cached(&entry, &vpath)?,
-                                None => write_atomic(&vpath, &out, false)?,
-                            }
-                        }
-                    }
-                    repaired += 1;
-                }
-                for (dict_sha, d) in &meta.deltas {
-                    let dictionary = std::fs::read(crate::paths::path_in(self.root, &d.dictionary));
-                    let Some(dsha) = crate::hash::from_hex(dict_sha) else {
-                        continue;
-                    };
-                    for &coding in d.encodings.keys() {
-                        let path = self.root.join(delta::delta_name(hashed, dict_sha, coding));
-                        if file_len(&path).is_none() {
-                            continue;
-                        }
-                        let ok = match &dictionary {
-                            Ok(dict) if crate::hash::Digests::of(dict).sha256 == dsha => {
-                                let codec = Codec::Delta {
-                                    coding,
-                                    dictionary: dict,
-                                    dictionary_sha256: &dsha,
-                                };
-                                std::fs::File::open(&path)
-                                    .ok()
-                                    .is_some_and(|f| verify(codec, f, &sha, meta.size).is_ok())
-                            }
-                            // Its dictionary is gone: it cannot be checked here.
-                            _ => true,
-                        };
-                        if !ok {
-                            tracing::warn!("{}: damaged; removed", path.display());
-                            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-                            repaired += 1;
-                        }
-                    }
-                }
-            }
-        }
-        Ok(repaired)
-    }
-
-    /// Whether the file at `path` has exactly these digests (`verify`).
-    fn holds(&self, path: &Path, digests: &crate::hash::Digests) -> bool {
-        let ok = crate::hash::Digests::of_file(path).is_ok_and(|d| d == *digests);
-        if !ok {
-            tracing::warn!(
-                "{}: not the bytes its name promises; writing it again",
-                path.display()
-            );
-        }
-        ok
-    }
-
-    /// Whether the variant at `path` decodes to `p`'s bytes (`verify`).
-    fn variant_holds(&self, path: &Path, enc: Encoding, p: &Planned) -> bool {
-        let checked = std::fs::File::open(path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| {
-                crate::compress::verify::verify(
-                    crate::compress::verify::Codec::Variant(enc),
-                    f,
-                    &p.digests.sha256,
-                    p.digests.size,
-                )
-                .map_err(|e| e.to_string())
-            });
-        if let Err(e) = &checked {
-            tracing::warn!("{}: {e}; compressing it again", path.display());
-        }
-        checked.is_ok()
-    }
-
-    /// Whether each recorded delta of `p` against the dictionary `dict`
-    /// (SHA-256 `dict_sha`) decodes with it to `p`'s bytes (`verify`).
-    fn deltas_hold(&self, p: &Planned, dict: &str, dict_sha: &str, d: &Delta) -> bool {
-        use crate::compress::verify::{Codec, verify};
-        let Ok(bytes) = std::fs::read(self.root.join(dict)) else {
-            return false;
-        };
-        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
-        if crate::hash::hex(&sha) != dict_sha {
-            return false; // not a dictionary any more: `make_deltas` says so
-        }
-        d.encodings.keys().all(|&coding| {
-            let path = self
-                .root
-                .join(delta::delta_name(&p.hashed, dict_sha, coding));
-            let codec = Codec::Delta {
-                coding,
-                dictionary: &bytes,
-                dictionary_sha256: &sha,
-            };
-            let checked = std::fs::File::open(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|f| {
-                    verify(codec, f, &p.digests.sha256, p.digests.size).map_err(|e| e.to_string())
-                });
-            if let Err(e) = &checked {
-                tracing::warn!("{}: {e}; encoding it again", path.display());
-            }
-            checked.is_ok()
-        })
-    }
-
-    fn write_file(&self, p: &Planned) -> Result<Outcome> {
-        let mut o = Outcome::default();
-        let target = self.root.join(&p.hashed);
-        let present = file_len(&target) == Some(p.digests.size);
-        let damaged = present && self.verify && !self.holds(&target, &p.digests);
-        if damaged {
-            o.repaired += 1;
-        }
-        if !present || damaged {
-            o.written = true;
-            if !self.dry_run {
-                match &p.content {
-                    Content::Memory(bytes) => write_atomic(&target, bytes, false)?,
-                    Content::Source(src) => copy_verified(src, &target, &p.digests)?,
-                }
-            }
-        }
-        if p.digests.size == 0 || !is_compressible(&p.logical) {
-            return Ok(o);
-        }
-        let old = self.old.files.get(&p.hashed);
-        let old_tried = self
-            .old
-            .compress
-            .as_ref()
-            .filter(|c| c.min_saving == self.min_saving);
-        for &enc in self.encodings {
-            let vpath = with_suffix(&target, enc.suffix());
-            let recorded = old.and_then(|m| m.variants.get(&enc)).copied();
-            if let Some(size) = recorded {
-                let reusable = match file_len(&vpath) {
-                    Some(len) if len == size => !self.verify || self.variant_holds(&vpath, enc, p),
-                    Some(len) => {
-                        if self.verify {
-                            tracing::warn!(
-                                "{}: {len} bytes, not the recorded {size}; compressing it again",
-                                vpath.display()
-                            );
-                        }
-                        false
-                    }
-                    None => false,
-                };
-                if reusable {
-                    o.variants.insert(enc, size);
-                    o.reused += 1;
-                    continue;
-                }
-                if self.verify && file_len(&vpath).is_some() {
-                    o.repaired += 1;
-                }
-            }
-            if old.is_some()
-                && recorded.is_none()
-                && !self.verify
-                && old_tried.is_some_and(|c| c.encodings.contains(&enc))
-            {
-                // Tried by the previous run and not worth keeping.
-                continue;
-            }
-            match self
-                .cache
-                .and_then(|c| c.get(enc, &p.digests.sha256, p.digests.size))
-            {
-                Some(hit) => {
-                    if worth_keeping(p.digests.size, hit.len, self.min_saving) {
-                        if !self.dry_run {
-                            place_cached(&hit.path, &vpath)?;
-                        }
-                        o.variants.insert(enc, hit.len);
-                        o.from_cache += 1;
-                    } else {
-                        o.dropped += 1;
-                    }
-                }
-                None => o.pending.push(enc),
-            }
-        }
-        Ok(o)
-    }
-
-    /// Encodes the deltas of every changed text file against up to `keep`
-    /// of its previous versions (newest first) whose hashed files are still
-    /// in STATIC_ROOT. Deltas the previous run recorded for the same hashed
-    /// name are reused; a tried delta that saved less than `min_saving`
-    /// against brotli is recorded without encodings, so it is not tried
-    /// again. Returns how many deltas were encoded and kept.
-    fn make_deltas(
-        &self,
-        files: &[Planned],
-        outcomes: &mut [Outcome],
-        keep: usize,
-    ) -> Result<usize> {
-        struct Job {
-            file: usize,
-            hashed: String,
-            content_size: u64,
-            content_sha256: [u8; 32],
-            dictionary: String,
-            dictionary_sha256: String,
-            dictionary_size: u64,
-            baseline: u64,
-        }
-        let versions = crate::history::load_all(self.root, self.max_manifest_bytes)?;
-        for u in &versions.unreadable {
-            tracing::warn!("{}; no deltas against the files it names", u.error);
-        }
-        let versions = versions.readable;
-        let same_settings = self
-            .old
-            .compress
-            .as_ref()
-            .is_some_and(|c| c.min_saving == self.min_saving);
-        let mut jobs = Vec::new();
-        for (i, (p, o)) in files.iter().zip(outcomes.iter_mut()).enumerate() {
-            if p.digests.size == 0 || !is_compressible(&p.logical) {
-                continue;
-            }
-            let sha = p.digests.sha256_hex();
-            let mut seen: BTreeSet<&str> = BTreeSet::new();
-            for (_, m) in &versions {
-                if seen.len() >= keep {
-                    break;
-                }
-                let Some((dict, meta)) = m.meta(&p.logical) else {
-                    continue;
-                };
-                if meta.sha256 == sha || !seen.insert(meta.sha256.as_str()) {
-                    continue;
-                }
-                let window = meta.size.saturating_add(p.digests.size);
-                if window > delta::MAX_WINDOW {
-                    continue;
-                }
-                match file_len(&self.root.join(dict)) {
-                    Some(len) if len == meta.size => {}
-                    None => continue, // removed by `clean`
-                    Some(len) => {
-                        tracing::warn!(
-                            "{}: {len} bytes, not the {} its manifest records (changed after \
-                             collect); not used as a dictionary",
-                            self.root.join(dict).display(),
-                            meta.size
-                        );
-                        continue;
-                    }
-                }
-                let recorded = self
-                    .old
-                    .files
-                    .get(&p.hashed)
-                    .and_then(|f| f.deltas.get(&meta.sha256))
-                    .filter(|d| {
-                        d.encodings.iter().all(|(c, size)| {
-                            let name = delta::delta_name(&p.hashed, &meta.sha256, *c);
-                            file_len(&self.root.join(name)) == Some(*size)
-                        })
-                    })
-                    .filter(|d| !d.encodings.is_empty() || same_settings)
-                    .filter(|d| !self.verify || self.deltas_hold(p, dict, &meta.sha256, d));
-                if let Some(d) = recorded {
-                    o.deltas.insert(meta.sha256.clone(), d.clone());
-                    continue;
-                }
-                jobs.push(Job {
-                    file: i,
-                    hashed: p.hashed.clone(),
-                    content_size: p.digests.size,
-                    content_sha256: p.digests.sha256,
-                    dictionary: dict.to_string(),
-                    dictionary_sha256: meta.sha256.clone(),
-                    dictionary_size: meta.size,
-                    baseline: o
-                        .variants
-                        .get(&Encoding::Br)
-                        .copied()
-                        .unwrap_or(p.digests.size),
-                });
-            }
-        }
-        // A previous version whose bytes are not the recorded ones (changed
-        // in place) is no dictionary: browsers hold the recorded bytes, and
-        // no delta is ever made against bytes they could not hold.
-        let run = |job: &Job| -> Result<Option<Delta>> {
-            let read = |name: &str| {
-                let path = self.root.join(name);
-                std::fs::read(&path).map_err(|e| Error::io(&path, e))
-            };
-            let dict = read(&job.dictionary)?;
-            let dict_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&dict).into();
-            if crate::hash::hex(&dict_sha) != job.dictionary_sha256 {
-                tracing::warn!(
-                    "{}: not the SHA-256 its manifest records (changed after collect); not used \
-                     as a dictionary",
-                    self.root.join(&job.dictionary).display()
-                );
-                return Ok(None);
-            }
-            let content = read(&job.hashed)?;
-            let mut kept = BTreeMap::new();
-            for c in DeltaCoding::ALL {
-                let cached = self.cache.and_then(|cache| {
-                    cache.get_delta(c, &job.content_sha256, job.content_size, &dict, &dict_sha)
-                });
-                let encoded = match cached {
-                    Some(bytes) => bytes,
-                    None => {
-                        let bytes = delta::encode(c, &dict, &dict_sha, &content)
-                            .map_err(|e| Error::io(self.root.join(&job.hashed), e))?;
-                        if let Some(cache) = self.cache {
-                            cache.put_delta(c, &job.content_sha256, &dict_sha, &bytes);
-                        }
-                        bytes
-                    }
-                };
-                let size = encoded.len() as u64;
-                if worth_keeping(job.baseline, size, self.min_saving) {
-                    let name = delta::delta_name(&job.hashed, &job.dictionary_sha256, c);
-                    write_atomic(&self.root.join(name), &encoded, false)?;
-                    kept.insert(c, size);
-                }
-            }
-            Ok(Some(Delta {
-                dictionary: job.dictionary.clone(),
-                encodings: kept,
-            }))
-        };
-        let cost = |j: &Job| j.content_size.saturating_add(j.dictionary_size);
-        let done = schedule::largest_first(&mut jobs, cost, None, run)?;
-        let mut made = 0;
-        for (i, d) in done {
-            let (Some(job), Some(d)) = (jobs.get(i), d) else {
-                continue;
-            };
-            made += d.encodings.len();
-            if let Some(o) = outcomes.get_mut(job.file) {
-                o.deltas.insert(job.dictionary_sha256.clone(), d);
-            }
-        }
-        Ok(made)
-    }
-
-    /// Compresses every pending (content, encoding) once, largest first on all
-    /// threads. Returns the kept size (or `None`) per (sha256, encoding).
-    fn compress_all(
-        &self,
-        files: &[Planned],
-        outcomes: &[Outcome],
-        progress: Option<&dyn Progress>,
-    ) -> Result<Compressed> {
-        struct Job<'p> {
-            file: &'p Planned,
-            encoding: Encoding,
-            targets: Vec<PathBuf>,
-            cost: u64,
-        }
-        let mut jobs: Vec<Job> = Vec::new();
-        let mut by_key: HashMap<([u8; 32], Encoding), usize> = HashMap::new();
-        for (p, o) in files.iter().zip(outcomes) {
-            for &enc in &o.pending {
-                let target = with_suffix(&self.root.join(&p.hashed), enc.suffix());
-                let key = (p.digests.sha256, enc);
-                match by_key.get(&key) {
-                    Some(&j) => jobs[j].targets.push(target),
-                    None => {
-                        by_key.insert(key, jobs.len());
-                        let weight = match enc {
-                            Encoding::Br => 10,
-                            Encoding::Zstd => 3,
-                            Encoding::Gzip => 1,
-                        };
-                        jobs.push(Job {
-                            file: p,
-                            encoding: enc,
-                            targets: vec![target],
-                            cost: p.digests.size.saturating_mul(weight),
-                        });
-                    }
-                }
-            }
-        }
-        let run = |job: &Job| -> Result<Option<u64>> {
-            let p = job.file;
-            // Opaque files are compressed from their verified copy in STATIC_ROOT,
-            // so a source edited mid-run can never give a variant of other bytes.
-            let compressed = match &p.content {
-                Content::Memory(bytes) => {
-                    compress::compress(job.encoding, &mut &bytes[..], p.digests.size)
-                        .map_err(|e| Error::io(&p.source, e))?
-                }
-                Content::Source(_) => {
-                    let copy = self.root.join(&p.hashed);
-                    let f = std::fs::File::open(&copy).map_err(|e| Error::io(&copy, e))?;
-                    let mut r = std::io::BufReader::with_capacity(256 * 1024, f);
-                    compress::compress(job.encoding, &mut r as &mut dyn Read, p.digests.size)
-                        .map_err(|e| Error::io(&copy, e))?
-                }
-            };
-            let cached = self
-                .cache
-                .and_then(|c| c.put(job.encoding, &p.digests.sha256, &compressed));
-            if !worth_keeping(p.digests.size, compressed.len() as u64, self.min_saving) {
-                return Ok(None);
-            }
-            for t in &job.targets {
-                // Linking the fresh cache entry creates no second inode.
-                match &cached {
-                    Some(entry) => place_cached(entry, t)?,
-                    None => write_atomic(t, &compressed, false)?,
-                }
-            }
-            Ok(Some(compressed.len() as u64))
-        };
-        let done = schedule::largest_first(&mut jobs, |j| j.cost, progress, run)?;
-        Ok(done
-            .into_iter()
-            .filter_map(|(i, size)| {
-                let job = jobs.get(i)?;
-                Some(((job.file.digests.sha256, job.encoding), size))
-            })
-            .collect())
-    }
-}
-
-fn build_manifest(config: &Config, files: &[Planned], outcomes: &[Outcome]) -> Manifest {
+fn build_manifest(config: &Config, files: &[Planned], outputs: &[Outputs]) -> Manifest {
     let mut m = Manifest::new();
     m.keep_unhashed = config.keep_unhashed;
-    for (p, o) in files.iter().zip(outcomes) {
+    for (p, o) in files.iter().zip(outputs) {
         m.paths.insert(p.logical.clone(), p.hashed.clone());
         m.files.insert(
             p.hashed.clone(),
@@ -927,7 +495,7 @@ fn make_dirs(root: &Path, files: &[Planned], unhashed: bool) -> Result<()> {
 fn write_unhashed(
     root: &Path,
     p: &Planned,
-    o: &Outcome,
+    o: &Outputs,
     encodings: &[Encoding],
     manifest: &Manifest,
 ) -> Result<()> {
@@ -960,4 +528,87 @@ fn write_unhashed(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceDir;
+
+    fn project(dir: &Path) -> Config {
+        let assets = dir.join("assets");
+        std::fs::create_dir_all(assets.join("js")).expect("mkdir");
+        std::fs::write(
+            assets.join("js/app.js"),
+            format!("import \"./util.js\";\n{}", "console.log(1);\n".repeat(200)),
+        )
+        .expect("write");
+        std::fs::write(
+            assets.join("js/util.js"),
+            "export const x = 1;\n".repeat(100),
+        )
+        .expect("write");
+        let mut config = Config::new(dir.join("out"), "/static/");
+        config.cache_dir = Some(dir.join("cache"));
+        config.dirs.push(SourceDir {
+            prefix: String::new(),
+            path: assets,
+        });
+        config
+    }
+
+    #[test]
+    fn a_second_run_reuses_everything_and_reads_the_manifest_it_wrote() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        let first = collect(&config, &Options::default()).expect("collect");
+        assert_eq!((first.collected, first.unchanged), (2, 0));
+        assert!(first.compressed > 0 && first.manifest_changed);
+        let again = collect(&config, &Options::default()).expect("collect");
+        assert_eq!(
+            (again.collected, again.unchanged, again.compressed),
+            (0, 2, 0)
+        );
+        assert_eq!(again.reused, first.compressed);
+        assert!(!again.manifest_changed && again.history.is_none());
+        // The graph: app.js loads util.js.
+        let m = Manifest::load(&config.static_root, config.manifest_max_size)
+            .expect("load")
+            .expect("manifest");
+        let app = &m.paths["js/app.js"];
+        assert_eq!(m.references[app], vec![m.paths["js/util.js"].clone()]);
+    }
+
+    #[test]
+    fn a_change_keeps_the_replaced_manifest_and_makes_a_delta() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        collect(&config, &Options::default()).expect("collect");
+        let util = t.path().join("assets/js/util.js");
+        let mut text = std::fs::read_to_string(&util).expect("read");
+        text.push_str("export const y = 2;\n");
+        std::fs::write(&util, text).expect("write");
+        let s = collect(&config, &Options::default()).expect("collect");
+        // util.js and (through its import) app.js are new.
+        assert_eq!(s.collected, 2, "{:?}", s.written);
+        assert!(s.history.is_some() && s.deltas > 0, "{s:?}");
+        let versions = crate::history::load_all(&config.static_root, config.manifest_max_size)
+            .expect("versions");
+        assert_eq!(versions.readable.len(), 2);
+        assert!(versions.unreadable.is_empty());
+    }
+
+    #[test]
+    fn a_dry_run_writes_nothing() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        let options = Options {
+            dry_run: true,
+            ..Options::default()
+        };
+        let s = collect(&config, &options).expect("dry run");
+        assert_eq!(s.written.len(), 2);
+        assert!(s.manifest_changed && s.dry_run);
+        assert!(!config.static_root.join(MANIFEST_NAME).exists());
+    }
 }

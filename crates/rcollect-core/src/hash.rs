@@ -45,6 +45,45 @@ pub fn from_hex(s: &str) -> Option<[u8; 32]> {
 /// Number of hex digits of the SHA-256 used in hashed names (Django uses 12).
 pub const NAME_HASH_LEN: usize = 12;
 
+/// True when the last segment of `key` (without a `.br`/`.gz`/`.zst`
+/// suffix) has a segment of [`NAME_HASH_LEN`] lowercase hex digits after a
+/// dot, as rcollect and Django name files (`app.3f2a9c81d0e4.css`,
+/// `LICENSE.3f2a9c81d0e4`). The one rule for "looks hashed": `clean`
+/// removes such files, the middleware treats an unknown one as a name of
+/// another release, and `Use-As-Dictionary` patterns follow it.
+///
+/// ```
+/// use rcollect_core::hash::looks_hashed;
+/// assert!(looks_hashed("css/app.3f2a9c81d0e4.css.br"));
+/// assert!(!looks_hashed("css/app.css"));
+/// assert!(!looks_hashed("3f2a9c81d0e4.css")); // no name before the hash
+/// ```
+pub fn looks_hashed(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let name = crate::encoding::Encoding::ALL
+        .iter()
+        .find_map(|e| name.strip_suffix(e.suffix()))
+        .unwrap_or(name);
+    hash_segment(name).is_some()
+}
+
+/// The byte range of the hash segment in a file name (without directory)
+/// that [`looks_hashed`]: `app.3f2a9c81d0e4.css` → the 12 digits.
+pub fn hash_segment(name: &str) -> Option<std::ops::Range<usize>> {
+    let mut start = 0;
+    for (i, seg) in name.split('.').enumerate() {
+        let end = start + seg.len();
+        if i > 0
+            && seg.len() == NAME_HASH_LEN
+            && seg.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Some(start..end);
+        }
+        start = end + 1;
+    }
+    None
+}
+
 /// The digests of one file's final bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Digests {

@@ -189,10 +189,18 @@ pub struct Versions {
 /// [`Versions::unreadable`] for the caller to decide (never silently
 /// taken as naming nothing).
 pub fn load_all(root: &Path, max_bytes: u64) -> Result<Versions> {
-    let mut out = Versions::default();
-    if let Some(live) = Manifest::load(root, max_bytes)? {
-        out.readable.push((MANIFEST_NAME.to_string(), live));
+    let live = Manifest::load(root, max_bytes)?;
+    let mut out = load_history(root, max_bytes)?;
+    if let Some(live) = live {
+        out.readable.insert(0, (MANIFEST_NAME.to_string(), live));
     }
+    Ok(out)
+}
+
+/// The history versions of `root` alone, newest first, as
+/// [`load_all`] reads them.
+pub fn load_history(root: &Path, max_bytes: u64) -> Result<Versions> {
+    let mut out = Versions::default();
     for name in list(root)?.into_iter().rev() {
         match load_version(root, &name, max_bytes) {
             Ok(m) => out.readable.push((name, m)),
@@ -307,35 +315,28 @@ pub fn load_version(root: &Path, name: &str, max_bytes: u64) -> Result<Manifest>
     })
 }
 
-/// Before the live manifest in `root` is replaced: keeps it as a history
-/// version named by its modification time. Does nothing when there is no
-/// live manifest or a version of that name exists already. Returns the name
-/// written, if any.
-pub fn keep_live(root: &Path) -> Result<Option<String>> {
+/// Before the live manifest in `root` is replaced: keeps its `bytes` (as
+/// read by the caller) as a history version named by the live file's
+/// modification time. Does nothing when a version of that name with those
+/// bytes exists already. Returns the name written, if any.
+pub fn keep_live(root: &Path, bytes: &[u8]) -> Result<Option<String>> {
     let live = root.join(MANIFEST_NAME);
-    let (bytes, modified) = match std::fs::read(&live) {
-        Ok(b) => {
-            let m = std::fs::metadata(&live)
-                .and_then(|m| m.modified())
-                .unwrap_or_else(|_| SystemTime::now());
-            (b, m)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(&live, e)),
-    };
+    let modified = std::fs::metadata(&live)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| SystemTime::now());
     // Two versions in the same millisecond get the next free one.
     let mut at = modified;
     loop {
         let name = name_at(at);
         let path = root.join(&name);
-        match std::fs::read(&path) {
-            Ok(existing) if existing == bytes => return Ok(None), // kept already
-            Ok(_) => at += std::time::Duration::from_millis(1),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                write_atomic(&path, &bytes, true)?;
+        match crate::manifest::read(&path, bytes.len() as u64) {
+            Ok(Some(existing)) if existing == bytes => return Ok(None), // kept already
+            Ok(None) => {
+                write_atomic(&path, bytes, true)?;
                 return Ok(Some(name));
             }
-            Err(e) => return Err(Error::io(&path, e)),
+            // Another version (or something unreadable) has that name.
+            Ok(Some(_)) | Err(_) => at += std::time::Duration::from_millis(1),
         }
     }
 }
@@ -403,13 +404,13 @@ mod tests {
     #[test]
     fn keep_live_copies_the_live_manifest_once() {
         let t = tempfile::tempdir().expect("tempdir");
-        assert_eq!(keep_live(t.path()).expect("none"), None);
         let mut m = Manifest::new();
         m.paths.insert("a.css".into(), "a.111111111111.css".into());
         m.write_atomic(t.path()).expect("write");
-        let name = keep_live(t.path()).expect("keep").expect("a name");
+        let bytes = m.to_json();
+        let name = keep_live(t.path(), &bytes).expect("keep").expect("a name");
         assert!(is_history_name(&name));
-        assert_eq!(keep_live(t.path()).expect("again"), None);
+        assert_eq!(keep_live(t.path(), &bytes).expect("again"), None);
         assert_eq!(list(t.path()).expect("list"), vec![name.clone()]);
         let all = load_all(t.path(), crate::manifest::MAX_MANIFEST_BYTES)
             .expect("load")

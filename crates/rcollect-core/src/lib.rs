@@ -23,6 +23,7 @@ pub mod compress;
 pub mod config;
 pub mod content_type;
 pub mod delta;
+mod encoding;
 mod error;
 pub mod find;
 #[cfg(feature = "collect")]
@@ -36,6 +37,7 @@ pub mod plan;
 pub mod progress;
 pub mod rewrite;
 pub mod scan;
+pub mod url;
 mod write;
 
 pub use config::Config;

@@ -635,3 +635,134 @@ fn plan_cycle(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceDir;
+
+    /// A config over `dir/assets` with `files` written into it.
+    fn project(dir: &std::path::Path, files: &[(&str, &str)]) -> Config {
+        for (name, text) in files {
+            let p = dir.join("assets").join(name);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, text).expect("write");
+        }
+        let mut config = Config::new(dir.join("out"), "/static/");
+        config.cache_dir = None;
+        config.dirs.push(SourceDir {
+            prefix: String::new(),
+            path: dir.join("assets"),
+        });
+        config
+    }
+
+    fn by_logical(plan: &Plan) -> HashMap<&str, &Planned> {
+        plan.files.iter().map(|p| (p.logical.as_str(), p)).collect()
+    }
+
+    fn text(p: &Planned) -> String {
+        match &p.content {
+            Content::Memory(b) => String::from_utf8(b.to_vec()).expect("utf8"),
+            Content::Source(path) => std::fs::read_to_string(path).expect("read"),
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_hashed_as_one_and_each_member_names_the_others_final_name() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let files = [
+            (
+                "a.css",
+                "@import \"b.css\";\n.a { background: url(img.svg) }\n",
+            ),
+            ("b.css", "@import \"a.css\";\n.b {}\n"),
+            ("img.svg", "<svg/>"),
+        ];
+        let config = project(t.path(), &files);
+        let first = plan(&config, PlanOptions::default()).expect("plan");
+        assert_eq!(first.cycles.len(), 1, "{:?}", first.cycles);
+        let f = by_logical(&first);
+        let (a, b, img) = (f["a.css"], f["b.css"], f["img.svg"]);
+        // Each member's bytes name the other's hashed name, and the image's.
+        assert!(
+            text(a).contains(&format!("\"{}\"", b.hashed)),
+            "{}",
+            text(a)
+        );
+        assert!(
+            text(b).contains(&format!("\"{}\"", a.hashed)),
+            "{}",
+            text(b)
+        );
+        assert!(text(a).contains(&img.hashed));
+        // Names are the content hash: the same input gives the same names.
+        let again = plan_found(
+            &config,
+            crate::find::find(&config).expect("find"),
+            PlanOptions::default(),
+        )
+        .expect("plan");
+        let g = by_logical(&again);
+        assert_eq!(g["a.css"].hashed, a.hashed);
+        assert_eq!(g["b.css"].hashed, b.hashed);
+        // A change outside the cycle that it references renames both
+        // members; a change in one member renames both too.
+        std::fs::write(t.path().join("assets/img.svg"), "<svg></svg>").expect("write");
+        let p2 = plan(&config, PlanOptions::default()).expect("plan");
+        let h = by_logical(&p2);
+        assert_ne!(h["a.css"].hashed, a.hashed);
+        assert_ne!(h["b.css"].hashed, b.hashed);
+        std::fs::write(
+            t.path().join("assets/b.css"),
+            "@import \"a.css\";\n.b { x: 1 }\n",
+        )
+        .expect("write");
+        let p3 = plan(&config, PlanOptions::default()).expect("plan");
+        let k = by_logical(&p3);
+        assert_ne!(k["a.css"].hashed, h["a.css"].hashed);
+        assert_ne!(k["b.css"].hashed, h["b.css"].hashed);
+        // The digests are those of the final bytes.
+        for p in &p3.files {
+            assert_eq!(Digests::of(text(p).as_bytes()), p.digests, "{}", p.logical);
+        }
+    }
+
+    #[test]
+    fn a_file_that_references_itself_is_a_cycle_of_one() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(
+            t.path(),
+            &[("self.css", ".a { background: url(self.css) }")],
+        );
+        let planned = plan(&config, PlanOptions::default()).expect("plan");
+        assert_eq!(planned.cycles, vec![vec!["self.css".to_string()]]);
+        let p = &planned.files[0];
+        assert!(text(p).contains(&p.hashed), "{}", text(p));
+    }
+
+    #[test]
+    fn a_missing_reference_fails_naming_file_and_line_unless_kept_going() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(
+            t.path(),
+            &[("app.css", "\n\n.a { background: url(gone.png) }\n")],
+        );
+        let e = plan(&config, PlanOptions::default()).expect_err("missing");
+        let text = e.to_string();
+        assert!(
+            text.contains("app.css:3") && text.contains("gone.png"),
+            "{text}"
+        );
+        let kept = plan(
+            &config,
+            PlanOptions {
+                keep_going: true,
+                ..PlanOptions::default()
+            },
+        )
+        .expect("keep going");
+        assert_eq!(kept.broken.len(), 1);
+        assert_eq!((kept.broken[0].line, kept.broken[0].col), (3, 22));
+    }
+}

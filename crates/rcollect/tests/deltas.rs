@@ -331,6 +331,12 @@ fn poisoned_cache_entries_are_refused_found_by_check_and_repaired() {
     for p in outputs.iter().skip(3) {
         poison(p); // the deltas in STATIC_ROOT are written, not linked
     }
+    // And the hashed file itself, same size (its unhashed copy is a link).
+    let file = root.join(&c.hashed);
+    let original_file = std::fs::read(&file).expect("file");
+    let mut damaged = original_file.clone();
+    damaged[0] ^= 1;
+    std::fs::write(&file, &damaged).expect("damage in place");
     for (p, original) in outputs.iter().zip(&originals) {
         assert_ne!(
             &std::fs::read(p).expect("read"),
@@ -346,7 +352,10 @@ fn poisoned_cache_entries_are_refused_found_by_check_and_repaired() {
         let name = p.file_name().expect("name").to_string_lossy().into_owned();
         assert!(report.contains(&name), "{name} not reported: {report}");
     }
-    assert!(report.contains("collectstatic --verify"), "{report}");
+    assert!(
+        report.contains("collectstatic --verify") && report.contains("E022"),
+        "{report}"
+    );
 
     // A collect into a fresh root with the same cache: the poisoned entries
     // are discarded, and what it writes is what was first written.
@@ -379,7 +388,7 @@ fn poisoned_cache_entries_are_refused_found_by_check_and_repaired() {
         String::from_utf8_lossy(&repair.stderr)
     );
     let summary: serde_json::Value = serde_json::from_slice(&repair.stdout).expect("json");
-    assert!(summary["repaired"].as_u64() >= Some(6), "{summary}");
+    assert!(summary["repaired"].as_u64() >= Some(7), "{summary}");
     for (p, want) in outputs.iter().zip(&originals) {
         assert_eq!(
             &std::fs::read(p).expect("repaired"),

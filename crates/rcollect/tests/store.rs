@@ -721,8 +721,14 @@ fn fresh_staging_fetches_previous_versions_from_the_store_for_deltas() {
         };
         let dictionary = std::fs::read(site.join(&old)).expect("old version");
         let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&dictionary).into();
-        let decoded = rcollect_core::delta::decode(coding, &dictionary, &sha, &bytes, 1 << 20)
-            .expect("decodes");
+        let decoded = rcollect_core::compress::verify::decode_delta(
+            coding,
+            &dictionary,
+            &sha,
+            &bytes,
+            1 << 20,
+        )
+        .expect("decodes");
         assert_eq!(decoded, js.as_bytes(), "{key}");
     }
     // The previous version is not uploaded again.

@@ -67,7 +67,7 @@ impl<S> StaticFilesService<S> {
                 if matches!(inner.source, Source::Manifest(_))
                     && rel
                         .as_deref()
-                        .is_some_and(rcollect_core::clean::looks_hashed) =>
+                        .is_some_and(rcollect_core::hash::looks_hashed) =>
             {
                 // Perhaps a newer release was published to our store.
                 #[cfg(feature = "store")]

@@ -277,6 +277,7 @@ mod tests {
             message: "100% bad\r\nreally".into(),
             hint: "fix".into(),
             location: None,
+            key: None,
         }];
         assert_eq!(
             render_github(&f, Path::new("/")),

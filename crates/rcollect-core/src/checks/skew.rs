@@ -165,7 +165,8 @@ mod tests {
             m.write_atomic(&root).expect("manifest");
         };
         write_version("a.111111111111.css");
-        history::keep_live(&root).expect("keep");
+        let live = std::fs::read(root.join(MANIFEST_NAME)).expect("live");
+        history::keep_live(&root, &live).expect("keep");
         std::thread::sleep(Duration::from_millis(5));
         write_version("a.222222222222.css");
         let now = SystemTime::now();
@@ -198,7 +199,10 @@ mod tests {
         let mut m = Manifest::new();
         m.paths.insert("a.css".into(), "a.111111111111.css".into());
         m.write_atomic(&root).expect("manifest");
-        let kept = history::keep_live(&root).expect("keep").expect("kept");
+        let live = std::fs::read(root.join(MANIFEST_NAME)).expect("live");
+        let kept = history::keep_live(&root, &live)
+            .expect("keep")
+            .expect("kept");
         let mut m = Manifest::new();
         m.paths.insert("a.css".into(), "a.222222222222.css".into());
         m.write_atomic(&root).expect("manifest");

@@ -100,7 +100,7 @@ impl Cache {
     fn delta_path(&self, coding: DeltaCoding, sha256: &[u8; 32], dictionary: &[u8; 32]) -> PathBuf {
         let hex = crate::hash::hex(sha256);
         self.dir
-            .join(crate::delta::settings_key(coding))
+            .join(crate::compress::codec::delta_settings_key(coding))
             .join(&hex[..2])
             .join(format!("{hex}-{}", crate::hash::hex(dictionary)))
     }
@@ -173,8 +173,9 @@ mod tests {
         let n = new.len() as u64;
         for coding in DeltaCoding::ALL {
             assert_eq!(c.get_delta(coding, &sha, n, old.as_bytes(), &dsha), None);
-            let d = crate::delta::encode(coding, old.as_bytes(), &dsha, new.as_bytes())
-                .expect("encode");
+            let d =
+                crate::compress::codec::encode_delta(coding, old.as_bytes(), &dsha, new.as_bytes())
+                    .expect("encode");
             c.put_delta(coding, &sha, &dsha, &d);
             assert_eq!(
                 c.get_delta(coding, &sha, n, old.as_bytes(), &dsha),
@@ -213,8 +214,9 @@ mod tests {
         let dsha: [u8; 32] = sha2::Sha256::digest(&old).into();
         let sha: [u8; 32] = sha2::Sha256::digest(&new).into();
         for coding in DeltaCoding::ALL {
-            let mut d = crate::delta::encode(coding, old.as_bytes(), &dsha, new.as_bytes())
-                .expect("encode");
+            let mut d =
+                crate::compress::codec::encode_delta(coding, old.as_bytes(), &dsha, new.as_bytes())
+                    .expect("encode");
             d.extend_from_slice(b"appended");
             c.put_delta(coding, &sha, &dsha, &d);
             let got = c.get_delta(coding, &sha, new.len() as u64, old.as_bytes(), &dsha);

@@ -202,6 +202,44 @@ pub fn decode(
     Ok(())
 }
 
+/// Checks the header of a delta against `dictionary_sha256` and decodes
+/// it with `dictionary`, expecting at most `max_size` bytes and nothing
+/// after the stream ([`decode`]).
+///
+/// # Errors
+/// A wrong header, a stream that does not decode, bytes after it, or
+/// more than `max_size` bytes.
+pub fn decode_delta(
+    coding: DeltaCoding,
+    dictionary: &[u8],
+    dictionary_sha256: &[u8; 32],
+    delta: &[u8],
+    max_size: usize,
+) -> io::Result<Vec<u8>> {
+    struct Limited(Vec<u8>, usize);
+    impl Write for Limited {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if self.0.len().saturating_add(b.len()) > self.1 {
+                return Err(io::Error::other("decodes to more than expected"));
+            }
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let cap = max_size.min(usize::try_from(crate::delta::MAX_WINDOW).unwrap_or(usize::MAX));
+    let mut out = Limited(Vec::with_capacity(cap), max_size);
+    let codec = Codec::Delta {
+        coding,
+        dictionary,
+        dictionary_sha256,
+    };
+    decode(codec, delta, &mut out).map_err(io::Error::other)?;
+    Ok(out.0)
+}
+
 /// Decodes one brotli stream (with a custom dictionary when not empty)
 /// from `input`; returns how many bytes follow it.
 fn brotli(input: &mut dyn BufRead, dictionary: Vec<u8>, out: &mut dyn Write) -> io::Result<u64> {
@@ -398,7 +436,8 @@ mod tests {
                 dictionary: &old,
                 dictionary_sha256: &dsha,
             };
-            let d = crate::delta::encode(coding, &old, &dsha, &new).expect("encode");
+            let d =
+                crate::compress::codec::encode_delta(coding, &old, &dsha, &new).expect("encode");
             verify(codec, &d[..], &sha, n).expect("faithful");
             let mut bad = d.clone();
             bad.extend_from_slice(b"\x00\x01 trailing");

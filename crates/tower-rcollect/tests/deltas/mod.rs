@@ -102,8 +102,14 @@ async fn collect_writes_deltas_that_decode_to_the_new_version() {
         )
         .expect("delta file");
         assert_eq!(bytes.len() as u64, size);
-        let back =
-            delta::decode(c, v.old.as_bytes(), &v.old_sha, &bytes, v.new.len()).expect("decode");
+        let back = rcollect_core::compress::verify::decode_delta(
+            c,
+            v.old.as_bytes(),
+            &v.old_sha,
+            &bytes,
+            v.new.len(),
+        )
+        .expect("decode");
         assert_eq!(back, v.new.as_bytes());
     }
     // A no-op collect keeps them without encoding again.
@@ -155,7 +161,7 @@ async fn available_dictionary_gets_the_delta_with_its_own_etag_and_vary() {
         r.header("content-length"),
         Some(r.body.len().to_string().as_str())
     );
-    let back = delta::decode(
+    let back = rcollect_core::compress::verify::decode_delta(
         DeltaCoding::Dcb,
         v.old.as_bytes(),
         &v.old_sha,
@@ -176,7 +182,7 @@ async fn available_dictionary_gets_the_delta_with_its_own_etag_and_vary() {
     )
     .await;
     assert_eq!(r.header("content-encoding"), Some("dcz"));
-    let back = delta::decode(
+    let back = rcollect_core::compress::verify::decode_delta(
         DeltaCoding::Dcz,
         v.old.as_bytes(),
         &v.old_sha,

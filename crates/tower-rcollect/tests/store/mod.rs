@@ -9,7 +9,7 @@ use super::common::*;
 use super::deltas::{available, bundle};
 use rcollect_core::Manifest;
 use rcollect_core::config::StorageConfig;
-use rcollect_core::delta::{self, DeltaCoding};
+use rcollect_core::delta::DeltaCoding;
 use rcollect_store::{PublishOptions, Store};
 use tower_rcollect::StaticFiles;
 
@@ -144,7 +144,7 @@ async fn serves_everything_from_the_store(url: &str, dir: &std::path::Path) {
         r.header("vary"),
         Some("Accept-Encoding, Available-Dictionary")
     );
-    let back = delta::decode(
+    let back = rcollect_core::compress::verify::decode_delta(
         DeltaCoding::Dcb,
         bundle(1).as_bytes(),
         &p.old_sha,
