@@ -241,9 +241,9 @@ fn embedded_code(config: &Config, m: &Manifest, br_only: bool) -> Result<Code, E
     let mut text = header(config);
     let _ = write!(
         text,
-        "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
-         manifest: ::core::include_str!({:?}),\n    names: &[\n{names}    ],\n    files: &[\n{files}    ],\n    \
-         static_url: {:?},\n    dev_config: ::core::option::Option::None,\n    br_only: {br_only},\n}};\n",
+        "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded::new(\n    \
+         ::core::include_str!({:?}),\n    &[\n{names}    ],\n    &[\n{files}    ],\n    \
+         {:?},\n)\n.br_only({br_only});\n",
         utf8(&manifest_path)?,
         config.static_url
     );
@@ -287,9 +287,8 @@ fn dev_code(config: &Config, config_file: &Path) -> Result<Code, Error> {
     let mut text = header(config);
     let _ = write!(
         text,
-        "pub static ASSETS: ::tower_rcollect::Embedded = ::tower_rcollect::Embedded {{\n    \
-         manifest: \"\",\n    names: &[],\n    files: &[],\n    static_url: {:?},\n    \
-         dev_config: ::core::option::Option::Some({:?}),\n    br_only: false,\n}};\n",
+        "pub static ASSETS: ::tower_rcollect::Embedded =\n    \
+         ::tower_rcollect::Embedded::new(\"\", &[], &[], {:?}).dev_config({:?});\n",
         config.static_url,
         utf8(config_file)?
     );

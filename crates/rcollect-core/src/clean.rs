@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use crate::history::{Versions, is_history_name};
+use crate::history::{Releases, is_history_name};
 use crate::manifest::{Encoding, MANIFEST_NAME, Manifest};
 use crate::write::TEMP_SUFFIX;
 
@@ -73,10 +73,10 @@ pub fn names_of(m: &Manifest, into: &mut BTreeSet<String>) {
     }
 }
 
-/// Decides what to remove. `versions` are the manifests of `place` (a
-/// STATIC_ROOT or a store URL, for the error): the readable ones newest
-/// first, the live one (named [`MANIFEST_NAME`]) first when there is one;
-/// `objects` is everything under the root; `now` anchors the age.
+/// Decides what to remove from `place` (a STATIC_ROOT or a store URL, for
+/// the error) given its `releases`; `objects` is everything under the
+/// root; `now` anchors the age. The live manifest counts as the first of
+/// the `keep` versions.
 ///
 /// # Errors
 /// [`Error::CleanRefused`](crate::Error::CleanRefused) when a version
@@ -84,30 +84,26 @@ pub fn names_of(m: &Manifest, into: &mut BTreeSet<String>) {
 /// unused and nothing is removed (never delete on doubt).
 pub fn plan(
     place: &str,
-    versions: &Versions,
+    releases: &Releases,
     objects: &[Object],
     options: CleanOptions,
     now: SystemTime,
 ) -> crate::Result<CleanPlan> {
-    if !versions.unreadable.is_empty() {
+    let unreadable: Vec<String> = releases.unreadable().map(|(_, e)| e.to_string()).collect();
+    if !unreadable.is_empty() {
         return Err(crate::Error::CleanRefused {
             place: place.to_string(),
-            versions: versions
-                .unreadable
-                .iter()
-                .map(|u| u.error.to_string())
-                .collect(),
+            versions: unreadable,
         });
     }
-    let versions = &versions.readable;
     let keep_n = options.keep.max(1);
     let mut keep = BTreeSet::new();
     let mut known = BTreeSet::new();
     let mut result = CleanPlan::default();
-    for (i, (name, m)) in versions.iter().enumerate() {
+    for (i, (name, m)) in releases.manifests().enumerate() {
         if i < keep_n {
             names_of(m, &mut keep);
-            result.kept_versions.push(name.clone());
+            result.kept_versions.push(name.to_string());
         }
         names_of(m, &mut known);
     }
@@ -167,10 +163,10 @@ pub fn clean_dir(
     } else {
         Some(crate::write::lock(root)?)
     };
-    let versions = crate::history::load_all(root, max_manifest_bytes)?;
+    let releases = Releases::load(root, max_manifest_bytes)?;
     let (objects, dirs) = walk_root(root)?;
     let place = root.display().to_string();
-    let result = plan(&place, &versions, &objects, options, SystemTime::now())?;
+    let result = plan(&place, &releases, &objects, options, SystemTime::now())?;
     if !dry_run {
         remove(root, &result.remove, &dirs)?;
     }
@@ -317,13 +313,17 @@ mod tests {
             ("a.css", "a.111111111111.css"),
             ("gone.js", "gone.aaaaaaaaaaaa.js"),
         ]);
-        let versions = Versions {
-            readable: vec![
-                (MANIFEST_NAME.to_string(), v3),
-                ("staticfiles.20261121T100000.000Z.json".to_string(), v2),
-                ("staticfiles.20261120T100000.000Z.json".to_string(), v1),
+        let version = |name: &str, m: Manifest| crate::history::Version {
+            name: name.to_string(),
+            manifest: Ok(m),
+        };
+        let versions = Releases {
+            live: Some(v3),
+            live_since: None,
+            history: vec![
+                version("staticfiles.20261121T100000.000Z.json", v2),
+                version("staticfiles.20261120T100000.000Z.json", v1),
             ],
-            unreadable: Vec::new(),
         };
         let objects = vec![
             obj(MANIFEST_NAME, 7200, now),
@@ -394,14 +394,15 @@ mod tests {
         let now = SystemTime::now();
         let live = manifest(&[("a.css", "a.333333333333.css")]);
         let name = "staticfiles.20261120T100000.000Z.json";
-        let versions = Versions {
-            readable: vec![(MANIFEST_NAME.to_string(), live)],
-            unreadable: vec![crate::history::Unreadable {
+        let versions = Releases {
+            live: Some(live),
+            live_since: None,
+            history: vec![crate::history::Version {
                 name: name.to_string(),
-                error: crate::Error::Manifest {
+                manifest: Err(crate::Error::Manifest {
                     path: name.into(),
                     message: "EOF while parsing".into(),
-                },
+                }),
             }],
         };
         let objects = vec![obj("a.111111111111.css", 7200, now), obj(name, 7200, now)];

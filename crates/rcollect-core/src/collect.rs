@@ -28,7 +28,6 @@ use crate::config::Config;
 use crate::content_type::content_type;
 use crate::error::{ConfigError, Error, Result};
 use crate::find::Shadowed;
-use crate::history::Unreadable;
 use crate::manifest::{Delta, Encoding, FileMeta, MANIFEST_NAME, Manifest};
 use crate::paths::with_suffix;
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
@@ -250,12 +249,15 @@ impl Before {
             }
         };
         let history = crate::history::load_history(root, max_bytes)?;
-        for Unreadable { error, .. } in &history.unreadable {
-            tracing::warn!("{error}; no deltas against the files it names");
-        }
-        let mut versions = history.readable;
+        let mut versions = Vec::with_capacity(history.len() + 1);
         if let Some(m) = &live {
-            versions.insert(0, (MANIFEST_NAME.to_string(), m.clone()));
+            versions.push((MANIFEST_NAME.to_string(), m.clone()));
+        }
+        for v in history {
+            match v.manifest {
+                Ok(m) => versions.push((v.name, m)),
+                Err(e) => tracing::warn!("{e}; no deltas against the files it names"),
+            }
         }
         Ok(Before {
             live: live.unwrap_or_default(),
@@ -592,10 +594,11 @@ mod tests {
         // util.js and (through its import) app.js are new.
         assert_eq!(s.collected, 2, "{:?}", s.written);
         assert!(s.history.is_some() && s.deltas > 0, "{s:?}");
-        let versions = crate::history::load_all(&config.static_root, config.manifest_max_size)
-            .expect("versions");
-        assert_eq!(versions.readable.len(), 2);
-        assert!(versions.unreadable.is_empty());
+        let releases =
+            crate::history::Releases::load(&config.static_root, config.manifest_max_size)
+                .expect("releases");
+        assert_eq!(releases.manifests().count(), 2);
+        assert_eq!(releases.unreadable().count(), 0);
     }
 
     #[test]

@@ -103,22 +103,6 @@ impl Retention {
         rank < self.versions
             || retired.is_some_and(|t| now.duration_since(t).map_or(true, |age| age < self.max_age))
     }
-
-    /// The history `names` (oldest first, as [`list`] gives them) with
-    /// their rank and the time each was retired (when the next version
-    /// went live; for the newest, `live_since`), newest first.
-    pub fn ranked(
-        names: &[String],
-        live_since: Option<SystemTime>,
-    ) -> Vec<(usize, &str, Option<SystemTime>)> {
-        let mut out = Vec::with_capacity(names.len());
-        let mut next_live = live_since;
-        for (i, name) in names.iter().rev().enumerate() {
-            out.push((i + 1, name.as_str(), next_live));
-            next_live = went_live(name);
-        }
-        out
-    }
 }
 
 /// True for a history manifest name (not the live `staticfiles.json`).
@@ -160,54 +144,100 @@ pub fn list(root: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// A history version that could not be read or parsed: truncated, of a
-/// future format, naming unsafe paths, too large, not a regular file.
-/// Whatever it names is unknown, so nothing may be deleted on its account
-/// ([`crate::clean`]) and the pages of its release may break
-/// ([`crate::checks::check_skew`] reports it).
+/// A history version: its name and its manifest, or why it could not be
+/// read (truncated, of a future format, naming unsafe paths, too large, not
+/// a regular file). What an unreadable version names is unknown, so
+/// nothing may be deleted on its account ([`crate::clean`]) and the pages
+/// of its release may break ([`crate::checks::check_skew`] reports it).
 #[derive(Debug)]
-pub struct Unreadable {
-    /// Its file name (`staticfiles.<timestamp>.json`).
+pub struct Version {
+    /// Its file (or object) name, `staticfiles.<timestamp>.json`.
     pub name: String,
-    /// Why it could not be read (names the file).
-    pub error: Error,
+    /// The manifest, or the error (naming it) that kept it from being read.
+    pub manifest: Result<Manifest>,
 }
 
-/// The manifest versions of a STATIC_ROOT.
+/// The releases kept in a STATIC_ROOT (or, from `rcollect-store`, in an
+/// object store): the live manifest, when it went live, and the history,
+/// newest first. The one input of `clean`, `check --skew`, the
+/// middleware's serving of previous versions and the dictionaries of
+/// deltas.
 #[derive(Debug, Default)]
-pub struct Versions {
-    /// The readable ones as (file name, manifest), newest first: the live
-    /// manifest (named [`MANIFEST_NAME`]) first when there is one.
-    pub readable: Vec<(String, Manifest)>,
-    /// The history versions that could not be read, newest first.
-    pub unreadable: Vec<Unreadable>,
+pub struct Releases {
+    /// `staticfiles.json`, if there is one.
+    pub live: Option<Manifest>,
+    /// When the live manifest went live (its modification time).
+    pub live_since: Option<SystemTime>,
+    /// The history versions, newest first.
+    pub history: Vec<Version>,
 }
 
-/// The live manifest and the history of `root` (each file read with
-/// [`crate::manifest::read`], at most `max_bytes`). An unreadable live
-/// manifest is an error; an unreadable history version is listed in
-/// [`Versions::unreadable`] for the caller to decide (never silently
-/// taken as naming nothing).
-pub fn load_all(root: &Path, max_bytes: u64) -> Result<Versions> {
-    let live = Manifest::load(root, max_bytes)?;
-    let mut out = load_history(root, max_bytes)?;
-    if let Some(live) = live {
-        out.readable.insert(0, (MANIFEST_NAME.to_string(), live));
+impl Releases {
+    /// The releases in `root`, each manifest read with
+    /// [`crate::manifest::read`] (at most `max_bytes`).
+    ///
+    /// # Errors
+    /// The live manifest cannot be read (a history version that cannot
+    /// is kept in [`Releases::history`] with its error), or the directory
+    /// cannot be listed.
+    pub fn load(root: &Path, max_bytes: u64) -> Result<Releases> {
+        let live = Manifest::load(root, max_bytes)?;
+        let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
+            .and_then(|m| m.modified())
+            .ok();
+        Ok(Releases {
+            live,
+            live_since,
+            history: load_history(root, max_bytes)?,
+        })
     }
-    Ok(out)
+
+    /// The readable manifests, newest first: the live one (named
+    /// [`MANIFEST_NAME`]) first when there is one.
+    pub fn manifests(&self) -> impl Iterator<Item = (&str, &Manifest)> {
+        let live = self.live.iter().map(|m| (MANIFEST_NAME, m));
+        let history = self
+            .history
+            .iter()
+            .filter_map(|v| Some((v.name.as_str(), v.manifest.as_ref().ok()?)));
+        live.chain(history)
+    }
+
+    /// The history versions that could not be read, with why.
+    pub fn unreadable(&self) -> impl Iterator<Item = (&str, &Error)> {
+        self.history
+            .iter()
+            .filter_map(|v| Some((v.name.as_str(), v.manifest.as_ref().err()?)))
+    }
+
+    /// The history versions with their rank (1: the newest, replaced by
+    /// the live one) and when each was retired (when the next version went
+    /// live; for the newest, [`live_since`](Self::live_since)), newest
+    /// first: what [`Retention::serves`] decides on.
+    pub fn ranked(&self) -> impl Iterator<Item = (usize, Option<SystemTime>, &Version)> {
+        let mut next_live = self.live_since;
+        self.history.iter().enumerate().map(move |(i, v)| {
+            let retired = next_live;
+            next_live = went_live(&v.name);
+            (i + 1, retired, v)
+        })
+    }
 }
 
-/// The history versions of `root` alone, newest first, as
-/// [`load_all`] reads them.
-pub fn load_history(root: &Path, max_bytes: u64) -> Result<Versions> {
-    let mut out = Versions::default();
-    for name in list(root)?.into_iter().rev() {
-        match load_version(root, &name, max_bytes) {
-            Ok(m) => out.readable.push((name, m)),
-            Err(error) => out.unreadable.push(Unreadable { name, error }),
-        }
-    }
-    Ok(out)
+/// The history versions of `root`, newest first, each read with
+/// [`crate::manifest::read`] (at most `max_bytes`).
+///
+/// # Errors
+/// `root` cannot be listed.
+pub fn load_history(root: &Path, max_bytes: u64) -> Result<Vec<Version>> {
+    Ok(list(root)?
+        .into_iter()
+        .rev()
+        .map(|name| {
+            let manifest = load_version(root, &name, max_bytes);
+            Version { name, manifest }
+        })
+        .collect())
 }
 
 /// Puts a manifest version fetched from elsewhere (the object store) into
@@ -239,16 +269,13 @@ pub fn place_version(root: &Path, name: &str, bytes: &[u8]) -> Result<bool> {
 /// one). Each hashed name once, with its metadata. For a build that starts
 /// from an empty STATIC_ROOT, these are the files to fetch from where the
 /// previous releases live (the object store).
-pub fn dictionary_candidates(
-    versions: &[(String, Manifest)],
-    keep: usize,
-) -> Vec<(&str, &FileMeta)> {
+pub fn dictionary_candidates(releases: &Releases, keep: usize) -> Vec<(&str, &FileMeta)> {
     if keep == 0 {
         return Vec::new();
     }
     let mut per_path: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut out: BTreeMap<&str, &FileMeta> = BTreeMap::new();
-    for (_, m) in versions {
+    for (_, m) in releases.manifests() {
         for logical in m.paths.keys() {
             if !is_compressible(logical) {
                 continue;
@@ -369,19 +396,33 @@ mod tests {
     #[test]
     fn retention_by_count_and_age() {
         let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let names: Vec<String> = [0u64, 10, 20]
+        let names: Vec<String> = [20u64, 10, 0]
             .iter()
             .map(|m| name_at(t0 + Duration::from_secs(m * 60)))
             .collect();
         let live_since = Some(t0 + Duration::from_secs(30 * 60));
-        let ranked = Retention::ranked(&names, live_since);
-        assert_eq!(ranked[0], (1, names[2].as_str(), live_since));
-        assert_eq!(ranked[2].2, went_live(&names[1]));
+        let releases = Releases {
+            live: Some(Manifest::new()),
+            live_since,
+            history: names
+                .iter()
+                .map(|name| Version {
+                    name: name.clone(),
+                    manifest: Ok(Manifest::new()),
+                })
+                .collect(),
+        };
+        let ranked: Vec<(usize, Option<SystemTime>, &str)> = releases
+            .ranked()
+            .map(|(rank, retired, v)| (rank, retired, v.name.as_str()))
+            .collect();
+        assert_eq!(ranked[0], (1, live_since, names[0].as_str()));
+        assert_eq!(ranked[2].1, went_live(&names[1]));
         let r = Retention::default();
         let late = t0 + Duration::from_secs(5 * 3600);
         let kept: Vec<usize> = ranked
             .iter()
-            .filter(|(k, _, at)| r.serves(*k, *at, late))
+            .filter(|(k, at, _)| r.serves(*k, *at, late))
             .map(|x| x.0)
             .collect();
         assert_eq!(
@@ -391,7 +432,7 @@ mod tests {
         );
         let soon = t0 + Duration::from_secs(40 * 60);
         assert!(
-            ranked.iter().all(|(k, _, at)| r.serves(*k, *at, soon)),
+            ranked.iter().all(|(k, at, _)| r.serves(*k, *at, soon)),
             "all retired within the hour"
         );
         let none = Retention {
@@ -412,12 +453,8 @@ mod tests {
         assert!(is_history_name(&name));
         assert_eq!(keep_live(t.path(), &bytes).expect("again"), None);
         assert_eq!(list(t.path()).expect("list"), vec![name.clone()]);
-        let all = load_all(t.path(), crate::manifest::MAX_MANIFEST_BYTES)
-            .expect("load")
-            .readable;
-        assert_eq!(all.len(), 2);
-        assert_eq!(all[0].0, MANIFEST_NAME);
-        assert_eq!(all[1].0, name);
-        assert_eq!(all[1].1, m);
+        let releases = Releases::load(t.path(), crate::manifest::MAX_MANIFEST_BYTES).expect("load");
+        let all: Vec<(&str, &Manifest)> = releases.manifests().collect();
+        assert_eq!(all, vec![(MANIFEST_NAME, &m), (name.as_str(), &m)]);
     }
 }

@@ -52,7 +52,6 @@ impl Store {
         for (_, e) in &found.unreadable {
             tracing::warn!("{e}; no deltas against the files it names");
         }
-        let versions = found.readable;
         // The versions the staging dir holds already (a kept dir has them
         // under names of its own): not placed a second time.
         let digest = |b: &[u8]| Digests::of(b).sha256;
@@ -63,7 +62,7 @@ impl Store {
                 here.insert(digest(&bytes));
             }
         }
-        for v in &versions {
+        for v in &found.readable {
             if !here.insert(digest(&v.bytes)) {
                 continue;
             }
@@ -79,9 +78,8 @@ impl Store {
                 summary.manifests += 1;
             }
         }
-        let manifests: Vec<(String, rcollect_core::Manifest)> =
-            versions.into_iter().map(|v| (v.name, v.manifest)).collect();
-        let wanted: Vec<_> = dictionary_candidates(&manifests, keep)
+        let releases = found.into_releases(None);
+        let wanted: Vec<_> = dictionary_candidates(&releases, keep)
             .into_iter()
             .filter(|(hashed, meta)| {
                 let here = rcollect_core::paths::path_in(root, hashed);

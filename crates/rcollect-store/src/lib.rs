@@ -41,7 +41,7 @@ mod remote;
 pub use dictionaries::FetchSummary;
 pub use error::{Error, Result};
 pub use publish::{PublishOptions, PublishSummary};
-pub use remote::Releases;
+pub use remote::{ObjectStamp, Published};
 
 use std::sync::Arc;
 

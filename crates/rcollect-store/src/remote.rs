@@ -25,49 +25,44 @@ pub(crate) struct Remote {
     pub(crate) e_tag: Option<String>,
 }
 
-/// The releases in a store: see [`Store::releases`].
-#[derive(Debug, Clone, Default)]
-pub struct Releases {
-    /// `staticfiles.json`, if anything was published.
-    pub live: Option<Manifest>,
-    /// When it was written (went live).
-    pub live_since: Option<SystemTime>,
-    /// The kept versions (`staticfiles.<timestamp>.json`), newest first.
-    pub history: Vec<(String, Manifest)>,
-    /// The kept versions that could not be read (name, why), newest
-    /// first: what they name is unknown.
-    pub unreadable: Vec<(String, String)>,
+/// What a store holds: its releases and the size of every object, by key
+/// relative to the prefix. See [`Store::published`].
+#[derive(Debug, Default)]
+pub struct Published {
+    /// The live manifest, when it went live, and the kept versions.
+    pub releases: rcollect_core::history::Releases,
     /// The size of every object, by key relative to the prefix.
     pub sizes: HashMap<String, u64>,
+    /// What identifies the live manifest object as listed (to tell a
+    /// newer one from it without reading it: [`Store::stamp`]).
+    pub live_stamp: Option<ObjectStamp>,
 }
 
-impl Releases {
-    /// The history names, readable or not, oldest first (as
-    /// `rcollect_core::history::list` gives them for a directory).
-    pub fn history_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .history
-            .iter()
-            .map(|(n, _)| n.clone())
-            .chain(self.unreadable.iter().map(|(n, _)| n.clone()))
-            .collect();
-        names.sort();
-        names
-    }
+/// What identifies a version of an object without reading it: its ETag
+/// when the store gives one, its size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectStamp {
+    e_tag: Option<String>,
+    size: u64,
+    modified: SystemTime,
+}
 
-    /// The kept version of this history name.
-    pub fn version(&self, name: &str) -> Option<&Manifest> {
-        self.history.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+impl ObjectStamp {
+    fn of(r: &Remote) -> ObjectStamp {
+        ObjectStamp {
+            e_tag: r.e_tag.clone(),
+            size: r.size,
+            modified: r.modified,
+        }
     }
+}
 
-    /// The kept versions with their rank (1: the newest previous one) and
-    /// when each was retired, newest first.
-    pub fn ranked(&self) -> Vec<(usize, Option<SystemTime>, &Manifest)> {
-        let names = self.history_names();
-        rcollect_core::history::Retention::ranked(&names, self.live_since)
-            .into_iter()
-            .filter_map(|(rank, name, retired)| Some((rank, retired, self.version(name)?)))
-            .collect()
+impl Published {
+    /// Whether an object of this key (and, if given, size) is there.
+    pub fn has(&self, key: &str, size: Option<u64>) -> bool {
+        self.sizes
+            .get(key)
+            .is_some_and(|s| size.is_none_or(|want| *s == want))
     }
 }
 
@@ -79,12 +74,47 @@ pub(crate) struct Version {
     pub(crate) bytes: Bytes,
 }
 
-/// The manifest versions in the store, newest first (the live one first).
+/// The manifest versions in the store, with their bytes, newest first
+/// (the live one first).
 #[derive(Debug, Default)]
 pub(crate) struct Versions {
     pub(crate) readable: Vec<Version>,
     /// History versions that could not be read: (name, the error).
     pub(crate) unreadable: Vec<(String, rcollect_core::Error)>,
+}
+
+impl Versions {
+    /// As [`Releases`](rcollect_core::history::Releases), the bytes
+    /// dropped; the live manifest went live at `live_since`.
+    pub(crate) fn into_releases(
+        self,
+        live_since: Option<SystemTime>,
+    ) -> rcollect_core::history::Releases {
+        use rcollect_core::history::{Releases, Version as Kept};
+        let mut releases = Releases {
+            live_since,
+            ..Releases::default()
+        };
+        let mut history: Vec<Kept> = Vec::new();
+        for v in self.readable {
+            if v.name == MANIFEST_NAME {
+                releases.live = Some(v.manifest);
+            } else {
+                history.push(Kept {
+                    name: v.name,
+                    manifest: Ok(v.manifest),
+                });
+            }
+        }
+        history.extend(self.unreadable.into_iter().map(|(name, e)| Kept {
+            name,
+            manifest: Err(e),
+        }));
+        // Newest first, readable or not.
+        history.sort_by(|a, b| b.name.cmp(&a.name));
+        releases.history = history;
+        releases
+    }
 }
 
 impl Store {
@@ -169,75 +199,59 @@ impl Store {
     ///
     /// # Errors
     /// Listing or reading the live manifest fails, or it is invalid.
-    pub async fn releases(&self) -> Result<Releases> {
+    pub async fn published(&self) -> Result<Published> {
         let objects = self.list_all().await?;
         let versions = self.versions(&objects).await?;
-        let mut live = None;
-        let mut history = Vec::new();
-        let unreadable = versions
-            .unreadable
-            .into_iter()
-            .map(|(name, e)| (name, e.to_string()))
-            .collect();
-        for v in versions.readable {
-            if v.name == MANIFEST_NAME {
-                live = Some(v.manifest);
-            } else {
-                history.push((v.name, v.manifest));
-            }
-        }
-        Ok(Releases {
-            live,
-            live_since: objects.get(MANIFEST_NAME).map(|r| r.modified),
-            history,
-            unreadable,
+        let live = objects.get(MANIFEST_NAME);
+        let (live_since, live_stamp) = (live.map(|r| r.modified), live.map(ObjectStamp::of));
+        Ok(Published {
+            releases: versions.into_releases(live_since),
             sizes: objects.into_iter().map(|(k, r)| (k, r.size)).collect(),
+            live_stamp,
         })
+    }
+
+    /// The stamp of the object `key` (one `HEAD`), `None` if there is none:
+    /// equal stamps mean the same version, so a watcher reads an object
+    /// again only when it changed.
+    ///
+    /// # Errors
+    /// The request fails (after the client's retries).
+    pub async fn stamp(&self, key: &str) -> Result<Option<ObjectStamp>> {
+        match self.inner.head(&self.path(key)).await {
+            Ok(m) => Ok(Some(ObjectStamp {
+                e_tag: m.e_tag.map(|t| t.trim_matches('"').to_ascii_lowercase()),
+                size: m.size,
+                modified: m.last_modified.into(),
+            })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(source) => Err(self.object_error(key, source)),
+        }
     }
 
     /// `rcollect check --skew` on the store: the hashed URLs the pages of
     /// the `previous` newest releases name that are not in the store any
     /// more (removed by `clean`) or outside the `[serve]` history retention
-    /// ([`rcollect_core::checks::skew_findings`]). Nothing published yet:
-    /// no findings.
+    /// ([`rcollect_core::checks::skew_findings`]), and the versions that
+    /// cannot be read. Nothing published yet: no findings.
     ///
     /// # Errors
-    /// Listing or reading a manifest fails.
+    /// Listing or reading the live manifest fails.
     pub async fn check_skew(
         &self,
         config: &rcollect_core::Config,
         previous: usize,
         now: SystemTime,
     ) -> Result<Vec<rcollect_core::checks::Finding>> {
-        let releases = self.releases().await?;
-        let Some(live) = &releases.live else {
-            return Ok(Vec::new());
-        };
-        let names = releases.history_names();
-        let load = |name: &str| match releases.version(name) {
-            Some(m) => Ok(m.clone()),
-            None => Err(releases
-                .unreadable
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or_else(|| format!("{name}: not in the store"), |(_, e)| e.clone())),
-        };
-        let present = |key: &str, size: Option<u64>| {
-            releases
-                .sizes
-                .get(key)
-                .is_some_and(|s| size.is_none_or(|want| *s == want))
-        };
-        let input = rcollect_core::checks::Releases {
-            live,
-            live_since: releases.live_since,
-            history: &names,
-            load: &load,
-            present: &present,
-            place: &self.url,
-        };
+        let published = self.published().await?;
+        let present = |key: &str, size: Option<u64>| published.has(key, size);
         Ok(rcollect_core::checks::skew_findings(
-            config, &input, previous, now,
+            config,
+            &published.releases,
+            &present,
+            &self.url,
+            previous,
+            now,
         ))
     }
 
@@ -345,19 +359,8 @@ impl Store {
     /// that cannot be read refuses the clean (nothing is removed).
     pub async fn clean(&self, options: CleanOptions, dry_run: bool) -> Result<CleanPlan> {
         let objects = self.list_all().await?;
-        let found = self.versions(&objects).await?;
-        let versions = rcollect_core::history::Versions {
-            readable: found
-                .readable
-                .into_iter()
-                .map(|v| (v.name, v.manifest))
-                .collect(),
-            unreadable: found
-                .unreadable
-                .into_iter()
-                .map(|(name, error)| rcollect_core::history::Unreadable { name, error })
-                .collect(),
-        };
+        let live_since = objects.get(MANIFEST_NAME).map(|r| r.modified);
+        let releases = self.versions(&objects).await?.into_releases(live_since);
         let listed: Vec<Object> = objects
             .iter()
             .map(|(k, r)| Object {
@@ -365,7 +368,7 @@ impl Store {
                 modified: r.modified,
             })
             .collect();
-        let plan = clean::plan(&self.url, &versions, &listed, options, SystemTime::now())?;
+        let plan = clean::plan(&self.url, &releases, &listed, options, SystemTime::now())?;
         if !dry_run {
             let paths = futures::stream::iter(plan.remove.iter().map(|k| Ok(self.path(k)))).boxed();
             let mut deleted = self.inner.delete_stream(paths);

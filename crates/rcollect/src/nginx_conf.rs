@@ -36,7 +36,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             "static_root is an object-store URL: nginx serves a local STATIC_ROOT (point your CDN at the bucket instead)"
         );
     }
-    let mount = tower_rcollect::mount_path(&config.static_url)?;
+    let url = rcollect_core::url::StaticUrl::parse(&config.static_url)
+        .map_err(|e| anyhow::anyhow!("static_url '{}' {e}", config.static_url))?;
+    let mount = url.mount_path();
     let brotli = match args.brotli {
         Brotli::Yes => true,
         Brotli::No => false,
@@ -44,7 +46,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     print!(
         "{}",
-        render(&mount, &config.static_root, brotli, &config.serve)
+        render(mount, &config.static_root, brotli, &config.serve)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 //! Every header value a response needs is prepared when the asset is built,
 //! so the request path only clones them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -14,11 +15,9 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 use rcollect_core::delta::{DeltaCoding, delta_name};
+use rcollect_core::manifest::Delta;
 use rcollect_core::paths::with_suffix;
 use rcollect_core::{Encoding, FileMeta};
-
-use crate::conditional::{format_date, unix_secs};
-use crate::negotiate::Available;
 
 /// `Cache-Control` of hashed names.
 pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -116,6 +115,11 @@ pub(crate) struct Asset {
     pub(crate) modified: u64,
     pub(crate) last_modified: HeaderValue,
     pub(crate) integrity: String,
+    /// The start of every ETag of this asset (16 characters of its SHA-256).
+    etag_base: Box<str>,
+    /// Held while the identity bytes are decoded from br (embedded
+    /// br-only): one decode at a time.
+    pub(crate) decoding: tokio::sync::Mutex<()>,
 }
 
 fn slot(e: Encoding) -> usize {
@@ -176,8 +180,9 @@ impl Asset {
     }
 
     /// Builds an asset from what a manifest records (or what was read from
-    /// disk): ETags are the first 16 characters of the SHA-256 plus the
-    /// encoding.
+    /// disk): its file (path or key), size, SHA-256 (hex), type,
+    /// modification time, integrity and variants. ETags are the first 16
+    /// characters of the SHA-256, plus the encoding for a variant.
     pub(crate) fn new(
         file: &Path,
         len: u64,
@@ -193,18 +198,14 @@ impl Asset {
         }
         let content_type = HeaderValue::from_str(content_type)
             .map_err(|_| format!("content_type '{content_type}' is not a valid header value"))?;
-        let etag = |encoding: Option<Encoding>| {
-            let tag = match encoding {
-                None => format!("\"{short}\""),
-                Some(e) => format!("\"{short}-{}\"", e.token()),
-            };
-            HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"x\""))
-        };
-        let identity = Rep::new(file.to_path_buf(), len, etag(None));
+        let identity = Rep::new(file.to_path_buf(), len, etag(&[&short]));
         let mut reps: [Option<Rep>; 3] = [None, None, None];
         let mut available = Available::default();
         for (e, size) in variants {
-            reps[slot(e)] = Some(Rep::new(with_suffix(file, e.suffix()), size, etag(Some(e))));
+            let tag = etag(&[&short, e.token()]);
+            if let Some(slot) = reps.get_mut(slot(e)) {
+                *slot = Some(Rep::new(with_suffix(file, e.suffix()), size, tag));
+            }
             available = available.with(e);
         }
         Ok(Asset {
@@ -217,36 +218,27 @@ impl Asset {
             modified,
             last_modified: last_modified(modified),
             integrity,
+            etag_base: short.into(),
+            decoding: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// Adds the dictionary-compressed deltas a manifest lists (SHA-256 of
-    /// the dictionary in hex, then each coding and size), their files beside
-    /// the identity file; each ETag is the identity's plus the coding and the
-    /// dictionary.
-    pub(crate) fn with_deltas(
-        mut self,
-        deltas: &[(String, Vec<(DeltaCoding, u64)>)],
-    ) -> Result<Asset, String> {
-        let short = self
-            .identity
-            .etag
-            .to_str()
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_string();
-        let file = self.identity.path.clone();
+    /// Adds the dictionary-compressed deltas a manifest lists (by the
+    /// SHA-256 of their dictionary), their files beside the identity file;
+    /// each ETag is the identity's plus the coding and the dictionary.
+    fn with_deltas(mut self, deltas: &BTreeMap<String, Delta>) -> Result<Asset, String> {
+        let name = self.identity.path.to_string_lossy().into_owned();
         let mut by_dictionary = Vec::with_capacity(deltas.len());
-        for (sha, codings) in deltas {
-            let dictionary = from_hex(sha).ok_or_else(|| format!("'{sha}' is not a SHA-256"))?;
+        for (sha, d) in deltas {
+            let dictionary = rcollect_core::hash::from_hex(sha)
+                .ok_or_else(|| format!("'{sha}' is not a SHA-256"))?;
             let mut reps: [Option<Rep>; 2] = [None, None];
-            let name = file.to_string_lossy();
-            for &(c, size) in codings {
-                let tag = format!("\"{short}-{}-{}\"", c.token(), sha.get(..16).unwrap_or(sha));
-                let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"x\""));
+            let short = sha.get(..16).unwrap_or(sha);
+            for (&c, &size) in &d.encodings {
+                let tag = etag(&[&self.etag_base, c.token(), short]);
                 let path = PathBuf::from(delta_name(&name, sha, c));
                 if let Some(r) = reps.get_mut(delta_slot(c)) {
-                    *r = Some(Rep::new(path, size, etag));
+                    *r = Some(Rep::new(path, size, tag));
                 }
             }
             if reps.iter().any(Option::is_some) {
@@ -263,11 +255,12 @@ impl Asset {
 
     /// Attaches bytes compiled into the binary to every representation, by
     /// its path relative to STATIC_ROOT: they are then served from memory.
+    /// (Not to be confused with preload hints.)
     ///
     /// With `br_only`, a file whose br variant is embedded may lack the
     /// identity bytes (decoded from br when a client needs them) and its
     /// other variants and deltas (no longer offered).
-    pub(crate) fn preload(
+    pub(crate) fn attach_embedded(
         &self,
         get: impl Fn(&str) -> Option<&'static [u8]>,
         br_only: bool,
@@ -334,7 +327,8 @@ impl Asset {
         Ok(())
     }
 
-    /// Builds an asset from a manifest's `files` entry.
+    /// Builds an asset from a manifest's `files` entry, its deltas
+    /// included.
     pub(crate) fn from_meta(file: &Path, meta: &FileMeta) -> Result<Asset, String> {
         Asset::new(
             file,
@@ -345,18 +339,7 @@ impl Asset {
             meta.integrity.clone(),
             meta.variants.iter().map(|(e, s)| (*e, *s)),
         )?
-        .with_deltas(
-            &meta
-                .deltas
-                .iter()
-                .map(|(sha, d)| {
-                    (
-                        sha.clone(),
-                        d.encodings.iter().map(|(c, s)| (*c, *s)).collect(),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )
+        .with_deltas(&meta.deltas)
     }
 
     /// A source file as dev mode serves it: identity only, a weak-free ETag
@@ -382,23 +365,16 @@ impl Asset {
             modified,
             last_modified: last_modified(modified),
             integrity: String::new(),
+            etag_base: Box::default(),
+            decoding: tokio::sync::Mutex::new(()),
         })
     }
 }
 
-/// 64 hex digits → 32 bytes.
-fn from_hex(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        let (hi, lo) = (pair.first().copied()?, pair.get(1).copied()?);
-        *o = (nibble(hi)? << 4) | nibble(lo)?;
-    }
-    Some(out)
+/// A strong ETag of `parts` joined by `-`, quoted.
+fn etag(parts: &[&str]) -> HeaderValue {
+    HeaderValue::try_from(format!("\"{}\"", parts.join("-")))
+        .unwrap_or(HeaderValue::from_static("\"x\""))
 }
 
 fn last_modified(secs: u64) -> HeaderValue {
@@ -418,4 +394,54 @@ pub(crate) struct Served {
     /// `Use-As-Dictionary` (RFC 9842): the pattern of this file's future
     /// hashed names, on hashed text files when dictionaries are on.
     pub(crate) use_as_dictionary: Option<HeaderValue>,
+}
+
+/// Which encoded variants exist, as a bit set over [`Encoding::ALL`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Available(u8);
+
+impl Available {
+    pub(crate) fn with(self, e: Encoding) -> Self {
+        Available(self.0 | bit(e))
+    }
+
+    pub(crate) fn from_bits(bits: u8) -> Self {
+        Available(bits)
+    }
+
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    pub(crate) fn without(self, other: Available) -> Self {
+        Available(self.0 & !other.0)
+    }
+
+    pub(crate) fn has(self, e: Encoding) -> bool {
+        self.0 & bit(e) != 0
+    }
+
+    pub(crate) fn any(self) -> bool {
+        self.0 != 0
+    }
+}
+
+fn bit(e: Encoding) -> u8 {
+    match e {
+        Encoding::Br => 1,
+        Encoding::Zstd => 2,
+        Encoding::Gzip => 4,
+    }
+}
+
+/// `Last-Modified` text for seconds since the epoch.
+pub(crate) fn format_date(secs: u64) -> String {
+    let max = rcollect_core::manifest::MAX_HTTP_TIME;
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.min(max)))
+}
+
+/// Seconds since the epoch of a file time, clamped to what an HTTP date can
+/// carry (0 before the epoch, the end of year 9999 after it).
+pub(crate) fn unix_secs(t: SystemTime) -> u64 {
+    rcollect_core::manifest::http_time(t)
 }

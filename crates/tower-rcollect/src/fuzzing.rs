@@ -14,8 +14,9 @@ use http::header::ACCEPT_ENCODING;
 use http::{HeaderMap, HeaderValue};
 use rcollect_core::Encoding;
 
-use crate::negotiate::{Available, negotiate as negotiate_inner};
-use crate::range::{Ranged, parse as parse_range};
+use crate::asset::Available;
+use crate::serve::negotiate::negotiate as negotiate_inner;
+use crate::serve::range::{Ranged, parse as parse_range};
 
 /// What negotiation chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,7 +257,7 @@ pub fn check_range(value: &[u8], len: u64) -> Result<RangeOutcome, String> {
 
 /// The name a request path asks for under `mount` (see the `path` module).
 pub fn relative(path: &str, mount: &str) -> Option<String> {
-    crate::path::relative(path, mount).map(|c| c.into_owned())
+    crate::serve::path::relative(path, mount).map(|c| c.into_owned())
 }
 
 /// Normalises and checks: a name is only returned for a path under `mount`,

@@ -13,7 +13,7 @@
 //! # let rcollect_toml = dir.path().join("rcollect.toml");
 //! use tower_rcollect::StaticFiles;
 //! // After `rcollect collectstatic`: STATIC_ROOT holds hashed names and a manifest.
-//! let files = StaticFiles::from_config_file(rcollect_toml)?; // or from_env()
+//! let files = StaticFiles::setup().config_file(rcollect_toml).load()?; // or from_env()
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/", axum::routing::get(|| async { "hello" }))
 //!     .layer(files.clone());
@@ -34,7 +34,9 @@
 //!   `If-Modified-Since` → 304, `Range` / `If-Range` → 206 or 416;
 //! * `Cache-Control: public, max-age=31536000, immutable` on hashed names,
 //!   `public, max-age=N` on unhashed ones, `no-cache` in dev mode;
-//! * `HEAD`; other methods get 405; unknown names go to the inner service;
+//! * `HEAD`; other methods get 405; an unknown hashed-looking name gets a
+//!   `no-store` 404 (after a look for a newer release's names); other
+//!   unknown names go to the inner service;
 //! * optional `index.html` for directory paths, with a 301 to add the slash.
 //!
 //! Choices worth knowing:
@@ -53,14 +55,15 @@
 //!   path is decoded exactly once: `%252e` names a file called `%2e`, and
 //!   `100%25.svg` the file `100%.svg`.
 //!
-//! Modules, one concept each, in the order a request meets them:
-//! `service` (the tower service) → `path` (request path normalisation) →
-//! `source` (manifest `table`, built by `load`, or `dev` mode's source dirs)
-//! resolves an `asset` → `request` (the one pipeline: method, `negotiate`
-//! (Accept-Encoding), `conditional` (If-None-Match, If-Modified-Since,
-//! If-Range), `range`, `respond` (headers)) → `future` → `open` (reading the
-//! bytes, the memory cache) → `body`. `files` holds the [`StaticFiles`]
-//! handle and its builders, `settings` what they set.
+//! The modules (`ARCHITECTURE.md` is the map): `setup` builds a
+//! [`StaticFiles`] (one constructor per source, `from_config`, `from_env`);
+//! `files` is the handle and its builders, `settings` what they set;
+//! `source/` is where files come from (the manifest `table` built by
+//! `load`, `store` or `embed`; `dev`; `root`; `newer`; `dictionary`);
+//! `serve/` is the request pipeline (`path` → `decide` with `negotiate`,
+//! `conditional`, `range`, `respond` → `future` → `open` → `body`);
+//! `memory` the budget; `asset` the one noun for a servable file;
+//! `templates/` the helpers (`tags`, `preload`, `engines`).
 //!
 //! The `fuzzing` feature adds a hidden `fuzzing` module (wrappers around the
 //! request parsers for `fuzz/` and the property tests); it is not a stable
@@ -68,62 +71,32 @@
 #![deny(unsafe_code)]
 
 mod asset;
-mod body;
-mod conditional;
-mod dev;
-mod dictionary;
-mod embed;
-mod engines;
 mod error;
 mod files;
-mod future;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
-mod load;
-mod negotiate;
-mod newer;
-mod open;
-mod path;
-mod preload;
-mod range;
-mod request;
-mod respond;
-mod root;
-mod service;
+mod memory;
+mod serve;
 mod settings;
 mod setup;
 mod source;
-mod table;
-mod tags;
+mod templates;
 #[cfg(test)]
 mod tests;
 
-pub use body::{BoxError, ResponseBody, StaticBody};
-pub use embed::Embedded;
 pub use error::{Error, MissingAsset};
 pub use files::StaticFiles;
-pub use future::ResponseFuture;
-pub use preload::{Preload, PreloadKind, PreloadLayer, Preloading};
-pub use service::{NotFound, StaticFilesService};
+pub use serve::body::{BoxError, ResponseBody, StaticBody};
+pub use serve::future::ResponseFuture;
+pub use serve::{NotFound, StaticFilesService};
 pub use setup::Setup;
-pub use tags::HtmlTag;
+pub use source::embed::Embedded;
+pub use source::root::RootDir;
+pub use templates::preload::{Preload, PreloadKind, PreloadLayer, Preloading};
+pub use templates::tags::HtmlTag;
 
 /// The configuration types, for apps that build a [`Config`] themselves
 /// (see [`StaticFiles::from_config`]).
 pub use rcollect_core::Config;
 pub use rcollect_core::config::{Overrides, SourceDir};
-
-/// The URL path STATIC_URL is served under: the path part of an absolute
-/// URL, with a leading and a trailing `/`.
-///
-/// ```
-/// assert_eq!(tower_rcollect::mount_path("https://cdn.example.com/static/").unwrap(), "/static/");
-/// assert!(tower_rcollect::mount_path("/static").is_err());
-/// ```
-///
-/// # Errors
-/// `static_url` does not end with `/` or is not a URL path.
-pub fn mount_path(static_url: &str) -> Result<String, Error> {
-    path::mount_path(static_url).map_err(|m| Error::setting("static_url", m))
-}

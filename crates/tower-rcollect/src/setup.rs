@@ -1,13 +1,31 @@
+//! Every way to build a [`StaticFiles`], one constructor per source —
+//! [`from_manifest`](StaticFiles::from_manifest) (STATIC_ROOT),
+//! [`embedded`](StaticFiles::embedded), `from_store` (object storage,
+//! feature `store`), [`dev`](StaticFiles::dev) (the source dirs) — each a
+//! thin entry over its `source` module; [`from_config`](StaticFiles::from_config)
+//! (checks, then the source the configuration names, then `[serve]`); and
 //! [`Setup`]: how an app finds its configuration and picks dev mode, the
 //! one-line way in ([`StaticFiles::from_env`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use globset::Glob;
+use http::{HeaderName, HeaderValue};
 use rcollect_core::Config;
+use rcollect_core::checks::{self, Level, Scope};
 use rcollect_core::config::{DEBUG_ENV, Overrides};
+
+use rcollect_core::url::StaticUrl;
 
 use crate::error::Error;
 use crate::files::StaticFiles;
+use crate::source::Source;
+use crate::source::dev::Dev;
+use crate::source::embed::Embedded;
+use crate::source::load::Loaded;
+use crate::source::newer::Newer;
+use crate::source::root::RootDir;
 
 /// How to load a [`StaticFiles`] from `rcollect.toml` and the environment,
 /// made by [`StaticFiles::setup`]. Infallible `self -> Self` builders, then
@@ -82,6 +100,111 @@ impl Setup {
 }
 
 impl StaticFiles {
+    /// Loads `root/staticfiles.json` (written by `rcollect collectstatic`
+    /// or by Django's `ManifestStaticFilesStorage`) and serves it under
+    /// `static_url` (`/static/`, or an absolute URL such as
+    /// `https://cdn.example.com/static/`, whose path part is served), with
+    /// the files of the previous versions kept in STATIC_ROOT and, during
+    /// a rolling deploy, the names of a newer one collected there.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # std::fs::create_dir_all(dir.path().join("static"))?;
+    /// # std::fs::write(dir.path().join("static/app.css"), "body { margin: 0 }")?;
+    /// # let mut config = tower_rcollect::Config::new(dir.path().join("staticfiles"), "/static/");
+    /// # config.dirs.push(tower_rcollect::SourceDir { prefix: String::new(), path: dir.path().join("static") });
+    /// # config.cache_dir = None;
+    /// # rcollect_core::collect::collect(&config, &Default::default())?;
+    /// # let root = dir.path().join("staticfiles");
+    /// let files = tower_rcollect::StaticFiles::from_manifest(&root, "/static/")?;
+    /// assert!(files.static_url("app.css")?.starts_with("/static/app."));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The manifest is missing, unreadable or invalid (the error names the
+    /// file and the reason), or `static_url` is invalid.
+    pub fn from_manifest(root: impl AsRef<Path>, static_url: &str) -> Result<Self, Error> {
+        Self::from_manifest_capped(
+            root.as_ref(),
+            static_url,
+            rcollect_core::manifest::MAX_MANIFEST_BYTES,
+        )
+    }
+
+    /// [`from_manifest`](Self::from_manifest), reading manifest files of at
+    /// most `max_bytes` (`manifest_max_size`).
+    fn from_manifest_capped(root: &Path, static_url: &str, max_bytes: u64) -> Result<Self, Error> {
+        let url = parse_static_url(static_url)?;
+        // Stamped before loading: a manifest replaced meanwhile is "newer".
+        let newer = Newer::disk(root, max_bytes);
+        let loaded = Loaded::load(root, max_bytes)?;
+        Ok(Self::build(Source::Manifest(Arc::new(loaded)), url).with_newer(newer))
+    }
+
+    /// Serves files compiled into the binary (see the `rcollect-build`
+    /// crate): the same HTTP semantics as
+    /// [`from_manifest`](Self::from_manifest) (negotiation, per-encoding
+    /// ETags, 304, ranges, immutable caching) with no filesystem access per
+    /// request. When the build left the files out to serve the sources
+    /// (debug builds by default), it is dev mode from the configuration
+    /// file the build used, so an edited CSS file shows without a rebuild.
+    ///
+    /// # Errors
+    /// The embedded manifest is invalid or names a file the table lacks (a
+    /// build-script bug), or, in dev mode, as [`Setup::load`].
+    pub fn embedded(assets: &Embedded) -> Result<Self, Error> {
+        if let Some(config) = assets.dev_config_file() {
+            return Self::setup().config_file(config).dev(true).load();
+        }
+        let url = parse_static_url(assets.static_url())?;
+        Ok(Self::build(Source::Manifest(Arc::new(assets.load()?)), url))
+    }
+
+    /// Serves the files published to object storage (`static_root =
+    /// "s3://…"`), reading each object from the store on its first request
+    /// and keeping it in memory within the limits (ranges of larger ones
+    /// are read as asked): for an app that is the CDN's origin, or several
+    /// instances without a shared disk. The same HTTP semantics as
+    /// [`from_manifest`](Self::from_manifest), deltas and the history
+    /// versions still in the store (within the `[serve]` retention)
+    /// included, and the names of a release published later (rolling
+    /// deploys); the checks, `[serve]` and `root_dir` apply as in
+    /// [`from_config`](Self::from_config). Start-up costs one `LIST` of the
+    /// prefix and a `GET` per manifest version. When a CDN serves the
+    /// files, an app that only needs the template helpers loads the same
+    /// way and does not add the layer. Needs the `store` feature.
+    ///
+    /// # Errors
+    /// `config.static_root` is not an object-store URL, the store cannot be
+    /// reached, it has no valid manifest (or one without rcollect's
+    /// `files` metadata), or as [`from_config`](Self::from_config).
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
+    pub async fn from_store(config: &Config) -> Result<Self, Error> {
+        refuse_checks(config)?;
+        let url = parse_static_url(&config.static_url)?;
+        let (loaded, newer) = crate::source::store::load(config).await?;
+        Self::build(Source::Manifest(Arc::new(loaded)), url)
+            .with_newer(newer)
+            .serve_settings(config)
+    }
+
+    /// Dev mode: serves the source dirs of `config` directly (first dir
+    /// that has a path wins, ignore patterns apply), with `Cache-Control:
+    /// no-cache`, picking up edits without a restart. No manifest is
+    /// needed. ([`from_config`](Self::from_config) picks it when
+    /// `config.debug` is set, and applies `[serve]`.)
+    ///
+    /// # Errors
+    /// `static_url` is invalid or an ignore glob does not compile.
+    pub fn dev(config: &Config) -> Result<Self, Error> {
+        let url = parse_static_url(&config.static_url)?;
+        let dev = Dev::new(config).map_err(rcollect_core::Error::from)?;
+        Ok(Self::build(Source::Dev(Arc::new(dev)), url))
+    }
+
     /// The one-line way in: loads `rcollect.toml` (found from the working
     /// directory upward) and the `RCOLLECT_*` environment, as the CLI does,
     /// and builds with [`from_config`](Self::from_config). Dev mode when
@@ -100,12 +223,108 @@ impl StaticFiles {
         Setup::default()
     }
 
-    /// [`from_env`](Self::from_env) with this config file instead of the
-    /// discovered one.
+    /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
+    /// source dirs when `config.debug` is set; the `[serve]` table and
+    /// `root_dir` apply. The configuration checks run, and those that
+    /// concern serving ([`Scope::SERVE`], or [`Scope::DEV`] in dev mode)
+    /// apply: an error-level finding fails start-up with its ID and hint
+    /// (as Django refuses to start), warnings are logged with `tracing`.
+    /// Findings only about collecting (source dirs when serving
+    /// STATIC_ROOT, a read-only STATIC_ROOT) are skipped. (For files in
+    /// object storage, see `from_store`, feature `store`.)
     ///
     /// # Errors
-    /// As [`Setup::load`].
-    pub fn from_config_file(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Setup::default().config_file(path.as_ref()).load()
+    /// [`Error::Checks`] for error-level findings; as
+    /// [`from_manifest`](Self::from_manifest) or [`dev`](Self::dev), plus
+    /// invalid `[serve]` values (header rules, MIME types) and a `root_dir`
+    /// that cannot be listed.
+    pub fn from_config(config: &Config) -> Result<Self, Error> {
+        refuse_checks(config)?;
+        let files = if config.debug {
+            Self::dev(config)?
+        } else {
+            Self::from_manifest_capped(
+                &config.static_root,
+                &config.static_url,
+                config.manifest_max_size,
+            )?
+        };
+        files.serve_settings(config)
+    }
+
+    /// Applies `config`'s `[serve]` table and `root_dir`.
+    fn serve_settings(self, config: &Config) -> Result<Self, Error> {
+        let s = &config.serve;
+        let retention = s.retention();
+        let mut files = self
+            .max_age(s.max_age)
+            .index(s.index)
+            .memory_max_file(s.memory_max_file)
+            .memory_budget(s.memory_budget)
+            .allow_all_origins(s.allow_all_origins)
+            .dictionaries(s.dictionaries)
+            .history_versions(retention.versions)
+            .history_max_age(retention.max_age);
+        if let Some(dir) = &config.root_dir {
+            files = files.root_dir(RootDir::scan(dir)?);
+        }
+        for (i, rule) in s.headers.iter().enumerate() {
+            let key = |k: &str| format!("serve.headers[{i}].{k}");
+            let glob = Glob::new(&rule.glob)
+                .map_err(|e| Error::setting(key("glob"), format!("'{}': {e}", rule.glob)))?;
+            let name = HeaderName::try_from(&rule.name).map_err(|_| {
+                Error::setting(key("name"), format!("'{}' is not a header name", rule.name))
+            })?;
+            let value = HeaderValue::try_from(&rule.value).map_err(|_| {
+                Error::setting(
+                    key("value"),
+                    format!("'{}' is not a header value", rule.value),
+                )
+            })?;
+            files = files.header_for(glob, name, value);
+        }
+        for (ext, ty) in &s.mime_types {
+            let value = HeaderValue::try_from(ty).map_err(|_| {
+                Error::setting(
+                    format!("serve.mime_types.{ext}"),
+                    format!("'{ty}' is not a header value"),
+                )
+            })?;
+            files = files.mime_type(ext, value);
+        }
+        Ok(files)
+    }
+}
+
+/// STATIC_URL, or the error naming the setting.
+fn parse_static_url(static_url: &str) -> Result<StaticUrl, Error> {
+    StaticUrl::parse(static_url)
+        .map_err(|e| Error::setting("static_url", format!("'{static_url}' {e}")))
+}
+
+/// Runs the configuration checks that concern serving (or dev mode):
+/// warnings are logged, errors refuse.
+fn refuse_checks(config: &Config) -> Result<(), Error> {
+    // Serving STATIC_ROOT needs no source dirs and no write access; dev
+    // mode needs no STATIC_ROOT.
+    let scope = if config.debug {
+        Scope::DEV
+    } else {
+        Scope::SERVE
+    };
+    let mut errors = Vec::new();
+    for f in checks::run(config) {
+        if !f.scope.contains(scope) {
+            continue;
+        }
+        match f.level {
+            Level::Error => errors.push(f),
+            Level::Warning => f.log(),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Checks { findings: errors })
     }
 }

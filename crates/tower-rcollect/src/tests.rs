@@ -510,8 +510,11 @@ async fn static_responses_allow_all_origins_unless_switched_off_and_inner_gets_t
     // A rule for the header replaces the default on the files it matches.
     let res = files
         .clone()
-        .header_for("*.css", "access-control-allow-origin", "https://a.example")
-        .expect("rule")
+        .header_for(
+            globset::Glob::new("*.css").expect("glob"),
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            http::HeaderValue::from_static("https://a.example"),
+        )
         .layer(inner())
         .oneshot(req(&path).body(Empty::new()).expect("req"))
         .await
@@ -683,8 +686,7 @@ async fn root_dir_files_are_served_at_the_site_root_with_short_caching() {
     std::fs::write(public.path().join("icons/a.svg"), "<svg/>").expect("write");
     let svc = StaticFiles::from_manifest(t.path(), "/static/")
         .expect("load")
-        .root_dir(public.path())
-        .expect("root_dir")
+        .root_dir(crate::RootDir::scan(public.path()).expect("root_dir"))
         .layer(inner());
     let get = |path: &str| {
         svc.clone()
@@ -716,11 +718,24 @@ async fn root_dir_files_are_served_at_the_site_root_with_short_caching() {
         assert_eq!(res.status(), StatusCode::IM_A_TEAPOT, "{other}");
     }
     // A missing root_dir fails at start-up, naming it.
-    let err = StaticFiles::from_manifest(t.path(), "/static/")
-        .expect("load")
-        .root_dir(public.path().join("gone"))
-        .expect_err("missing");
+    let err = crate::RootDir::scan(public.path().join("gone")).expect_err("missing");
     assert!(err.to_string().contains("gone"), "{err}");
+}
+
+/// The parts of an [`crate::Embedded`] table, to vary in tests.
+#[derive(Clone, Copy)]
+struct Table {
+    manifest: &'static str,
+    names: &'static [&'static str],
+    files: &'static [&'static [u8]],
+    br_only: bool,
+}
+
+impl Table {
+    fn embedded(self) -> crate::Embedded {
+        crate::Embedded::new(self.manifest, self.names, self.files, "/static/")
+            .br_only(self.br_only)
+    }
 }
 
 /// The manifest's JSON, for an [`crate::Embedded`] table.
@@ -734,6 +749,10 @@ fn leak_manifest(m: &Manifest) -> &'static str {
 
 /// An [`crate::Embedded`] table built in memory (nothing on disk).
 fn embedded_table() -> crate::Embedded {
+    embedded_parts().embedded()
+}
+
+fn embedded_parts() -> Table {
     let leak = |b: Vec<u8>| -> &'static [u8] { Box::leak(b.into_boxed_slice()) };
     let mut m = Manifest::new();
     m.paths.insert("a.css".into(), HASHED.into());
@@ -754,12 +773,10 @@ fn embedded_table() -> crate::Embedded {
     let names: &'static [&'static str] = Box::leak(Box::new([HASHED, "a.0123456789ab.css.br"]));
     let files: &'static [&'static [u8]] =
         Box::leak(Box::new([leak(BODY.to_vec()), leak(b"BR!".to_vec())]));
-    crate::Embedded {
+    Table {
         manifest,
         names,
         files,
-        static_url: "/static/",
-        dev_config: None,
         br_only: false,
     }
 }
@@ -826,17 +843,17 @@ async fn embedded_files_are_served_from_memory_with_the_same_semantics() {
 
 #[test]
 fn an_embedded_table_missing_a_variant_or_of_the_wrong_size_is_refused() {
-    let mut t = embedded_table();
+    let mut t = embedded_parts();
     t.names = Box::leak(Box::new([HASHED]));
     t.files = Box::leak(Box::new([BODY]));
-    let err = StaticFiles::embedded(&t).expect_err("variant missing");
+    let err = StaticFiles::embedded(&t.embedded()).expect_err("variant missing");
     assert!(err.to_string().contains(".br' is not embedded"), "{err}");
     t.files = Box::leak(Box::new([&b"short"[..]]));
     t.names = Box::leak(Box::new([HASHED, "a.0123456789ab.css.br"]));
-    let err = StaticFiles::embedded(&t).expect_err("names and files disagree");
+    let err = StaticFiles::embedded(&t.embedded()).expect_err("names and files disagree");
     assert!(err.to_string().contains("2 names for 1 files"), "{err}");
     t.files = Box::leak(Box::new([&b"short"[..], &b"BR!"[..]]));
-    let err = StaticFiles::embedded(&t).expect_err("wrong size");
+    let err = StaticFiles::embedded(&t.embedded()).expect_err("wrong size");
     assert!(
         err.to_string().contains("5 bytes, the manifest says 6"),
         "{err}"
@@ -845,7 +862,7 @@ fn an_embedded_table_missing_a_variant_or_of_the_wrong_size_is_refused() {
 
 /// A br-only table: a real brotli stream, the identity and gzip variant
 /// left out.
-fn br_only_table(text: &'static [u8]) -> crate::Embedded {
+fn br_only_table(text: &'static [u8]) -> Table {
     let leak = |b: Vec<u8>| -> &'static [u8] { Box::leak(b.into_boxed_slice()) };
     let mut br = Vec::new();
     let params = brotli::enc::BrotliEncoderParams::default();
@@ -866,12 +883,10 @@ fn br_only_table(text: &'static [u8]) -> crate::Embedded {
     );
     m.update_hash();
     let manifest = leak_manifest(&m);
-    crate::Embedded {
+    Table {
         manifest,
         names: Box::leak(Box::new(["a.0123456789ab.css.br"])),
         files: Box::leak(Box::new([leak(br)])),
-        static_url: "/static/",
-        dev_config: None,
         br_only: true,
     }
 }
@@ -880,18 +895,18 @@ fn br_only_table(text: &'static [u8]) -> crate::Embedded {
 async fn br_only_embedding_decodes_the_identity_for_clients_without_br() {
     const TEXT: &[u8] = b"body { color: red; margin: 0 auto; } /* a stylesheet */\n";
     let table = br_only_table(TEXT);
-    let strict = crate::Embedded {
+    let strict = Table {
         br_only: false,
         ..table
     };
-    let err = StaticFiles::embedded(&strict).expect_err("identity missing");
+    let err = StaticFiles::embedded(&strict.embedded()).expect_err("identity missing");
     assert!(
         err.to_string()
             .contains("a.0123456789ab.css' is not embedded"),
         "{err}"
     );
 
-    let svc = StaticFiles::embedded(&table)
+    let svc = StaticFiles::embedded(&table.embedded())
         .expect("embedded")
         .layer(inner());
     let path = format!("/static/{HASHED}");
@@ -944,7 +959,7 @@ async fn br_only_embedding_with_a_br_that_does_not_decode_to_the_file_is_a_500()
     m.update_hash();
     bad.manifest = leak_manifest(&m);
     bad.files = Box::leak(Box::new([&*Box::leak(stream.into_boxed_slice())]));
-    let svc = StaticFiles::embedded(&bad)
+    let svc = StaticFiles::embedded(&bad.embedded())
         .expect("embedded")
         .layer(inner());
     let res = svc

@@ -415,7 +415,7 @@ async fn index_files_and_slash_redirect() {
     let files = StaticFiles::from_manifest(root(&t), "/static/").expect("load");
     let off = serve(files.clone()).await;
     assert_eq!(get(off, "/static/docs/", &[]).await.status, 418);
-    let addr = serve(files.index_file(true)).await;
+    let addr = serve(files.index(true)).await;
     let r = get(addr, "/static/docs/", &[]).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"<h1>docs</h1>");
@@ -432,10 +432,12 @@ async fn extra_headers_and_mime_overrides() {
     let files = StaticFiles::from_manifest(root(&t), "/static/")
         .expect("load")
         .allow_all_origins(false)
-        .header_for("fonts/*", "Access-Control-Allow-Origin", "*")
-        .expect("rule")
-        .mime_type("css", "text/css")
-        .expect("mime");
+        .header_for(
+            globset::Glob::new("fonts/*").expect("glob"),
+            http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            http::HeaderValue::from_static("*"),
+        )
+        .mime_type("css", http::HeaderValue::from_static("text/css"));
     let addr = serve(files).await;
     let r = get(addr, "/static/fonts/f.dddddddddddd.woff2", &[]).await;
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
@@ -451,12 +453,18 @@ async fn extra_headers_and_mime_overrides() {
     let r = get(addr, CSS_URL, &[]).await;
     assert!(!r.has("access-control-allow-origin"));
     assert_eq!(r.header("content-type"), Some("text/css"));
-    assert!(
-        StaticFiles::from_manifest(root(&t), "/static/")
-            .expect("load")
-            .header_for("[", "x", "y")
-            .is_err()
-    );
+    // From the configuration, a bad rule is an error naming its key.
+    let mut config = tower_rcollect::Config::new(root(&t), "/static/");
+    config
+        .serve
+        .headers
+        .push(rcollect_core::config::HeaderRule {
+            glob: "[".into(),
+            name: "x".into(),
+            value: "y".into(),
+        });
+    let err = StaticFiles::from_config(&config).expect_err("bad glob");
+    assert!(err.to_string().contains("serve.headers[0].glob"), "{err}");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 //! * [`run`]: the configuration itself (URLs, paths, prefixes, globs). A few
 //!   `stat`/`canonicalize` calls, no directory walk; collect and the
 //!   middleware call it on every start.
-//! * [`check_sources`]: needs the walk result ([`Found`]), which the caller
+//! * [`check_sources`]: needs the walk result ([`Found`](crate::find::Found)), which the caller
 //!   already has (collect walks once anyway; the CLI walks for it).
 //! * [`check_writable`]: probes STATIC_ROOT (or its nearest existing parent)
 //!   by creating and removing a temp file.
@@ -33,7 +33,7 @@ pub use manifest::{check_manifest, file_sha256};
 pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
-pub use skew::{Releases, check_skew, skew_findings};
+pub use skew::{check_skew, skew_findings};
 pub use sources::{check_sources, walk_failed};
 pub use writable::check_writable;
 
@@ -226,7 +226,7 @@ pub struct Finding {
     /// The file (and line, column) it points at, when it concerns one: the
     /// config file's key, or the CSS/JS line of a reference.
     pub location: Option<Location>,
-    /// The configuration key its check is about, from [`Check::key`].
+    /// The configuration key its check is about, from [`Check::key`](struct@Check).
     pub key: Option<(&'static str, &'static str)>,
 }
 

@@ -5,96 +5,57 @@ use std::time::SystemTime;
 
 use super::{Finding, ids};
 use crate::config::Config;
-use crate::history::{self, Retention};
-use crate::manifest::{MANIFEST_NAME, Manifest};
-
-/// The releases a skew check looks at, wherever they are kept.
-pub struct Releases<'a> {
-    /// The live manifest.
-    pub live: &'a Manifest,
-    /// When it went live.
-    pub live_since: Option<SystemTime>,
-    /// The history names, oldest first (as [`history::list`] gives them).
-    pub history: &'a [String],
-    /// Reads the history version of a name; an error (naming it) when it
-    /// cannot be read, which is a finding, never an absence.
-    pub load: &'a dyn Fn(&str) -> Result<Manifest, String>,
-    /// Whether a file is still there, of the size recorded (if recorded).
-    pub present: &'a dyn Fn(&str, Option<u64>) -> bool,
-    /// Where the files are, for the message ("STATIC_ROOT", a store URL).
-    pub place: &'a str,
-}
+use crate::history::Releases;
 
 /// For each of the `previous` newest manifest versions before the live one,
 /// the hashed URLs its pages name that a server started `now` on STATIC_ROOT
 /// would answer 404 to: not in the live manifest, and either outside the
 /// `[serve]` history retention or no longer on disk (removed by `clean`).
-/// One error finding per version with such URLs (up to 5 named).
+/// One error finding per version with such URLs (up to 5 named), and one
+/// per version that cannot be read.
 pub fn check_skew(config: &Config, previous: usize, now: SystemTime) -> Vec<Finding> {
     let root = &config.static_root;
-    let live = match Manifest::load(root, config.manifest_max_size) {
-        Ok(Some(live)) => live,
-        Ok(None) => return Vec::new(), // nothing deployed yet
+    let releases = match Releases::load(root, config.manifest_max_size) {
+        Ok(r) => r,
         Err(e) => {
             return vec![Finding::new(
                 ids::SKEW,
-                format!(
-                    "cannot read the live manifest, so the skew of the releases is unknown: {e}"
-                ),
-                "run `rcollect collectstatic` to rewrite it",
+                format!("cannot read the releases, so their skew is unknown: {e}"),
+                "run `rcollect collectstatic` to rewrite the manifest, or check the permissions \
+                 of STATIC_ROOT",
             )];
         }
-    };
-    let names = match history::list(root) {
-        Ok(n) => n,
-        Err(e) => {
-            return vec![Finding::new(
-                ids::SKEW,
-                format!("cannot list the manifest versions: {e}"),
-                "check the permissions of STATIC_ROOT",
-            )];
-        }
-    };
-    let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
-        .and_then(|m| m.modified())
-        .ok();
-    let load = |name: &str| {
-        history::load_version(root, name, config.manifest_max_size).map_err(|e| e.to_string())
     };
     let present = |hashed: &str, size: Option<u64>| {
         std::fs::metadata(crate::paths::path_in(root, hashed))
             .is_ok_and(|md| md.is_file() && size.is_none_or(|s| md.len() == s))
     };
-    let releases = Releases {
-        live: &live,
-        live_since,
-        history: &names,
-        load: &load,
-        present: &present,
-        place: "STATIC_ROOT",
-    };
-    skew_findings(config, &releases, previous, now)
+    skew_findings(config, &releases, &present, "STATIC_ROOT", previous, now)
 }
 
 /// [`check_skew`] on `releases` kept anywhere (a directory, an object
 /// store): the hashed URLs of the `previous` newest versions that are not
 /// in the live manifest and are outside the `[serve]` history retention or
-/// no longer [present](Releases::present).
+/// no longer `present` (a file of that name and, if recorded, size) in
+/// `place` ("STATIC_ROOT", a store URL). Nothing published: no findings.
 pub fn skew_findings(
     config: &Config,
-    releases: &Releases<'_>,
+    releases: &Releases,
+    present: &dyn Fn(&str, Option<u64>) -> bool,
+    place: &str,
     previous: usize,
     now: SystemTime,
 ) -> Vec<Finding> {
+    let Some(live) = &releases.live else {
+        return Vec::new();
+    };
     let retention = config.serve.retention();
     let live_names: std::collections::BTreeSet<&str> =
-        releases.live.paths.values().map(String::as_str).collect();
+        live.paths.values().map(String::as_str).collect();
     let mut out = Vec::new();
-    for (rank, name, retired) in Retention::ranked(releases.history, releases.live_since)
-        .into_iter()
-        .take(previous)
-    {
-        let m = match (releases.load)(name) {
+    for (rank, retired, version) in releases.ranked().take(previous) {
+        let name = &version.name;
+        let m = match &version.manifest {
             Ok(m) => m,
             Err(e) => {
                 out.push(Finding::new(
@@ -116,7 +77,7 @@ pub fn skew_findings(
             .filter(|(logical, hashed)| logical != hashed && !live_names.contains(hashed.as_str()))
             .filter(|(_, hashed)| {
                 let size = m.files.get(*hashed).map(|f| f.size);
-                !served || !(releases.present)(hashed, size)
+                !served || !present(hashed, size)
             })
             .map(|(_, hashed)| crate::paths::static_url(&config.static_url, hashed))
             .collect();
@@ -126,7 +87,7 @@ pub fn skew_findings(
         let total = missing.len();
         missing.truncate(5);
         let why = if served {
-            format!("removed from {}", releases.place)
+            format!("removed from {place}")
         } else {
             format!(
                 "outside the history retention ([serve] history_versions = {}, history_max_age = {})",
@@ -151,6 +112,8 @@ pub fn skew_findings(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history;
+    use crate::manifest::{MANIFEST_NAME, Manifest};
     use std::time::Duration;
 
     #[test]

@@ -110,7 +110,7 @@ fn too_large(dictionary: &[u8], content: &[u8]) -> bool {
 /// `dictionary_sha256`) and prefixes the RFC 9842 header.
 ///
 /// # Errors
-/// The dictionary and content together exceed [`MAX_WINDOW`](crate::delta::MAX_WINDOW), or the
+/// The dictionary and content together exceed [`MAX_WINDOW`], or the
 /// encoder fails.
 pub fn encode_delta(
     coding: DeltaCoding,

@@ -14,7 +14,7 @@
 //!   versions;
 //! * `schedule`: running jobs once each, largest first, on all threads.
 //!
-//! The jobs share one [`Jobs`] context, built by [`crate::collect`].
+//! The jobs share one `Jobs` context, built by [`crate::collect`].
 
 use std::path::Path;
 

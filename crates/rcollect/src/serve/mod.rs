@@ -148,7 +148,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// when static_root is an object-store URL, the objects published there.
 async fn load(config: &rcollect_core::Config) -> anyhow::Result<StaticFiles> {
     if config.storage.is_some() && !config.debug {
-        return Ok(StaticFiles::serve_from_store(config).await?);
+        return Ok(StaticFiles::from_store(config).await?);
     }
     Ok(StaticFiles::from_config(config)?)
 }

@@ -145,7 +145,8 @@ async fn previous_versions_are_served_within_the_retention_only() {
     // 2 versions, no age allowance: version 1 is no longer served.
     let files = StaticFiles::from_manifest(&config.static_root, "/static/")
         .expect("load")
-        .history(2, std::time::Duration::ZERO);
+        .history_versions(2)
+        .history_max_age(std::time::Duration::ZERO);
     let two = serve(files).await;
     let r = get(two, &css_urls[0], &[]).await;
     assert_eq!(r.status, 404);

@@ -1,4 +1,4 @@
-//! Serving from object storage (`StaticFiles::serve_from_store`): two
+//! Serving from object storage (`StaticFiles::from_store`): two
 //! releases collected and published to a store, the staging dir deleted,
 //! then the middleware on a real socket reads every byte from the store:
 //! negotiation, deltas, the previous release, ranges, 304, a variant missing
@@ -96,9 +96,9 @@ const ALL: &str = "gzip, deflate, br, zstd, dcb, dcz";
 
 async fn serves_everything_from_the_store(url: &str, dir: &std::path::Path) {
     let p = two_releases(dir, url).await;
-    let files = StaticFiles::serve_from_store(&p.config)
+    let files = StaticFiles::from_store(&p.config)
         .await
-        .expect("serve_from_store");
+        .expect("from_store");
     assert!(!p.config.static_root.exists(), "nothing on disk");
     let addr = serve(files.clone()).await;
     let new = bundle(2);
@@ -181,9 +181,9 @@ async fn serves_everything_from_the_store(url: &str, dir: &std::path::Path) {
 async fn large_files_by_range_and_a_missing_variant(url: &str, dir: &std::path::Path) {
     let mut p = two_releases(dir, url).await;
     p.config.serve.memory_max_file = 16;
-    let files = StaticFiles::serve_from_store(&p.config)
+    let files = StaticFiles::from_store(&p.config)
         .await
-        .expect("serve_from_store");
+        .expect("from_store");
     let addr = serve(files).await;
     let new = bundle(2);
     for _ in 0..2 {
@@ -289,12 +289,12 @@ async fn rolling_deploy_from_one_store(url: &str, dir: &std::path::Path) {
         }
     };
     publish(1).await;
-    let old = StaticFiles::serve_from_store(&config).await.expect("old");
+    let old = StaticFiles::from_store(&config).await.expect("old");
     let old_addr = serve(old.clone()).await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     publish(2).await;
     std::fs::remove_dir_all(&config.static_root).expect("rm staging");
-    let new = StaticFiles::serve_from_store(&config).await.expect("new");
+    let new = StaticFiles::from_store(&config).await.expect("new");
     let new_addr = serve(new.clone()).await;
 
     // A page of the new release loads its assets in parallel: the old

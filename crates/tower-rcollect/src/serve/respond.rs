@@ -7,9 +7,9 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
-use crate::body::StaticBody;
-use crate::conditional::{if_range_allows, not_modified};
-use crate::range::{self, Ranged};
+use crate::serve::body::StaticBody;
+use crate::serve::conditional::{if_range_allows, not_modified};
+use crate::serve::range::{self, Ranged};
 
 const ACCEPT_ENCODING_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 const ACCEPT_ENCODING_DICTIONARY: HeaderValue =
@@ -60,7 +60,7 @@ pub(crate) struct View<'a> {
 
 /// What to answer a GET or HEAD with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Plan {
+pub(crate) enum Reply {
     /// 304.
     NotModified,
     /// 416.
@@ -70,36 +70,36 @@ pub(crate) enum Plan {
 }
 
 /// Evaluates the conditional and range headers against the representation.
-pub(crate) fn plan(headers: &HeaderMap, v: &View<'_>) -> Plan {
+pub(crate) fn reply(headers: &HeaderMap, v: &View<'_>) -> Reply {
     let etag = v.etag.as_bytes();
     if not_modified(headers, etag, v.modified) {
-        return Plan::NotModified;
+        return Reply::NotModified;
     }
     if let Some(r) = headers.get(RANGE) {
         if if_range_allows(headers, etag, v.modified) {
             return match range::parse(r.as_bytes(), v.len) {
-                Ranged::Full => Plan::Send(None),
-                Ranged::Partial { start, end } => Plan::Send(Some((start, end))),
-                Ranged::Unsatisfiable => Plan::Unsatisfiable,
+                Ranged::Full => Reply::Send(None),
+                Ranged::Partial { start, end } => Reply::Send(Some((start, end))),
+                Ranged::Unsatisfiable => Reply::Unsatisfiable,
             };
         }
     }
-    Plan::Send(None)
+    Reply::Send(None)
 }
 
-/// The response for a plan, with an empty body (the caller sets the body
+/// The response for a reply, with an empty body (the caller sets the body
 /// for 200 and 206 on GET).
-pub(crate) fn head(v: &View<'_>, plan: Plan) -> Response<StaticBody> {
+pub(crate) fn head(v: &View<'_>, reply: Reply) -> Response<StaticBody> {
     let mut res = Response::new(StaticBody::empty());
     let mut status = StatusCode::OK;
     let h = res.headers_mut();
     h.reserve(12 + v.extra.len());
-    match plan {
-        Plan::NotModified => {
+    match reply {
+        Reply::NotModified => {
             status = StatusCode::NOT_MODIFIED;
             validators(h, v);
         }
-        Plan::Unsatisfiable => {
+        Reply::Unsatisfiable => {
             status = StatusCode::RANGE_NOT_SATISFIABLE;
             if let Ok(cr) = HeaderValue::try_from(format!("bytes */{}", v.len)) {
                 h.insert(CONTENT_RANGE, cr);
@@ -109,7 +109,7 @@ pub(crate) fn head(v: &View<'_>, plan: Plan) -> Response<StaticBody> {
                 h.insert(VARY, vary);
             }
         }
-        Plan::Send(range) => {
+        Reply::Send(range) => {
             h.insert(CONTENT_TYPE, v.content_type.clone());
             if let Some(token) = v.encoding {
                 h.insert(CONTENT_ENCODING, HeaderValue::from_static(token));

@@ -1,7 +1,7 @@
 //! Dev mode: the source dirs as a source of files, the way `runserver`
 //! serves them.
 //!
-//! The request path is cleaned by [`crate::path`] and then resolved by a
+//! The request path is cleaned by [`crate::serve::path`] and then resolved by a
 //! [`Locator`] (its ignore globs compiled once), which refuses `..`, empty
 //! segments, backslashes and NUL again before touching the filesystem. Every
 //! request stats the file (so edits show up without a restart); the ETag
@@ -15,9 +15,9 @@ use std::sync::Arc;
 use rcollect_core::Config;
 use rcollect_core::find::Locator;
 
+use super::table::Route;
 use crate::asset::Asset;
 use crate::settings::{Caching, Settings};
-use crate::table::Route;
 
 /// The source dirs of a configuration, ready to look paths up in.
 #[derive(Debug)]

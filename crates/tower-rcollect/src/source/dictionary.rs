@@ -3,8 +3,8 @@
 //! file. The pattern covers the file's future hashed names (same directory,
 //! stem and extension, any hash), so a browser that holds this version
 //! offers it as the dictionary when it fetches the next one. The per-request
-//! part (`Available-Dictionary` → delta) is in [`crate::request`] and
-//! [`crate::negotiate`].
+//! part (`Available-Dictionary` → delta) is in [`crate::serve::decide`] and
+//! [`crate::serve::negotiate`].
 
 use http::HeaderValue;
 use rcollect_core::hash::NAME_HASH_LEN;

@@ -1,14 +1,18 @@
 //! The synchronous part of a request, the same for every source of files:
-//! method → negotiate → conditional/range plan → headers. What is left
-//! (reading bytes) is handed to [`crate::open`] as one [`OpenRequest`].
+//! method → `negotiate` (or an RFC 9842 delta) → `conditional` / `range`
+//! (`respond::reply`) → headers. A response whose bytes are in memory (or
+//! that has no body) is complete here; otherwise the headers and the one
+//! chosen representation go to [`open`](super::open) as one
+//! [`OpenRequest`].
 
 use http::{HeaderMap, Method, Response};
 
-use crate::asset::{Pick, Served};
-use crate::body::StaticBody;
-use crate::negotiate::{negotiate, negotiate_delta};
-use crate::open::{Keep, OpenRequest, Origin, slice};
-use crate::respond::{self, Plan, Vary, View};
+use super::body::StaticBody;
+use super::negotiate::{negotiate, negotiate_delta};
+use super::open::{OpenRequest, slice};
+use super::respond::{self, Reply, Vary, View};
+use crate::asset::{Available, Pick, Served};
+use crate::source::Reader;
 
 /// The request header naming the dictionary a client holds (RFC 9842).
 pub(crate) const AVAILABLE_DICTIONARY: http::HeaderName =
@@ -25,14 +29,42 @@ pub(crate) enum Decision {
     Open(Box<OpenRequest>),
 }
 
-/// Decides the answer to `method` with `headers` for `served`. `headers`
-/// is only cloned when the body has to be read (so that a variant found
-/// missing on disk can be replaced by the next acceptable one).
+/// Representations not to offer to this request: ones whose read failed
+/// (the asset's own [missing](crate::asset::Asset::mark_missing) marks
+/// apply to every request).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Skip {
+    variants: Available,
+    deltas: bool,
+}
+
+impl Skip {
+    /// Also skips what `pick` names.
+    pub(crate) fn with(self, pick: Pick) -> Skip {
+        match pick {
+            Pick::Identity => self,
+            Pick::Variant(e) => Skip {
+                variants: self.variants.with(e),
+                ..self
+            },
+            Pick::Delta(..) => Skip {
+                deltas: true,
+                ..self
+            },
+        }
+    }
+}
+
+/// Decides the answer to `method` with `headers` for `served`, without
+/// the representations in `skip`. `headers` is only cloned when the body
+/// has to be read from a variant (so that a failed read can be answered
+/// with the next acceptable representation).
 pub(crate) fn decide(
     served: &Served,
     method: &Method,
     headers: &HeaderMap,
-    keep: Option<&Keep>,
+    reader: Option<&Reader>,
+    skip: Skip,
 ) -> Decision {
     let head_only = match *method {
         Method::GET => false,
@@ -47,7 +79,7 @@ pub(crate) fn decide(
     } else {
         Vary::None
     };
-    let delta = if asset.deltas.is_empty() {
+    let delta = if asset.deltas.is_empty() || skip.deltas {
         None
     } else {
         headers
@@ -58,7 +90,7 @@ pub(crate) fn decide(
     };
     let pick = match delta {
         Some(p) => p,
-        None => match negotiate(headers, asset.available()) {
+        None => match negotiate(headers, asset.available().without(skip.variants)) {
             Ok(Some(e)) => Pick::Variant(e),
             Ok(None) => Pick::Identity,
             Err(_) => return Decision::Ready(respond::not_acceptable(vary)),
@@ -78,39 +110,32 @@ pub(crate) fn decide(
         extra: &served.extra,
         use_as_dictionary: served.use_as_dictionary.as_ref(),
     };
-    let plan = respond::plan(headers, &view);
-    let mut res = respond::head(&view, plan);
-    let Plan::Send(range) = plan else {
+    let reply = respond::reply(headers, &view);
+    let mut res = respond::head(&view, reply);
+    let Reply::Send(range) = reply else {
         return Decision::Ready(res);
     };
     if head_only || rep.len == 0 {
         return Decision::Ready(res);
     }
     let (start, end) = range.unwrap_or((0, rep.len - 1));
-    if let Some(bytes) = rep.cached.get() {
-        if let Some(body) = slice(bytes, start, end) {
-            *res.body_mut() = StaticBody::full(body);
-            return Decision::Ready(res);
-        }
+    if let Some(body) = rep.cached.get().and_then(|bytes| slice(bytes, start, end)) {
+        *res.body_mut() = StaticBody::full(body);
+        return Decision::Ready(res);
     }
-    // Bytes decoded from br have nowhere to be streamed from: kept within
-    // the budget whatever their size.
-    let cache = keep
-        .filter(|k| rep.len <= k.max_file || matches!(k.origin, Origin::DecodeBr))
-        .and_then(|k| k.memory.reserve(rep.len, k.budget));
     Decision::Open(Box::new(OpenRequest {
         head: res,
         served: served.clone(),
-        // Only a variant can turn out to be missing and need a second decision.
+        // Only a variant or delta can be replaced after a failed read.
         headers: if pick == Pick::Identity {
             HeaderMap::new()
         } else {
             headers.clone()
         },
-        keep: keep.cloned(),
+        reader: reader.cloned(),
         pick,
         start,
         end,
-        cache,
+        skip,
     }))
 }

@@ -1,6 +1,9 @@
-//! Loading STATIC_ROOT's manifest (rcollect's or Django's) and the previous
-//! manifest versions still on disk into [`Loaded`]: every name served and
-//! its [`Asset`].
+//! STATIC_ROOT as a source
+//! ([`StaticFiles::from_manifest`](crate::StaticFiles::from_manifest)): its
+//! manifest (rcollect's or Django's) and the previous manifest versions
+//! still on disk, loaded into [`Loaded`]: every name served and its
+//! [`Asset`]. The store and embedded sources build a [`Loaded`] the same
+//! way.
 //!
 //! Start-up work is proportional to the manifest, not the tree: with an
 //! rcollect manifest (which has a `files` section) nothing but the manifest is
@@ -12,14 +15,15 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use rcollect_core::history::Releases;
 use rcollect_core::manifest::MANIFEST_NAME;
 use rcollect_core::paths::{path_in, with_suffix};
 use rcollect_core::{Encoding, Manifest};
 
-use crate::asset::Asset;
-use crate::conditional::unix_secs;
+use super::Origin;
+use crate::asset::{Asset, unix_secs};
 use crate::error::Error;
-use crate::open::{Memory, Origin};
+use crate::memory::Memory;
 
 /// A name the table answers, before the per-settings headers are applied.
 #[derive(Debug)]
@@ -56,95 +60,47 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
-    /// Reads `root/staticfiles.json` and builds the table.
-    /// Every manifest file is read with [`rcollect_core::manifest::read`]
-    /// (regular files of at most `max_bytes`).
+    /// Reads `root`'s releases (every manifest file with
+    /// [`rcollect_core::manifest::read`]: regular files of at most
+    /// `max_bytes`): the live manifest's names, and those of the previous
+    /// versions still served.
     pub(crate) fn load(root: &Path, max_bytes: u64) -> Result<Loaded, Error> {
         let manifest_path = root.join(MANIFEST_NAME);
-        let manifest = Manifest::load(root, max_bytes)?.ok_or_else(|| Error::MissingManifest {
-            path: manifest_path.clone(),
-        })?;
-        let mut loaded = Self::from_manifest(root, &manifest_path, &manifest, true)?;
-        loaded.add_history(root, max_bytes);
+        let releases = Releases::load(root, max_bytes)?;
+        let live = releases
+            .live
+            .as_ref()
+            .ok_or_else(|| Error::MissingManifest {
+                path: manifest_path.clone(),
+            })?;
+        let mut loaded = Self::from_manifest(root, &manifest_path, live, true)?;
+        loaded.add_versions(&releases, root, |file, _| file.is_file());
         Ok(loaded)
     }
 
-    /// A table that serves nothing and only maps logical paths to hashed
-    /// names, for files served by a CDN from object storage. Entries of a
-    /// Django manifest (no `files`) get an empty integrity value.
-    #[cfg(feature = "store")]
-    pub(crate) fn urls_only(m: &Manifest) -> Loaded {
-        let mut logical = HashMap::new();
-        for (l, hashed) in &m.paths {
-            let placeholder = rcollect_core::FileMeta {
-                size: 0,
-                content_type: "application/octet-stream".into(),
-                sha256: "0".repeat(64),
-                integrity: String::new(),
-                modified: 0,
-                variants: Default::default(),
-                deltas: Default::default(),
-            };
-            let meta = m.files.get(hashed).unwrap_or(&placeholder);
-            let asset = Asset::from_meta(Path::new(hashed), meta)
-                .or_else(|_| Asset::from_meta(Path::new(hashed), &placeholder));
-            if let Ok(r) = asset {
-                logical.insert(l.clone(), (hashed.clone(), Arc::new(r)));
-            }
-        }
-        Loaded {
-            names: Vec::new(),
-            indexes: Vec::new(),
-            logical,
-            origin: Origin::Disk,
-            memory: Arc::default(),
-            graph: HashMap::new(),
-            logical_of: HashMap::new(),
-        }
-    }
-
-    /// Also serves the hashed names of the previous manifest versions
-    /// (`staticfiles.<timestamp>.json`, newest first) whose files are still
-    /// there: during a rolling deploy, pages rendered by an instance of the
-    /// previous release keep working against this one. Their unhashed names
-    /// and `static_url` stay the live manifest's.
-    fn add_history(&mut self, root: &Path, max_bytes: u64) {
-        let names = match rcollect_core::history::list(root) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!("{e}; not serving previous manifest versions");
-                return;
-            }
-        };
-        let live_since = std::fs::metadata(root.join(MANIFEST_NAME))
-            .and_then(|m| m.modified())
-            .ok();
-        let versions = rcollect_core::history::Retention::ranked(&names, live_since)
-            .into_iter()
-            .filter_map(|(rank, name, retired)| {
-                match rcollect_core::history::load_version(root, name, max_bytes) {
-                    Ok(m) => Some((rank, retired, m)),
-                    Err(e) => {
-                        tracing::warn!("{e}; not serving the files of this manifest version");
-                        None
-                    }
-                }
-            });
-        self.add_versions(versions, root, |file, _| file.is_file());
-    }
-
-    /// Adds the hashed names of previous manifest `versions` (newest first,
-    /// with their rank and when each was retired) that this one does not
-    /// have, if `present(file, size)` says their file is there (`rcollect
-    /// clean` removes them); only the variants present are offered.
+    /// Also serves the hashed names of the previous manifest versions of
+    /// `releases` (newest first) that this one does not have, if
+    /// `present(file, size)` says their file is there (`rcollect clean`
+    /// removes them); only the variants present are offered. During a
+    /// rolling deploy, pages rendered by an instance of the previous release
+    /// keep working against this one. Their unhashed names and `static_url`
+    /// stay the live manifest's. A version that cannot be read is skipped
+    /// with a warning (`rcollect check --skew` reports it).
     pub(crate) fn add_versions(
         &mut self,
-        versions: impl IntoIterator<Item = (usize, Option<std::time::SystemTime>, Manifest)>,
+        releases: &Releases,
         root: &Path,
         present: impl Fn(&Path, u64) -> bool,
     ) {
         let mut known: HashSet<String> = self.names.iter().map(|s| s.name.clone()).collect();
-        for (rank, retired, m) in versions {
+        for (rank, retired, version) in releases.ranked() {
+            let m = match &version.manifest {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!("{e}; not serving the files of this manifest version");
+                    continue;
+                }
+            };
             let logical_of: HashMap<&str, &str> = m
                 .paths
                 .iter()

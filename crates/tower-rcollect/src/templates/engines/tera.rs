@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use tera::{Tera, Value};
 
 use crate::files::StaticFiles;
-use crate::tags::{HELPERS, Helper};
+use crate::templates::tags::{HELPERS, Helper};
 
 /// One template function: `name(path="…")`.
 struct Function {

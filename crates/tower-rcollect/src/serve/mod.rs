@@ -1,7 +1,19 @@
-//! [`StaticFilesService`]: the per-request path. The path is resolved by the
-//! [source](crate::source), the answer decided synchronously by the
-//! [request pipeline](crate::request), and the rest handed to the
-//! [`ResponseFuture`].
+//! The request pipeline, decided synchronously and then handed to one
+//! async part, as tower-http's `ServeDir`: [`StaticFilesService`] →
+//! `path` (decode once, refuse unclean) → the [source](crate::source)
+//! resolves a route → `decide` (method, `negotiate`, `conditional`,
+//! `range`, `respond` headers) → [`ResponseFuture`](future::ResponseFuture)
+//! → `open` (read once, the one fallback loop) → `body`.
+
+pub(crate) mod body;
+pub(crate) mod conditional;
+pub(crate) mod decide;
+pub(crate) mod future;
+pub(crate) mod negotiate;
+pub(crate) mod open;
+pub(crate) mod path;
+pub(crate) mod range;
+pub(crate) mod respond;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,32 +22,30 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use tower::{Layer, Service};
 
-use crate::body::{ResponseBody, StaticBody};
 use crate::files::StaticFiles;
-use crate::future::ResponseFuture;
-use crate::open::Keep;
-use crate::request::{Decision, decide};
-use crate::respond;
-use crate::source::Source;
-use crate::table::{Route, Table};
+use crate::source::table::{Route, Table};
+use crate::source::{Reader, Source};
+use body::{ResponseBody, StaticBody};
+use decide::{Decision, Skip, decide};
+use future::ResponseFuture;
 
 /// The service made by the [`StaticFiles`] layer around `S`.
 #[derive(Debug, Clone)]
 pub struct StaticFilesService<S> {
     files: StaticFiles,
     table: Arc<Table>,
-    keep: Option<Keep>,
+    reader: Option<Reader>,
     inner: S,
 }
 
 impl<S> StaticFilesService<S> {
     pub(crate) fn new(files: StaticFiles, inner: S) -> Self {
         let table = files.table();
-        let keep = files.inner.source.keep(&files.inner.settings);
+        let reader = files.inner.source.reader(&files.inner.settings);
         StaticFilesService {
             files,
             table,
-            keep,
+            reader,
             inner,
         }
     }
@@ -54,45 +64,31 @@ impl<S> StaticFilesService<S> {
     fn decide<B>(&self, req: &Request<B>) -> Option<Answer> {
         let inner = &self.files.inner;
         let path = req.uri().path();
-        let rel = crate::path::relative(path, &inner.mount);
+        let rel = path::relative(path, inner.url.mount_path());
         let under_mount = rel
             .as_deref()
             .and_then(|rel| inner.source.resolve(&self.table, rel, &inner.settings));
         let route = match (under_mount, &inner.root) {
             (Some(route), _) => route,
-            // A hashed name this release does not have: the app's 404 could
-            // be cached by a CDN for a file that a newer release (mid-deploy)
-            // is about to serve.
+            // A hashed name this release does not have: perhaps a newer
+            // release's (rolling deploy), looked for off the request path.
+            // Never the app's 404, which a CDN could cache for a file that
+            // a newer release is about to serve.
             (None, _)
                 if matches!(inner.source, Source::Manifest(_))
                     && rel
                         .as_deref()
                         .is_some_and(rcollect_core::hash::looks_hashed) =>
             {
-                // Perhaps a newer release was published to our store.
-                #[cfg(feature = "store")]
-                if let (Some(watch), Some(rel)) = (&inner.store_newer, rel.as_deref()) {
-                    return Some(Answer::Later(self.in_newer_release(
-                        watch.clone(),
-                        rel,
-                        req,
-                    )));
-                }
-                // Perhaps a newer release was collected into our root.
-                let newer = inner
-                    .newer
-                    .as_ref()
-                    .zip(rel.as_deref())
-                    .and_then(|(n, rel)| n.route(rel, &inner.settings, &inner.mount));
-                match newer {
-                    Some(route) => std::borrow::Cow::Owned(route),
-                    None => {
-                        return Some(Answer::Now(Decision::Ready(respond::unknown_hashed_name())));
+                return Some(match (&inner.newer, rel) {
+                    (Some(newer), Some(rel)) => {
+                        Answer::Later(self.in_newer_release(newer.clone(), rel.into_owned(), req))
                     }
-                }
+                    _ => Answer::Now(Decision::Ready(respond::unknown_hashed_name())),
+                });
             }
             (None, Some(root)) => {
-                let rel = crate::path::relative(path, "/")?;
+                let rel = path::relative(path, "/")?;
                 std::borrow::Cow::Owned(root.resolve(&rel, &inner.settings)?)
             }
             (None, None) => return None,
@@ -101,31 +97,39 @@ impl<S> StaticFilesService<S> {
             Route::AddSlash => {
                 Decision::Ready(respond::add_slash(req.uri().path(), req.uri().query()))
             }
-            Route::File(served) => decide(served, req.method(), req.headers(), self.keep.as_ref()),
+            Route::File(served) => decide(
+                served,
+                req.method(),
+                req.headers(),
+                self.reader.as_ref(),
+                Skip::default(),
+            ),
         }))
     }
 
     /// The answer for a hashed name this release does not have, once the
-    /// store's live manifest was looked at: the same pipeline on the newer
-    /// release's route, or the no-store 404.
-    #[cfg(feature = "store")]
+    /// newer manifest (on disk or in the store) was looked at: the same
+    /// pipeline on the newer release's route, or the no-store 404.
     fn in_newer_release<B>(
         &self,
-        watch: Arc<crate::newer::StoreNewer>,
-        rel: &str,
+        newer: Arc<crate::source::newer::Newer>,
+        rel: String,
         req: &Request<B>,
-    ) -> crate::future::OpenFuture {
-        let inner = self.files.inner.clone();
-        let keep = self.keep.clone();
-        let (rel, method, headers) = (rel.to_string(), req.method().clone(), req.headers().clone());
+    ) -> future::OpenFuture {
+        let files = self.files.clone();
+        let reader = self.reader.clone();
+        let (method, headers) = (req.method().clone(), req.headers().clone());
         Box::pin(async move {
-            let route = watch.route(&rel, &inner.settings, &inner.mount).await;
+            let inner = &files.inner;
+            let route = newer
+                .route(&rel, &inner.settings, inner.url.mount_path())
+                .await;
             let Some(Route::File(served)) = route else {
                 return Ok(respond::unknown_hashed_name());
             };
-            match decide(&served, &method, &headers, keep.as_ref()) {
+            match decide(&served, &method, &headers, reader.as_ref(), Skip::default()) {
                 Decision::Ready(res) => Ok(res),
-                Decision::Open(open) => crate::future::open(open).await,
+                Decision::Open(open) => open::open(open).await,
             }
         })
     }
@@ -137,9 +141,8 @@ impl<S> StaticFilesService<S> {
 enum Answer {
     /// Decided now (the body may still need reading).
     Now(Decision),
-    /// Decided after I/O (a look for a newer release in the store).
-    #[cfg(feature = "store")]
-    Later(crate::future::OpenFuture),
+    /// Decided after I/O (a look for a newer release).
+    Later(future::OpenFuture),
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for StaticFilesService<S>
@@ -160,9 +163,10 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         match self.decide(&req) {
             Some(Answer::Now(Decision::Ready(res))) => ResponseFuture::ready(res),
-            Some(Answer::Now(Decision::Open(open))) => ResponseFuture::open(open),
-            #[cfg(feature = "store")]
-            Some(Answer::Later(fut)) => ResponseFuture::later(fut),
+            Some(Answer::Now(Decision::Open(open))) => {
+                ResponseFuture::open(Box::pin(open::open(open)))
+            }
+            Some(Answer::Later(fut)) => ResponseFuture::open(fut),
             None => {
                 req.extensions_mut().insert(self.files.clone());
                 ResponseFuture::inner(self.inner.call(req))

@@ -1,5 +1,5 @@
-//! Response bodies: in-memory bytes, a file streamed from disk, nothing, or
-//! the inner service's body.
+//! Response bodies: in-memory bytes, a file streamed from disk, chunks
+//! decoded on the blocking pool, nothing, or the inner service's body.
 
 use std::io;
 use std::pin::Pin;
@@ -27,6 +27,15 @@ enum Kind {
     Empty,
     Full(Option<Bytes>),
     File(FileStream),
+    Channel(ChannelStream),
+}
+
+/// Chunks produced elsewhere (a decoder on the blocking pool); the sender
+/// stops when the body is dropped.
+#[derive(Debug)]
+struct ChannelStream {
+    rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>,
+    remaining: u64,
 }
 
 #[derive(Debug)]
@@ -67,6 +76,47 @@ impl StaticBody {
     }
 }
 
+impl StaticBody {
+    /// `len` bytes received from `rx`, chunk by chunk; fewer is an error.
+    pub(crate) fn channel(rx: tokio::sync::mpsc::Receiver<io::Result<Bytes>>, len: u64) -> Self {
+        if len == 0 {
+            return Self::empty();
+        }
+        StaticBody {
+            kind: Kind::Channel(ChannelStream { rx, remaining: len }),
+        }
+    }
+}
+
+impl ChannelStream {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        match ready!(self.rx.poll_recv(cx)) {
+            Some(Ok(b)) if b.len() as u64 <= self.remaining => {
+                self.remaining -= b.len() as u64;
+                Poll::Ready(Some(Ok(b)))
+            }
+            Some(Ok(_)) => {
+                self.remaining = 0;
+                Poll::Ready(Some(Err(io::Error::other("more bytes than announced"))))
+            }
+            Some(Err(e)) => {
+                self.remaining = 0;
+                Poll::Ready(Some(Err(e)))
+            }
+            None => {
+                self.remaining = 0;
+                Poll::Ready(Some(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "fewer bytes than announced",
+                ))))
+            }
+        }
+    }
+}
+
 impl Body for StaticBody {
     type Data = Bytes;
     type Error = io::Error;
@@ -79,6 +129,7 @@ impl Body for StaticBody {
             Kind::Empty => Poll::Ready(None),
             Kind::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Kind::File(f) => f.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            Kind::Channel(c) => c.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
         }
     }
 
@@ -87,6 +138,7 @@ impl Body for StaticBody {
             Kind::Empty => true,
             Kind::Full(b) => b.is_none(),
             Kind::File(f) => f.remaining == 0,
+            Kind::Channel(c) => c.remaining == 0,
         }
     }
 
@@ -95,6 +147,7 @@ impl Body for StaticBody {
             Kind::Empty => SizeHint::with_exact(0),
             Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Kind::File(f) => SizeHint::with_exact(f.remaining),
+            Kind::Channel(c) => SizeHint::with_exact(c.remaining),
         }
     }
 }

@@ -14,47 +14,11 @@ use http::header::ACCEPT_ENCODING;
 use rcollect_core::Encoding;
 use rcollect_core::delta::DeltaCoding;
 
+use crate::asset::Available;
+
 /// Nothing acceptable is available: answer 406.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NotAcceptable;
-
-/// Which encoded variants exist, as a bit set over [`Encoding::ALL`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Available(u8);
-
-impl Available {
-    pub(crate) fn with(self, e: Encoding) -> Self {
-        Available(self.0 | bit(e))
-    }
-
-    pub(crate) fn from_bits(bits: u8) -> Self {
-        Available(bits)
-    }
-
-    pub(crate) fn bits(self) -> u8 {
-        self.0
-    }
-
-    pub(crate) fn without(self, other: Available) -> Self {
-        Available(self.0 & !other.0)
-    }
-
-    pub(crate) fn has(self, e: Encoding) -> bool {
-        self.0 & bit(e) != 0
-    }
-
-    pub(crate) fn any(self) -> bool {
-        self.0 != 0
-    }
-}
-
-fn bit(e: Encoding) -> u8 {
-    match e {
-        Encoding::Br => 1,
-        Encoding::Zstd => 2,
-        Encoding::Gzip => 4,
-    }
-}
 
 /// q-values in thousandths, doubled so that an unlisted identity (1) ranks
 /// below every listed coding with q > 0 (≥ 2).

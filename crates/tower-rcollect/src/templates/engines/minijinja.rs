@@ -4,7 +4,7 @@ use minijinja::{Environment, Error, ErrorKind, Value};
 
 use crate::error::MissingAsset;
 use crate::files::StaticFiles;
-use crate::tags::HELPERS;
+use crate::templates::tags::HELPERS;
 
 fn to_error(e: MissingAsset) -> Error {
     Error::new(ErrorKind::InvalidOperation, e.to_string())

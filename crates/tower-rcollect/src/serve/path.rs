@@ -9,50 +9,6 @@ use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 
-/// The URL path STATIC_URL is mounted at: the path part of an absolute URL
-/// (`https://cdn.example.com/static/` → `/static/`), with a leading and a
-/// trailing `/`.
-pub(crate) fn mount_path(static_url: &str) -> Result<String, String> {
-    if !static_url.is_ascii() {
-        // Request paths arrive percent-encoded; a raw non-ASCII mount would
-        // match nothing.
-        return Err(format!(
-            "'{static_url}' must be ASCII: write non-ASCII characters percent-encoded"
-        ));
-    }
-    let path = match static_url.find("://") {
-        Some(i) => {
-            let after = &static_url[i + 3..];
-            match after.find('/') {
-                Some(j) => &after[j..],
-                None => "/",
-            }
-        }
-        None if static_url.starts_with("//") => {
-            let after = &static_url[2..];
-            match after.find('/') {
-                Some(j) => &after[j..],
-                None => "/",
-            }
-        }
-        None => static_url,
-    };
-    if path.is_empty() {
-        return Err("is empty".into());
-    }
-    if !path.ends_with('/') {
-        return Err(format!("'{static_url}' must end with '/'"));
-    }
-    if path.contains(['?', '#']) {
-        return Err(format!("'{static_url}' must not have a query or fragment"));
-    }
-    Ok(if path.starts_with('/') {
-        path.to_string()
-    } else {
-        format!("/{path}")
-    })
-}
-
 /// The relative, decoded name a request path asks for under `mount`, or
 /// `None` when the path is not under `mount` or is not clean: after one
 /// percent-decoding it must be UTF-8 without `\`, NUL, encoded `/`, empty,
@@ -90,20 +46,6 @@ fn is_clean(rel: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mount_paths() {
-        assert_eq!(mount_path("/static/").as_deref(), Ok("/static/"));
-        assert_eq!(mount_path("static/").as_deref(), Ok("/static/"));
-        assert_eq!(
-            mount_path("https://cdn.example.com/static/").as_deref(),
-            Ok("/static/")
-        );
-        assert_eq!(mount_path("//cdn.example.com/s/").as_deref(), Ok("/s/"));
-        assert_eq!(mount_path("https://cdn.example.com").as_deref(), Ok("/"));
-        assert!(mount_path("/static").is_err());
-        assert!(mount_path("").is_err());
-    }
 
     #[test]
     fn clean_paths_pass_and_decode_once() {

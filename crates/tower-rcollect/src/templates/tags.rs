@@ -4,6 +4,7 @@
 
 use crate::error::MissingAsset;
 use crate::files::StaticFiles;
+use crate::source::Source;
 
 /// The kinds of tag the helpers write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +124,51 @@ impl From<HtmlTag> for String {
 }
 
 impl StaticFiles {
+    /// The URL of a logical path: STATIC_URL plus the hashed name
+    /// (`/static/css/app.3f2a1b9c8d7e.css`), or the logical name in dev mode.
+    /// The name is percent-encoded where needed, HTML specials (`"&'<>`)
+    /// included, so the result can go into an HTML attribute unescaped.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn static_url(&self, logical: &str) -> Result<String, MissingAsset> {
+        let name = match &self.inner.source {
+            Source::Manifest(l) => l.logical.get(logical).map(|(h, _)| h.as_str()),
+            Source::Dev(d) => d.locator.locate(logical).map(|_| logical),
+        };
+        match name {
+            Some(n) => Ok(self.inner.url.file(n)),
+            None => Err(MissingAsset {
+                path: logical.to_string(),
+            }),
+        }
+    }
+
+    /// The Subresource Integrity value (`sha384-…`) of a logical path, for
+    /// `<script integrity="…">`. In dev mode it is computed from the source
+    /// file on each call.
+    ///
+    /// # Errors
+    /// The path is not in the manifest (in dev mode: in no source dir).
+    pub fn integrity(&self, logical: &str) -> Result<String, MissingAsset> {
+        let missing = || MissingAsset {
+            path: logical.to_string(),
+        };
+        match &self.inner.source {
+            Source::Manifest(l) => l
+                .logical
+                .get(logical)
+                .map(|(_, r)| r.integrity.clone())
+                .ok_or_else(missing),
+            Source::Dev(d) => {
+                let file = d.locator.locate(logical).ok_or_else(missing)?;
+                Ok(rcollect_core::hash::Digests::of_file(&file)
+                    .map_err(|_| missing())?
+                    .integrity())
+            }
+        }
+    }
+
     /// `<link rel="stylesheet" href="/static/css/app.3f2a….css"
     /// integrity="sha384-…" crossorigin="anonymous">` for a logical path,
     /// ready to put in a page as it is.

@@ -27,7 +27,7 @@
 //! ```
 
 use crate::error::MissingAsset;
-use crate::tags::HtmlTag;
+use crate::templates::tags::HtmlTag;
 
 impl askama::filters::HtmlSafe for HtmlTag {}
 

@@ -14,7 +14,7 @@ use tower::{Layer, Service};
 use crate::error::MissingAsset;
 use crate::files::StaticFiles;
 use crate::source::Source;
-use crate::tags::HtmlTag;
+use crate::templates::tags::HtmlTag;
 
 /// How a preloaded file will be used (`rel=modulepreload` or `as=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +133,7 @@ impl StaticFiles {
                     continue;
                 };
                 out.push(Preload {
-                    url: rcollect_core::paths::static_url(&self.inner.url_prefix, target),
+                    url: self.inner.url.file(target),
                     kind,
                     integrity: asset.integrity.clone(),
                 });

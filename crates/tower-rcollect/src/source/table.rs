@@ -1,14 +1,14 @@
 //! The routing table of manifest mode: decoded URL name → [`Route`], built
-//! once per settings from what was [loaded](crate::load).
+//! once per settings from what was [loaded](crate::source::load).
 
 use std::collections::HashMap;
 
 use rcollect_core::content_type::is_compressible;
 
 use crate::asset::Served;
-use crate::dictionary;
-use crate::load::Loaded;
 use crate::settings::{Caching, Settings};
+use crate::source::dictionary;
+use crate::source::load::Loaded;
 
 /// What a name in the table leads to.
 #[derive(Debug, Clone)]

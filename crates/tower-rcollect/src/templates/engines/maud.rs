@@ -17,7 +17,7 @@
 
 use maud::Render;
 
-use crate::tags::HtmlTag;
+use crate::templates::tags::HtmlTag;
 
 impl Render for HtmlTag {
     /// The tag as it is: it needs no escaping.

@@ -4,11 +4,10 @@
 //! `If-Match` and `If-Unmodified-Since` are not evaluated: they guard state
 //! changes, and a static file only answers GET and HEAD.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use http::HeaderMap;
 use http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE};
-use rcollect_core::manifest::MAX_HTTP_TIME;
 
 /// True when the request's validators say the client's copy is current
 /// (answer 304). `If-None-Match` (weak comparison, lists, `*`) takes
@@ -91,20 +90,12 @@ fn parse_date(v: &[u8]) -> Option<u64> {
     t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 
-/// `Last-Modified` text for seconds since the epoch.
-pub(crate) fn format_date(secs: u64) -> String {
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs.min(MAX_HTTP_TIME)))
-}
-
-/// Seconds since the epoch of a file time, clamped to what an HTTP date can
-/// carry (0 before the epoch, the end of year 9999 after it).
-pub(crate) fn unix_secs(t: SystemTime) -> u64 {
-    rcollect_core::manifest::http_time(t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asset::{format_date, unix_secs};
+    use rcollect_core::manifest::MAX_HTTP_TIME;
+    use std::time::Duration;
 
     #[test]
     fn star_matches_only_alone() {

@@ -1,0 +1,86 @@
+//! [`ResponseFuture`]: a response decided up front, a body being read
+//! ([`open`](super::open)), or the inner service's future.
+
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::Response;
+use pin_project_lite::pin_project;
+
+use super::body::{ResponseBody, StaticBody};
+use super::respond;
+
+/// A response that needs I/O before it is complete.
+pub(crate) type OpenFuture = Pin<Box<dyn Future<Output = io::Result<Response<StaticBody>>> + Send>>;
+
+pin_project! {
+    /// The response future of [`StaticFilesService`](crate::StaticFilesService).
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F>,
+        _body: PhantomData<fn() -> B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Ready { res: Option<Response<StaticBody>> },
+        Open { fut: OpenFuture },
+        Inner { #[pin] fut: F },
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    fn new(state: State<F>) -> Self {
+        ResponseFuture {
+            state,
+            _body: PhantomData,
+        }
+    }
+
+    pub(crate) fn ready(res: Response<StaticBody>) -> Self {
+        Self::new(State::Ready { res: Some(res) })
+    }
+
+    pub(crate) fn open(fut: OpenFuture) -> Self {
+        Self::new(State::Open { fut })
+    }
+
+    pub(crate) fn inner(fut: F) -> Self {
+        Self::new(State::Inner { fut })
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<ResponseBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let res = match self.project().state.project() {
+            StateProj::Ready { res } => res.take().unwrap_or_else(respond::internal_error),
+            StateProj::Open { fut } => match ready!(fut.as_mut().poll(cx)) {
+                Ok(res) => res,
+                Err(e) => {
+                    tracing::error!("cannot serve static file: {e}");
+                    respond::internal_error()
+                }
+            },
+            StateProj::Inner { fut } => {
+                return fut.poll(cx).map_ok(|res| res.map(ResponseBody::inner));
+            }
+        };
+        Poll::Ready(Ok(res.map(ResponseBody::from_static)))
+    }
+}
+
+impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
