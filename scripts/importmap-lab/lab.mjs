@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launch } from './lib/chromium.mjs';
+import { selfSignedCert } from './lib/tls.mjs';
 import { startServer } from './lib/server.mjs';
 import { buildSite, importMap, serveSite, tamper, sha384, JS, IMMUTABLE } from './lib/site.mjs';
 import { SOURCES, EXPECTED_RES } from './lib/sources.mjs';
@@ -17,6 +18,7 @@ import { doc, mapTag, mapText, entry, inlineModule, cspHash, HTML, PRELUDE_NONCE
 import { EXPERIMENTS } from './experiments.mjs';
 import { caching } from './caching.mjs';
 import { sourcemaps } from './sourcemaps.mjs';
+import { dumpdom } from './dumpdom.mjs';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -50,8 +52,8 @@ async function observe(page, server, site) {
 }
 
 // One page on a fresh server (fresh port, so no experiment sees another's cache).
-async function runPage(browser, build) {
-  const server = await startServer();
+async function runPage(browser, build, { tls } = {}) {
+  const server = await startServer({ tls });
   try {
     const site = buildSite({ ...SOURCES, ...(build.extraSources ?? {}) });
     const spec = build({ site, origin: server.origin, server });
@@ -76,7 +78,7 @@ async function runPage(browser, build) {
   }
 }
 
-const ctx = { runPage, buildSite, importMap, serveSite, tamper, sha384, JS, IMMUTABLE, SOURCES, EXPECTED_RES, doc, mapTag, mapText, entry, inlineModule, cspHash, PRELUDE_NONCE, gzipSync, quick };
+const ctx = { runPage, launch, selfSignedCert, profileDir: () => mkdtempSync(path.join(tmpdir(), 'importmap-lab-')), rmSync, buildSite, importMap, serveSite, tamper, sha384, JS, IMMUTABLE, SOURCES, EXPECTED_RES, doc, mapTag, mapText, entry, inlineModule, cspHash, PRELUDE_NONCE, gzipSync, quick };
 
 const results = { started: new Date().toISOString(), node: process.version, experiments: [] };
 let unexpected = 0;
@@ -86,7 +88,7 @@ try {
   const v = await browser.version();
   results.chromium = v;
   console.log(`# ${v.product} (${v.revision}) ${v.userAgent}\n# node ${process.version}\n`);
-  const all = [...EXPERIMENTS, caching, sourcemaps].filter((e) => wanted(e.id));
+  const all = [...EXPERIMENTS, caching, sourcemaps, dumpdom].filter((e) => wanted(e.id));
   for (const exp of all) {
     let obs;
     let checks;

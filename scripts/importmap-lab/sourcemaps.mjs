@@ -10,7 +10,7 @@ const MAP = (file) => JSON.stringify({ version: 3, file, sources: ['src.ts'], so
 
 export const sourcemaps = {
   id: 'q8-sourcemaps',
-  title: 'source maps: comment, SourceMap header, hidden, private (token header or cookie)',
+  title: 'source maps: comment, SourceMap header (also on a module script), both, hidden, private (token header or cookie)',
   async run(c) {
     const server = await startServer();
     const out = {};
@@ -21,6 +21,7 @@ export const sourcemaps = {
         header: { js: js('header'), map: '/static/js/sm-header.js.0123456789ab.map', header: true },
         hidden: { js: js('hidden'), map: '/static/js/sm-hidden.js.0123456789ab.map' },
         private: { js: js('private') + '//# sourceMappingURL=sm-private.js.0123456789ab.map\n', map: '/static/js/sm-private.js.0123456789ab.map', private: true },
+        both: { js: js('both') + '//# sourceMappingURL=sm-both.from-comment.map\n', map: '/static/js/sm-both.js.0123456789ab.map', header: true },
       };
       for (const [name, f] of Object.entries(files)) {
         const url = `/static/js/sm-${name}.0123456789ab.js`;
@@ -75,7 +76,8 @@ export const sourcemaps = {
     const sm = (n) => o.scriptParsed.find((s) => s.url.includes(`sm-${n}.`))?.sourceMapURL;
     const hdrs = o.devtoolsPublic.requestHeaders ?? {};
     return [
-      ['all four modules ran', o.ran?.length === 4],
+      ['all five modules ran', o.ran?.length === 5],
+      ['comment and SourceMap header both present: the header wins', sm('both') === '/static/js/sm-both.js.0123456789ab.map'],
       ['comment: sourceMapURL is the comment as written (relative to the script)', sm('public') === 'sm-public.js.0123456789ab.map'],
       ['SourceMap response header: Chromium reports it as sourceMapURL', sm('header') === '/static/js/sm-header.js.0123456789ab.map'],
       ['hidden: no sourceMapURL', sm('hidden') === ''],

@@ -13,7 +13,8 @@ const FLAGS = [
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function launch({ userDataDir, args = [] }) {
-  const proc = spawn(CHROMIUM, [...FLAGS, ...args, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'], {
+  const extra = (process.env.LAB_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(CHROMIUM, [...FLAGS, ...extra, ...args, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'], {
     stdio: ['ignore', 'ignore', 'pipe'], detached: true,
   });
   let stderr = '';

@@ -1,6 +1,7 @@
 // A tiny static HTTP server on loopback (node's stdlib only): a route table the
 // experiments fill in, and a log of every request with the headers that matter.
 import http from 'node:http';
+import https from 'node:https';
 
 const LOGGED = [
   'accept', 'accept-encoding', 'cache-control', 'cookie', 'if-none-match', 'if-modified-since',
@@ -8,11 +9,12 @@ const LOGGED = [
   'x-sourcemap-token', 'content-type',
 ];
 
-export async function startServer({ port = 0 } = {}) {
+// `tls: {key, cert}` (PEM) serves HTTPS instead of HTTP.
+export async function startServer({ port = 0, tls } = {}) {
   const routes = new Map(); // pathname -> {status, headers, body} | (req, res, entry) => void
   const log = [];
   const sockets = new Set();
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -37,13 +39,14 @@ export async function startServer({ port = 0 } = {}) {
       res.writeHead(entry.status, { ...r.headers, 'content-length': String(r.body.length) });
       res.end(req.method === 'HEAD' ? undefined : r.body);
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   return {
     origin,
     routes,
