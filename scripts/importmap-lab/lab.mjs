@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Import-map experiments in headless Chromium for rcollect issue 22.
-//   node lab.mjs              every experiment (about 2 minutes; the report POST waits up to 70 s)
+//   node lab.mjs              every experiment (about 3 minutes)
 //   node lab.mjs q2 q5        only experiments whose id starts with q2 or q5
-//   node lab.mjs --quick      skip the slow wait for a Reporting API POST
+//   LAB_CHROMIUM_ARGS='--foo' extra Chromium flags for every launch
 // Writes out/results.json (every observation) and prints a summary; exits 1 if an
 // observation differs from the expectation written next to the experiment.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,6 @@ import { sourcemaps } from './sourcemaps.mjs';
 import { dumpdom } from './dumpdom.mjs';
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
 const filters = args.filter((a) => !a.startsWith('--'));
 const wanted = (id) => filters.length === 0 || filters.some((f) => id.startsWith(f));
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -78,7 +77,7 @@ async function runPage(browser, build, { tls } = {}) {
   }
 }
 
-const ctx = { runPage, launch, selfSignedCert, profileDir: () => mkdtempSync(path.join(tmpdir(), 'importmap-lab-')), rmSync, buildSite, importMap, serveSite, tamper, sha384, JS, IMMUTABLE, SOURCES, EXPECTED_RES, doc, mapTag, mapText, entry, inlineModule, cspHash, PRELUDE_NONCE, gzipSync, quick };
+const ctx = { runPage, launch, selfSignedCert, profileDir: () => mkdtempSync(path.join(tmpdir(), 'importmap-lab-')), rmSync, buildSite, importMap, serveSite, tamper, sha384, JS, IMMUTABLE, SOURCES, EXPECTED_RES, doc, mapTag, mapText, entry, inlineModule, cspHash, PRELUDE_NONCE, gzipSync };
 
 const results = { started: new Date().toISOString(), node: process.version, experiments: [] };
 let unexpected = 0;
