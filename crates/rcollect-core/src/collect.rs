@@ -405,7 +405,7 @@ fn holds(path: &Path, digests: &crate::hash::Digests) -> bool {
     if !ok {
         tracing::warn!(
             "{}: not the bytes its name promises; writing it again",
-            path.display()
+            crate::paths::shown(path)
         );
     }
     ok
@@ -599,6 +599,44 @@ mod tests {
                 .expect("releases");
         assert_eq!(releases.manifests().count(), 2);
         assert_eq!(releases.unreadable().count(), 0);
+    }
+
+    #[test]
+    fn incompressible_data_of_an_unknown_type_is_sampled_not_compressed() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        // 512 KiB of xorshift noise, and as much repetitive text.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let noise: Vec<u8> = (0..512 * 1024)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x.to_le_bytes()[0]
+            })
+            .collect();
+        let assets = t.path().join("assets");
+        std::fs::write(assets.join("blob.bin"), &noise).expect("write");
+        std::fs::write(assets.join("big.txt"), "lorem ipsum ".repeat(45_000)).expect("write");
+        let s = collect(&config, &Options::default()).expect("collect");
+        let m = Manifest::load(&config.static_root, config.manifest_max_size)
+            .expect("load")
+            .expect("manifest");
+        let (_, blob) = m.meta("blob.bin").expect("blob");
+        assert!(blob.variants.is_empty(), "{blob:?}");
+        let (_, big) = m.meta("big.txt").expect("big");
+        assert!(big.variants.contains_key(&Encoding::Br), "{big:?}");
+        // Never compressed: no cache entry was written for it.
+        let sha = &blob.sha256;
+        let cached = walkdir::WalkDir::new(t.path().join("cache"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().starts_with(sha.as_str()));
+        assert!(!cached, "the noise was compressed");
+        assert!(s.dropped >= 2, "{s:?}");
+        // And not tried again.
+        let again = collect(&config, &Options::default()).expect("collect");
+        assert_eq!(again.compressed, 0);
     }
 
     #[test]

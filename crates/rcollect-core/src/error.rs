@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum Error {
     /// An I/O error on a named path.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::paths::shown(path))]
     Io {
         /// The file or directory involved.
         path: PathBuf,
@@ -21,13 +21,21 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A directory walk found a symlink loop.
-    #[error("{}: symlink loop (the link points back to one of its ancestors)", path.display())]
+    #[error(
+        "{}: symlink loop (the link points back to one of its ancestors)",
+        crate::paths::shown(path)
+    )]
     SymlinkLoop {
         /// The link that closes the loop.
         path: PathBuf,
     },
     /// A CSS/JS reference names a file that no source dir has.
-    #[error("{}:{line}: reference to missing file '{target}' (resolved to '{resolved}')", source_path.display())]
+    #[error(
+        "{}:{line}: reference to missing file '{}' (resolved to '{}')",
+        crate::paths::shown(source_path),
+        crate::paths::escape_controls(target, false),
+        crate::paths::escape_controls(resolved, false)
+    )]
     MissingReference {
         /// The source file that holds the reference.
         source_path: PathBuf,
@@ -46,7 +54,7 @@ pub enum Error {
         count: usize,
     },
     /// The manifest could not be read or parsed.
-    #[error("{}: invalid manifest: {message}", path.display())]
+    #[error("{}: invalid manifest: {message}", crate::paths::shown(path))]
     Manifest {
         /// The manifest file.
         path: PathBuf,
@@ -61,13 +69,19 @@ pub enum Error {
         message: String,
     },
     /// Another process holds the STATIC_ROOT lock (a collect or a clean).
-    #[error("{}: another rcollect is collecting into this STATIC_ROOT", path.display())]
+    #[error(
+        "{}: another rcollect is collecting into this STATIC_ROOT",
+        crate::paths::shown(path)
+    )]
     Locked {
         /// The lock file.
         path: PathBuf,
     },
     /// A source file changed while it was being collected.
-    #[error("{}: the file changed while it was being collected; run collectstatic again", path.display())]
+    #[error(
+        "{}: the file changed while it was being collected; run collectstatic again",
+        crate::paths::shown(path)
+    )]
     SourceChanged {
         /// The source file.
         path: PathBuf,
@@ -75,7 +89,11 @@ pub enum Error {
     /// A source file's logical path is a name rcollect writes for something
     /// else (the manifest, a manifest version, the lock file, or another
     /// file's hashed name or variant).
-    #[error("{}: its name '{name}' is {what}; rename the file or add it to `ignore`", source_path.display())]
+    #[error(
+        "{}: its name '{}' is {what}; rename the file or add it to `ignore`",
+        crate::paths::shown(source_path),
+        crate::paths::escape_controls(name, false)
+    )]
     NameTaken {
         /// The source file.
         source_path: PathBuf,
@@ -86,7 +104,10 @@ pub enum Error {
     },
     /// An internal invariant does not hold (a bug in rcollect): reported
     /// with the file it concerns instead of a panic.
-    #[error("{}: internal error: {message} (please report this)", path.display())]
+    #[error(
+        "{}: internal error: {message} (please report this)",
+        crate::paths::shown(path)
+    )]
     Internal {
         /// The file being processed.
         path: PathBuf,
@@ -95,7 +116,7 @@ pub enum Error {
     },
     /// The source dirs hold no file to collect (all ignored, or empty), and
     /// `allow_empty` is not set: an empty STATIC_ROOT would ship.
-    #[error("no files to collect in the source dirs ({}): check `dirs` and `ignore`, or pass --allow-empty (allow_empty = true) if this is intended", dirs.iter().map(|d| format!("'{}'", d.display())).collect::<Vec<_>>().join(", "))]
+    #[error("no files to collect in the source dirs ({}): check `dirs` and `ignore`, or pass --allow-empty (allow_empty = true) if this is intended", dirs.iter().map(|d| format!("'{}'", crate::paths::shown(d))).collect::<Vec<_>>().join(", "))]
     NothingToCollect {
         /// The source dirs that were searched.
         dirs: Vec<PathBuf>,
@@ -157,8 +178,8 @@ pub struct ConfigError {
 
 fn location(file: Option<&Path>, line: Option<usize>) -> String {
     match (file, line) {
-        (Some(f), Some(l)) => format!("{}:{l}: ", f.display()),
-        (Some(f), None) => format!("{}: ", f.display()),
+        (Some(f), Some(l)) => format!("{}:{l}: ", crate::paths::shown(f)),
+        (Some(f), None) => format!("{}: ", crate::paths::shown(f)),
         (None, _) => String::new(),
     }
 }

@@ -35,6 +35,47 @@ pub fn static_url(static_url: &str, name: &str) -> String {
     format!("{static_url}{}", utf8_percent_encode(name, URL_PATH))
 }
 
+/// `s` with control characters (a newline, an escape sequence) written as
+/// `\u{…}` escapes, newlines kept when `keep_newlines`: a file name in a
+/// message or a log line can then never forge a line or drive a terminal.
+///
+/// ```
+/// use rcollect_core::paths::escape_controls;
+/// assert_eq!(escape_controls("a\nb\u{1b}[2J", false), "a\\u{a}b\\u{1b}[2J");
+/// ```
+pub fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
+    let bad = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A path as messages and logs show it: lossy UTF-8, control characters
+/// escaped ([`escape_controls`]).
+pub fn shown(path: &Path) -> Shown<'_> {
+    Shown(path)
+}
+
+/// See [`shown`].
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(&'a Path);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&escape_controls(&self.0.to_string_lossy(), false))
+    }
+}
+
 /// Lexically removes `.` and `..` components (no filesystem access).
 pub fn normalize(p: &Path) -> PathBuf {
     use std::path::Component;

@@ -214,9 +214,9 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
     for b in &broken {
         tracing::warn!(
             "{}:{}: reference to missing file '{}' left as written",
-            b.source.display(),
+            crate::paths::shown(&b.source),
             b.line,
-            b.target
+            crate::paths::escape_controls(&b.target, false)
         );
     }
     if broken_omitted > 0 {

@@ -10,6 +10,7 @@ use rcollect_core::checks::{self, Level, Location};
 use rcollect_core::collect::{self, Summary};
 use rcollect_core::compress::Cache;
 use rcollect_core::config::Overrides;
+use rcollect_core::paths::{escape_controls, shown};
 use rcollect_core::progress::{Phase, Progress};
 use serde_json::json;
 
@@ -194,19 +195,22 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
         for sh in &s.shadowed {
             eprintln!(
                 "shadowed: '{}' from {} (using {})",
-                sh.logical,
-                sh.source.display(),
-                sh.winner.display()
+                escape_controls(&sh.logical, false),
+                shown(&sh.source),
+                shown(&sh.winner)
             );
         }
         for c in &s.cycles {
-            eprintln!("reference cycle resolved: {}", c.join(" -> "));
+            eprintln!(
+                "reference cycle resolved: {}",
+                escape_controls(&c.join(" -> "), false)
+            );
         }
     }
     if verbose > 0 || s.dry_run {
         let verb = if s.dry_run { "would write" } else { "wrote" };
         for name in &s.written {
-            eprintln!("{verb} {}", root.join(name).display());
+            eprintln!("{verb} {}", shown(&root.join(name)));
         }
     }
     let verb = if s.dry_run {

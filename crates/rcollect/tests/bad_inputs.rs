@@ -878,3 +878,39 @@ fn every_output_has_one_mode_whatever_the_source_mode() {
         assert_eq!(mode, 0o644, "{}", p.display());
     }
 }
+
+/// Issue 20: a newline (or an escape sequence) in a source file name is
+/// printed escaped in collect's warnings and errors, so a file name cannot
+/// forge a log line.
+#[test]
+fn newlines_in_names_cannot_forge_log_lines() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    let forged = "x\nerror: forged line\u{1b}[2J.css";
+    // A missing reference in it: the error names the file.
+    write(
+        &d.join("src").join(forged),
+        "a { background: url(gone.png) }",
+    );
+    let out = collect_src(d, &[]);
+    no_panic(&out);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        !err.contains("\nerror: forged") && !err.contains('\u{1b}'),
+        "{err:?}"
+    );
+    assert!(err.contains("x\\u{a}error: forged line"), "{err}");
+    // Left as written (a warning) and shadowed (W002): the same.
+    std::fs::write(d.join("src").join(forged), "a {}").expect("write");
+    let more = d.join("more");
+    write(&more.join(forged), "b {}");
+    let out = collect_src(d, &["--dir", "more", "-v"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("W002"), "{err}");
+    assert!(
+        !err.contains("\nerror: forged") && !err.contains('\u{1b}'),
+        "{err:?}"
+    );
+}

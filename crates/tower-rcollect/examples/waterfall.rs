@@ -37,7 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         root.ok_or("--root is required")?,
         entry.ok_or("--entry is required")?,
     );
-    let files = StaticFiles::from_manifest(&root, "/static/")?;
+    // The whole graph in the Link header (the default 2 KiB cap is for
+    // proxies; this measures what preloading everything does).
+    let files = StaticFiles::from_manifest(&root, "/static/")?.link_max_bytes(1 << 20);
     let step = Duration::from_millis(step);
     let page = format!(
         "<!doctype html><html><head><meta charset=utf-8></head><body><div id=out>not run</div>\

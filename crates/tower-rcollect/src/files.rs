@@ -191,6 +191,12 @@ impl StaticFiles {
         })
     }
 
+    /// The largest `Link` header [`preload_layer`](Self::preload_layer)
+    /// sends, in bytes (`[serve] link_max_bytes`, default 2048).
+    pub fn link_max_bytes(self, bytes: usize) -> Self {
+        self.update(|s| s.link_max_bytes = bytes)
+    }
+
     /// True in dev mode (serving the source dirs).
     pub fn is_dev(&self) -> bool {
         matches!(self.inner.source, Source::Dev(_))

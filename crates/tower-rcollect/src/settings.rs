@@ -31,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) headers: Vec<HeaderRule>,
     /// Lower-case extension → content type.
     pub(crate) mime_types: HashMap<String, HeaderValue>,
+    /// The largest `Link` header of preloads.
+    pub(crate) link_max_bytes: usize,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             retention: d.retention(),
             headers: Vec::new(),
             mime_types: HashMap::new(),
+            link_max_bytes: d.link_max_bytes,
         }
     }
 }

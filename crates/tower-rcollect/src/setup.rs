@@ -264,7 +264,8 @@ impl StaticFiles {
             .allow_all_origins(s.allow_all_origins)
             .dictionaries(s.dictionaries)
             .history_versions(retention.versions)
-            .history_max_age(retention.max_age);
+            .history_max_age(retention.max_age)
+            .link_max_bytes(s.link_max_bytes);
         if let Some(dir) = &config.root_dir {
             files = files.root_dir(RootDir::scan(dir)?);
         }

@@ -304,9 +304,11 @@ impl Finding {
     /// as `E002: message (hint: …)`: the log line carries the level, so
     /// the text does not repeat it.
     pub fn log(&self) {
+        let message = crate::paths::escape_controls(&self.message, false);
+        let hint = crate::paths::escape_controls(&self.hint, false);
         match self.level {
-            Level::Error => tracing::error!("{}: {} (hint: {})", self.id, self.message, self.hint),
-            Level::Warning => tracing::warn!("{}: {} (hint: {})", self.id, self.message, self.hint),
+            Level::Error => tracing::error!("{}: {message} (hint: {hint})", self.id),
+            Level::Warning => tracing::warn!("{}: {message} (hint: {hint})", self.id),
         }
     }
 }

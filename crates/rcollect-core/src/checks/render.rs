@@ -190,31 +190,7 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// `s` with control characters (C0 but `\n` when `keep_newlines`, DEL, C1)
-/// written as `\u{1b}` escapes, so that a file name cannot move the cursor,
-/// recolour or retitle a terminal it is printed to.
-///
-/// ```
-/// use rcollect_core::checks::escape_controls;
-/// assert_eq!(escape_controls("a\u{1b}[2Jb.css", false), "a\\u{1b}[2Jb.css");
-/// assert_eq!(escape_controls("line\nnext", true), "line\nnext");
-/// assert_eq!(escape_controls("plain", false), "plain");
-/// ```
-pub fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| c.is_control() && !(keep_newlines && c == '\n');
-    if !s.chars().any(bad) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if bad(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
+pub use crate::paths::escape_controls;
 
 #[cfg(test)]
 mod tests {

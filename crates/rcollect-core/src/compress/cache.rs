@@ -68,7 +68,10 @@ impl Cache {
         match verify(Codec::Variant(encoding), file, sha256, size) {
             Ok(()) => Some(CacheHit { path, len }),
             Err(e) => {
-                tracing::warn!("compression cache entry {} {e}; discarded", path.display());
+                tracing::warn!(
+                    "compression cache entry {} {e}; discarded",
+                    crate::paths::shown(&path)
+                );
                 let _ = std::fs::remove_file(&path);
                 None
             }
@@ -127,7 +130,10 @@ impl Cache {
         match verify(codec, &bytes[..], sha256, size) {
             Ok(()) => Some(bytes),
             Err(e) => {
-                tracing::warn!("compression cache entry {} {e}; discarded", path.display());
+                tracing::warn!(
+                    "compression cache entry {} {e}; discarded",
+                    crate::paths::shown(&path)
+                );
                 let _ = std::fs::remove_file(&path);
                 None
             }

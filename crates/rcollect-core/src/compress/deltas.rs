@@ -76,7 +76,7 @@ impl Jobs<'_> {
                         tracing::warn!(
                             "{}: {len} bytes, not the {} its manifest records (changed after \
                              collect); not used as a dictionary",
-                            self.root.join(dict).display(),
+                            crate::paths::shown(&self.root.join(dict)),
                             meta.size
                         );
                         continue;
@@ -140,7 +140,7 @@ impl Jobs<'_> {
             tracing::warn!(
                 "{}: not the SHA-256 its manifest records (changed after collect); not used as a \
                  dictionary",
-                self.root.join(&job.dictionary).display()
+                crate::paths::shown(&self.root.join(&job.dictionary))
             );
             return Ok(None);
         }
@@ -199,7 +199,7 @@ impl Jobs<'_> {
                     verify(codec, f, &p.digests.sha256, p.digests.size).map_err(|e| e.to_string())
                 });
             if let Err(e) = &checked {
-                tracing::warn!("{}: {e}; encoding it again", path.display());
+                tracing::warn!("{}: {e}; encoding it again", crate::paths::shown(&path));
             }
             checked.is_ok()
         })

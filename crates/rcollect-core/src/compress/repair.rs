@@ -65,7 +65,10 @@ impl Jobs<'_> {
             if ok {
                 continue;
             }
-            tracing::warn!("{}: damaged; compressing it again", vpath.display());
+            tracing::warn!(
+                "{}: damaged; compressing it again",
+                crate::paths::shown(&vpath)
+            );
             match self.cache.and_then(|c| c.get(enc, sha, meta.size)) {
                 Some(hit) if hit.len == size => place_cached(&hit.path, &vpath)?,
                 _ => {
@@ -115,7 +118,7 @@ impl Jobs<'_> {
                     .ok()
                     .is_some_and(|f| verify(codec, f, sha, meta.size).is_ok());
                 if !ok {
-                    tracing::warn!("{}: damaged; removed", path.display());
+                    tracing::warn!("{}: damaged; removed", crate::paths::shown(&path));
                     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
                     removed += 1;
                 }

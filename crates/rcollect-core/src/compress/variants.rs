@@ -34,6 +34,66 @@ pub(crate) struct Variants {
     pub(crate) repaired: usize,
 }
 
+/// Files at least this large are sampled before they are compressed.
+const SAMPLE_FROM: u64 = 256 * 1024;
+/// Bytes per sample (three: start, middle, end).
+const SAMPLE: usize = 64 * 1024;
+
+/// The contents (by SHA-256) whose samples a fast compressor (zstd at
+/// level 1) shrinks by less than 2%: random or already-compressed data of a type
+/// that `is_compressible` does not know (a `.bin`), on which brotli at
+/// quality 11 would spend minutes for nothing. The skip lists of nginx and
+/// whitenoise decide by type alone.
+fn incompressible(files: &[Planned], variants: &[Variants]) -> std::collections::HashSet<[u8; 32]> {
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .zip(variants.par_iter())
+        .filter(|(p, v)| p.digests.size >= SAMPLE_FROM && !v.pending.is_empty())
+        .filter_map(|(p, _)| {
+            let sample = sample(p).ok()?;
+            let fast = zstd::bulk::compress(&sample, 1).ok()?;
+            let ratio = fast.len() as f64 / sample.len().max(1) as f64;
+            (ratio >= 0.98).then_some(p.digests.sha256)
+        })
+        .collect()
+}
+
+/// Three slices of the hashed file (start, middle, end).
+fn sample(p: &Planned) -> std::io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = match &p.content {
+        crate::plan::Content::Source(path) => std::fs::File::open(path)?,
+        crate::plan::Content::Memory(bytes) => {
+            let n = bytes.len();
+            let mid = n / 2;
+            let mut out = Vec::with_capacity(3 * SAMPLE);
+            for start in [0, mid.saturating_sub(SAMPLE / 2), n.saturating_sub(SAMPLE)] {
+                out.extend_from_slice(
+                    bytes
+                        .get(start..(start + SAMPLE).min(n))
+                        .unwrap_or_default(),
+                );
+            }
+            return Ok(out);
+        }
+    };
+    let n = p.digests.size;
+    let mut out = Vec::with_capacity(3 * SAMPLE);
+    let half = (SAMPLE / 2) as u64;
+    for start in [
+        0,
+        (n / 2).saturating_sub(half),
+        n.saturating_sub(SAMPLE as u64),
+    ] {
+        f.seek(SeekFrom::Start(start))?;
+        let mut buf = vec![0u8; SAMPLE];
+        let got = f.read(&mut buf)?;
+        out.extend_from_slice(buf.get(..got).unwrap_or_default());
+    }
+    Ok(out)
+}
+
 /// Kept variant size (or `None`: not worth keeping) per (content SHA-256,
 /// encoding).
 type Sizes = HashMap<([u8; 32], Encoding), Option<u64>>;
@@ -79,7 +139,7 @@ impl Jobs<'_> {
                     if on_disk != Some(size) {
                         tracing::warn!(
                             "{}: not the {size} bytes the manifest records; compressing it again",
-                            vpath.display()
+                            crate::paths::shown(&vpath)
                         );
                     }
                     v.repaired += 1;
@@ -124,7 +184,7 @@ impl Jobs<'_> {
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = &checked {
-            tracing::warn!("{}: {e}; compressing it again", path.display());
+            tracing::warn!("{}: {e}; compressing it again", crate::paths::shown(&path));
         }
         checked.is_ok()
     }
@@ -146,6 +206,16 @@ impl Jobs<'_> {
                 dropped: 0,
             });
         }
+        let skip = incompressible(files, variants);
+        for (p, v) in files.iter().zip(variants.iter_mut()) {
+            if skip.contains(&p.digests.sha256) && !v.pending.is_empty() {
+                tracing::debug!(
+                    "{}: a sample does not compress; no variants",
+                    crate::paths::shown(&p.source)
+                );
+                v.pending.clear();
+            }
+        }
         let results = self.compress_all(files, variants, progress)?;
         for (p, v) in files.iter().zip(variants.iter_mut()) {
             for enc in std::mem::take(&mut v.pending) {
@@ -156,7 +226,9 @@ impl Jobs<'_> {
         }
         Ok(Compressed {
             compressed: results.len(),
-            dropped: results.values().filter(|kept| kept.is_none()).count(),
+            // Sampled contents count as tried and not kept, per encoding.
+            dropped: results.values().filter(|kept| kept.is_none()).count()
+                + skip.len() * self.encodings.len(),
         })
     }
 

@@ -214,6 +214,10 @@ pub struct ServeConfig {
     pub headers: Vec<HeaderRule>,
     /// Extra or overriding content types by extension (without the dot).
     pub mime_types: BTreeMap<String, String>,
+    /// The largest `Link` header of preloads (`preload_layer`, and the
+    /// `103 Early Hints` of `rcollect serve`) in bytes; the files nearest
+    /// to the entries come first.
+    pub link_max_bytes: usize,
     /// `rcollect serve`: open connections at most (0: derived from the
     /// open-file limit, which is raised to its hard limit at start).
     pub max_connections: usize,
@@ -252,6 +256,7 @@ impl Default for ServeConfig {
             history_max_age: 3600,
             headers: Vec::new(),
             mime_types: BTreeMap::new(),
+            link_max_bytes: 2048,
             max_connections: 0,
             header_timeout: 60,
             keepalive_timeout: 75,

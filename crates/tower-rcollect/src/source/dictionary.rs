@@ -7,23 +7,25 @@
 //! [`crate::serve::negotiate`].
 
 use http::HeaderValue;
-use rcollect_core::hash::NAME_HASH_LEN;
 
-/// `Use-As-Dictionary: match="<mount><dir>/<stem>.*.<ext>"` for the hashed
-/// name `name` of `logical` under `mount`: the hash segment becomes `*`,
-/// URLPattern's special characters elsewhere are escaped. `None` when the
-/// name carries no hash segment that removing gives `logical` back.
+/// `Use-As-Dictionary: match="<mount><dir>/<stem>.:hash.<ext>"` for the
+/// hashed name `name` of `logical` under `mount`: the hash segment becomes
+/// the named group `:hash` (URLPattern: any characters but `/`, so the
+/// pattern never reaches into a subdirectory, as `*` would), URLPattern's
+/// special characters elsewhere are escaped. `None` when the name carries
+/// no hash segment ([`rcollect_core::hash::hash_segment`]) whose removal
+/// gives `logical` back.
 pub(crate) fn use_as_dictionary(mount: &str, name: &str, logical: &str) -> Option<HeaderValue> {
     let hash = hash_segment(name, logical)?;
     let url = rcollect_core::paths::static_url(mount, name);
     let needle = format!(".{hash}");
     let at = url.rfind(&needle)?;
     let (before, after) = (url.get(..at)?, url.get(at + needle.len()..)?);
-    let pattern = format!("{}.*{}", escape(before), escape(after));
+    let pattern = format!("{}.:hash{}", escape(before), escape(after));
     HeaderValue::try_from(format!("match=\"{}\"", pattern.replace('"', "%22"))).ok()
 }
 
-/// The 12-hex-digit segment of `name`'s last component whose removal gives
+/// The hash segment of `name`'s last component whose removal gives
 /// `logical` (Django's and rcollect's naming: `app.min.<hash>.js`).
 fn hash_segment<'a>(name: &'a str, logical: &str) -> Option<&'a str> {
     let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
@@ -31,11 +33,29 @@ fn hash_segment<'a>(name: &'a str, logical: &str) -> Option<&'a str> {
     if dir != ldir {
         return None;
     }
-    file.split('.').skip(1).find(|seg| {
-        seg.len() == NAME_HASH_LEN
-            && seg.bytes().all(|b| b.is_ascii_hexdigit())
-            && file.replacen(&format!(".{seg}"), "", 1) == lfile
-    })
+    let range = rcollect_core::hash::hash_segment(file)?;
+    let seg = file.get(range.clone())?;
+    let without = format!(
+        "{}{}",
+        file.get(..range.start.checked_sub(1)?)?,
+        file.get(range.end..)?
+    );
+    (without == lfile).then_some(seg)
+}
+
+/// Whether a `match` pattern of [`use_as_dictionary`] (a literal with one
+/// `:hash` group, escapes removed) matches the URL path `url`: the group
+/// takes one or more characters other than `/`.
+#[cfg(test)]
+fn matches(pattern: &str, url: &str) -> bool {
+    let unescaped = |s: &str| s.replace('\\', "");
+    let Some((before, after)) = pattern.split_once(":hash") else {
+        return pattern == url;
+    };
+    let (before, after) = (unescaped(before), unescaped(after));
+    url.strip_prefix(&before)
+        .and_then(|rest| rest.strip_suffix(&after))
+        .is_some_and(|group| !group.is_empty() && !group.contains('/'))
 }
 
 /// Escapes URLPattern's pathname syntax (`: * ? + ( ) { } \`) with `\`.
@@ -62,20 +82,20 @@ mod tests {
     fn patterns_cover_future_hashed_names() {
         assert_eq!(
             value("/static/", "js/app.3f2a9c81d0e4.js", "js/app.js").as_deref(),
-            Some(r#"match="/static/js/app.*.js""#)
+            Some(r#"match="/static/js/app.:hash.js""#)
         );
         assert_eq!(
             value("/", "app.min.3f2a9c81d0e4.js", "app.min.js").as_deref(),
-            Some(r#"match="/app.min.*.js""#)
+            Some(r#"match="/app.min.:hash.js""#)
         );
         assert_eq!(
             value("/s/", "LICENSE.3f2a9c81d0e4", "LICENSE").as_deref(),
-            Some(r#"match="/s/LICENSE.*""#)
+            Some(r#"match="/s/LICENSE.:hash""#)
         );
         // Pattern syntax in a name is escaped; spaces are percent-encoded.
         assert_eq!(
             value("/static/", "a (1)+b.3f2a9c81d0e4.css", "a (1)+b.css").as_deref(),
-            Some(r#"match="/static/a%20\(1\)\+b.*.css""#)
+            Some(r#"match="/static/a%20\(1\)\+b.:hash.css""#)
         );
         // Not a hashed name of that logical path.
         assert_eq!(value("/static/", "js/app.js", "js/app.js"), None);
@@ -83,5 +103,22 @@ mod tests {
             value("/static/", "js/app.3f2a9c81d0e4.js", "js/other.js"),
             None
         );
+    }
+
+    #[test]
+    fn patterns_do_not_reach_into_subdirectories() {
+        let pattern = |name: &str, logical: &str| {
+            let v = value("/static/", name, logical).expect("pattern");
+            v.trim_start_matches("match=\"")
+                .trim_end_matches('"')
+                .to_string()
+        };
+        let app = pattern("js/app.3f2a9c81d0e4.js", "js/app.js");
+        assert!(matches(&app, "/static/js/app.0000aaaa1111.js"));
+        // `*` matched these; the named group does not cross `/`.
+        assert!(!matches(&app, "/static/js/app.vendor/lib.0000aaaa1111.js"));
+        // A dotted sibling still matches: names alone cannot tell
+        // `app.min.<hash>` from a version of `app` (counted, not avoided).
+        assert!(matches(&app, "/static/js/app.min.0000aaaa1111.js"));
     }
 }

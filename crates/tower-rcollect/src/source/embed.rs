@@ -149,6 +149,9 @@ pub(crate) struct Decoding {
     /// Streams that may run at once: as many decoders as the memory
     /// budget holds (at least one), set on first use.
     streams: OnceLock<Arc<tokio::sync::Semaphore>>,
+    /// Whole decodes and streamed decodes started (tests).
+    #[cfg(test)]
+    pub(crate) counts: [std::sync::atomic::AtomicUsize; 2],
 }
 
 impl Decoding {
@@ -179,6 +182,8 @@ impl Decoding {
                 return Ok(Decoded::Whole(bytes.clone(), None));
             }
             if let Some(keep) = reader.memory.reserve(expected, reader.budget) {
+                #[cfg(test)]
+                self.counts[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let bytes = tokio::task::spawn_blocking(move || decode_whole(&br, expected))
                     .await
                     .map_err(|e| io::Error::other(e.to_string()))?
@@ -197,6 +202,8 @@ impl Decoding {
             .acquire_owned()
             .await
             .map_err(|e| io::Error::other(e.to_string()))?;
+        #[cfg(test)]
+        self.counts[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;

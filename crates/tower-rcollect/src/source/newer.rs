@@ -63,6 +63,10 @@ pub(crate) struct Newer {
     /// Held for the whole look (across the I/O).
     looking: tokio::sync::Mutex<()>,
     state: Mutex<State>,
+    /// How many times a manifest was read (tests prove a failed one is
+    /// not read again).
+    #[cfg(test)]
+    pub(crate) loads: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -107,6 +111,8 @@ impl Newer {
                 seen,
                 ..State::default()
             }),
+            #[cfg(test)]
+            loads: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -178,6 +184,9 @@ impl Newer {
 
     /// Reads, parses and prepares the live manifest, off the request path.
     async fn load(&self, settings: &Settings, mount: &str) -> Result<Table, String> {
+        #[cfg(test)]
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match &self.watch {
             Watch::Disk { root, max_bytes } => {
                 let (root, max_bytes) = (root.clone(), *max_bytes);

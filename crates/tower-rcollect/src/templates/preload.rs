@@ -54,16 +54,27 @@ pub struct Preload {
 }
 
 impl Preload {
-    /// The `Link` header value: `<url>; rel=modulepreload; crossorigin` or
-    /// `<url>; rel=preload; as=style; crossorigin` (`crossorigin` where the
-    /// file is fetched in CORS mode: modules, fonts, and stylesheets, which
-    /// rcollect's tags load with `crossorigin`).
+    /// The `Link` header value: `<url>; rel=modulepreload; crossorigin;
+    /// integrity="sha384-…"` or `<url>; rel=preload; as=style; crossorigin;
+    /// integrity="…"` (`crossorigin` where the file is fetched in CORS mode:
+    /// modules, fonts, and stylesheets, which rcollect's tags load with
+    /// `crossorigin`). The `integrity` parameter matters: a preload without
+    /// it is refused under `Integrity-Policy`, and with an import map it
+    /// would fetch a module without the map's integrity check.
     pub fn link_value(&self) -> String {
-        match self.kind {
-            PreloadKind::Module => format!("<{}>; rel=modulepreload; crossorigin", self.url),
-            PreloadKind::Style => format!("<{}>; rel=preload; as=style; crossorigin", self.url),
-            PreloadKind::Font => format!("<{}>; rel=preload; as=font; crossorigin", self.url),
-            PreloadKind::Image => format!("<{}>; rel=preload; as=image", self.url),
+        let (rel, cors) = match self.kind {
+            PreloadKind::Module => ("rel=modulepreload", "; crossorigin"),
+            PreloadKind::Style => ("rel=preload; as=style", "; crossorigin"),
+            PreloadKind::Font => ("rel=preload; as=font", "; crossorigin"),
+            PreloadKind::Image => ("rel=preload; as=image", ""),
+        };
+        if self.integrity.is_empty() {
+            format!("<{}>; {rel}{cors}", self.url)
+        } else {
+            format!(
+                "<{}>; {rel}{cors}; integrity=\"{}\"",
+                self.url, self.integrity
+            )
         }
     }
 
@@ -104,19 +115,31 @@ impl StaticFiles {
     /// # Errors
     /// `entry` is not a known logical path.
     pub fn preload(&self, entry: &str) -> Result<Vec<Preload>, MissingAsset> {
-        let missing = || MissingAsset {
-            path: entry.to_string(),
-        };
+        self.preload_all(&[entry])
+    }
+
+    /// What `entries` load with them, transitively, each file once, nearest
+    /// to an entry first (the entries themselves left out).
+    fn preload_all(&self, entries: &[&str]) -> Result<Vec<Preload>, MissingAsset> {
         let loaded = match &self.inner.source {
             Source::Manifest(l) => l,
             Source::Dev(_) => {
-                self.static_url(entry)?;
+                for e in entries {
+                    self.static_url(e)?;
+                }
                 return Ok(Vec::new());
             }
         };
-        let (start, _) = loaded.logical.get(entry).ok_or_else(missing)?;
-        let mut seen: BTreeSet<&str> = BTreeSet::from([start.as_str()]);
-        let mut queue: VecDeque<&str> = VecDeque::from([start.as_str()]);
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::new();
+        for entry in entries {
+            let (start, _) = loaded.logical.get(*entry).ok_or_else(|| MissingAsset {
+                path: entry.to_string(),
+            })?;
+            if seen.insert(start.as_str()) {
+                queue.push_back(start.as_str());
+            }
+        }
         let mut out = Vec::new();
         while let Some(hashed) = queue.pop_front() {
             for target in loaded.graph.get(hashed).into_iter().flatten() {
@@ -145,23 +168,44 @@ impl StaticFiles {
     /// A layer that adds one `Link` header with the preloads of `entries`
     /// to the HTML responses (`Content-Type: text/html`) of the routes it
     /// wraps (in axum: `.route_layer(files.preload_layer(&["js/app.js"])?)`).
+    /// The header holds the files nearest to the entries first and at most
+    /// `[serve] link_max_bytes` (default 2 KiB: proxies and browsers refuse
+    /// large response headers; nginx's default `proxy_buffer_size` is one
+    /// 4 KiB page for all of them); what does not fit is left to the
+    /// page's own tags (with a warning now).
     ///
     /// # Errors
     /// An entry is not a known logical path.
     pub fn preload_layer(&self, entries: &[&str]) -> Result<PreloadLayer, MissingAsset> {
-        let mut values = Vec::new();
-        let mut seen = BTreeSet::new();
-        for e in entries {
-            for p in self.preload(e)? {
-                if seen.insert(p.url.clone()) {
-                    values.push(p.link_value());
-                }
+        let all = self.preload_all(entries)?;
+        let max = self.inner.settings.link_max_bytes;
+        let mut value = String::new();
+        let mut kept = 0;
+        for p in &all {
+            let link = p.link_value();
+            let len = if value.is_empty() {
+                link.len()
+            } else {
+                link.len() + 2
+            };
+            if value.len() + len > max {
+                break;
             }
+            if !value.is_empty() {
+                value.push_str(", ");
+            }
+            value.push_str(&link);
+            kept += 1;
+        }
+        if kept < all.len() {
+            tracing::warn!(
+                "preload Link header for {entries:?}: {kept} of {} links fit in link_max_bytes \
+                 ({max}); the nearest are kept, the page's tags carry the rest",
+                all.len()
+            );
         }
         Ok(PreloadLayer {
-            link: HeaderValue::try_from(values.join(", "))
-                .ok()
-                .filter(|_| !values.is_empty()),
+            link: HeaderValue::try_from(value).ok().filter(|v| !v.is_empty()),
         })
     }
 }

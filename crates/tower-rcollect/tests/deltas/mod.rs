@@ -130,7 +130,7 @@ async fn available_dictionary_gets_the_delta_with_its_own_etag_and_vary() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.header("use-as-dictionary"),
-        Some(r#"match="/static/js/app.*.js""#)
+        Some(r#"match="/static/js/app.:hash.js""#)
     );
     assert_eq!(r.header("content-encoding"), Some("br"));
 
@@ -149,7 +149,7 @@ async fn available_dictionary_gets_the_delta_with_its_own_etag_and_vary() {
     );
     assert_eq!(
         r.header("use-as-dictionary"),
-        Some(r#"match="/static/js/app.*.js""#)
+        Some(r#"match="/static/js/app.:hash.js""#)
     );
     assert_eq!(
         r.header("cache-control"),

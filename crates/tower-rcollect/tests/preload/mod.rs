@@ -52,7 +52,11 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
     );
     assert_eq!(
         js[0].link_value(),
-        format!("<{}>; rel=modulepreload; crossorigin", urls[0])
+        format!(
+            "<{}>; rel=modulepreload; crossorigin; integrity=\"{}\"",
+            urls[0],
+            files.integrity("js/util.js").expect("sri")
+        )
     );
     assert_eq!(
         js[0].tag().as_str(),
@@ -71,9 +75,13 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
     assert!(
         css[1]
             .link_value()
-            .ends_with("; rel=preload; as=font; crossorigin")
+            .contains("; rel=preload; as=font; crossorigin; integrity=\"sha384-")
     );
-    assert!(css[2].link_value().ends_with("; rel=preload; as=image"));
+    assert!(
+        css[2]
+            .link_value()
+            .contains("; rel=preload; as=image; integrity=\"sha384-")
+    );
     assert!(files.preload("js/dep.js").expect("leaf").is_empty());
     assert!(files.preload("js/nope.js").is_err());
 
@@ -101,6 +109,28 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
     assert!(link.starts_with(&format!("<{}>", urls[0])), "{link}");
     assert!(!get(addr, "/plain", &[]).await.has("link"), "not HTML");
     assert!(!get(addr, urls[0], &[]).await.has("link"), "a static file");
+    server.abort();
+
+    // Capped: only the nearest links that fit, each whole.
+    let one = files.preload("js/app.js").expect("preload")[0].link_value();
+    let capped = files
+        .clone()
+        .link_max_bytes(one.len() + 3)
+        .preload_layer(&["js/app.js", "css/app.css"])
+        .expect("layer");
+    let app = Router::new()
+        .route(
+            "/",
+            axum::routing::get(|| async { Html("<!doctype html><p>hi</p>") }),
+        )
+        .route_layer(capped);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = get(addr, "/", &[]).await;
+    assert_eq!(r.header("link"), Some(one.as_str()));
     server.abort();
 }
 

@@ -117,7 +117,7 @@ async fn serves_everything_from_the_store(url: &str, dir: &std::path::Path) {
     );
     assert_eq!(
         r.header("use-as-dictionary"),
-        Some(r#"match="/static/js/app.*.js""#)
+        Some(r#"match="/static/js/app.:hash.js""#)
     );
     let etag = r.header("etag").expect("etag").to_string();
     let r = get(

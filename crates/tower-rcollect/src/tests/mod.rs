@@ -12,6 +12,8 @@ use tower::{Layer, ServiceExt};
 
 use crate::StaticFiles;
 
+mod edges;
+
 const BODY: &[u8] = b"body{}";
 const HASHED: &str = "a.0123456789ab.css";
 
