@@ -184,7 +184,7 @@ impl Jobs<'_> {
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = &checked {
-            tracing::warn!("{}: {e}; compressing it again", crate::paths::shown(&path));
+            tracing::warn!("{}: {e}; compressing it again", crate::paths::shown(path));
         }
         checked.is_ok()
     }
