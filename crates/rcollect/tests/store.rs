@@ -302,7 +302,8 @@ fn first_publish_then_no_op_then_one_change() {
     );
     assert_eq!(s3.head("staticfiles.json")["cache-control"], "no-cache");
 
-    // The middleware can load the manifest from the store for static_url().
+    // The middleware loads the releases from the store for static_url()
+    // (a CDN serving the files: the app does not add the layer).
     let config = rcollect_core::Config::load(d, None, &Default::default()).expect("config");
     let files = rt()
         .block_on(tower_rcollect::StaticFiles::from_store(&config))
@@ -317,7 +318,7 @@ fn first_publish_then_no_op_then_one_change() {
             .expect("sri")
             .starts_with("sha384-")
     );
-    assert!(files.is_empty(), "nothing is served locally");
+    assert!(!files.is_empty(), "serves the store's files if used as a layer");
 
     // 2. No-op: nothing uploaded, also from a fresh staging dir (a new CI
     // machine), where the unhashed names are compared by their stored hash.
