@@ -13,7 +13,7 @@
 #   one-line    a comment line inserted in the middle of each file
 #   minor       the previous minor version, then the current one
 # Per file: the new version's br size and its dcb/dcz sizes (header
-# included). Time: the second collect with `[compress] dictionaries = 2`
+# included). Time: the second collect with `[compress] deltas = 2`
 # against the same collect with `dictionaries = 0` (median of RUNS, each
 # from a fresh STATIC_ROOT), and the brotli CLI time (-q 11 -w 22) of the
 # changed files, the cost the extra time is compared with.
@@ -69,7 +69,7 @@ place() {  # place SRC_DIR old|new|edited
 collect_pair() {  # collect_pair DIR FIRST SECOND DICTIONARIES -> prints the second collect's wall seconds
   local dir=$1 first=$2 second=$3 n=$4
   rm -rf "$dir"; mkdir -p "$dir/src"
-  printf 'static_root = "root"\ndirs = ["src"]\nmissing_references = "warn"   # the bundles name source maps we leave out\n[compress]\ndictionaries = %s\n' "$n" >"$dir/rcollect.toml"
+  printf 'static_root = "root"\ndirs = ["src"]\nmissing_references = "warn"   # the bundles name source maps we leave out\n[compress]\ndeltas = %s\n' "$n" >"$dir/rcollect.toml"
   place "$dir/src" "$first"
   (cd "$dir" && "$RCOLLECT_BIN" collectstatic --no-input -q --no-cache) || die "collect failed in $dir"
   sleep 0.01

@@ -1,5 +1,5 @@
-//! See `tower_rcollect::fuzzing::fuzz_request_path` for the input format and the
+//! See `rcollect_fuzz::fuzz_request_path` for the input format and the
 //! property checked.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tower_rcollect::fuzzing::fuzz_request_path(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rcollect_fuzz::fuzz_request_path(data));

@@ -1,5 +1,5 @@
-//! See `tower_rcollect::fuzzing::fuzz_scan_js` for the input format and the
+//! See `rcollect_fuzz::fuzz_scan_js` for the input format and the
 //! property checked.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| tower_rcollect::fuzzing::fuzz_scan_js(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rcollect_fuzz::fuzz_scan_js(data));

@@ -145,6 +145,7 @@ pub fn plan(
 /// A version cannot be read (nothing is removed, see [`plan`]), or a
 /// listing or removal fails.
 #[cfg(feature = "collect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "collect")))]
 pub fn clean_dir(
     root: &std::path::Path,
     options: CleanOptions,

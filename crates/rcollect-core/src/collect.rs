@@ -190,9 +190,8 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         summary.repaired += jobs.repair_history(&plan.files)?;
     }
     // 3. Deltas against the previous versions still in STATIC_ROOT.
-    let deltas = if config.compress.dictionaries > 0 && !options.dry_run {
-        let (deltas, made) =
-            jobs.make_deltas(&plan.files, &variants, config.compress.dictionaries)?;
+    let deltas = if config.compress.deltas > 0 && !options.dry_run {
+        let (deltas, made) = jobs.make_deltas(&plan.files, &variants, config.compress.deltas)?;
         summary.deltas = made;
         deltas
     } else {

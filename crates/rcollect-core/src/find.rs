@@ -18,7 +18,7 @@ use crate::error::{ConfigError, Error, Result};
 
 /// One source file under its logical path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Asset {
+pub struct SourceFile {
     /// Logical path (`css/app.css`, `vendor/lib.js`).
     pub logical: String,
     /// Absolute path of the source file.
@@ -46,7 +46,7 @@ pub struct Shadowed {
 #[derive(Debug, Clone, Default)]
 pub struct Found {
     /// Winning assets, sorted by logical path.
-    pub assets: Vec<Asset>,
+    pub assets: Vec<SourceFile>,
     /// Shadowed files, sorted by logical path.
     pub shadowed: Vec<Shadowed>,
 }
@@ -105,7 +105,7 @@ pub fn find(config: &Config) -> Result<Found> {
     // Where STATIC_ROOT really is, for symlinks that lead into it.
     let static_root = (!config.static_root.as_os_str().is_empty())
         .then(|| crate::paths::resolve(&config.static_root));
-    let mut winners: HashMap<String, Asset> = HashMap::new();
+    let mut winners: HashMap<String, SourceFile> = HashMap::new();
     let mut shadowed = Vec::new();
     for (i, dir) in config.dirs.iter().enumerate() {
         if !dir.path.is_dir() {
@@ -123,7 +123,7 @@ pub fn find(config: &Config) -> Result<Found> {
             }
         })?;
     }
-    let mut assets: Vec<Asset> = winners.into_values().collect();
+    let mut assets: Vec<SourceFile> = winners.into_values().collect();
     assets.sort_by(|a, b| a.logical.cmp(&b.logical));
     shadowed.sort_by(|a, b| a.logical.cmp(&b.logical));
     Ok(Found { assets, shadowed })
@@ -134,7 +134,7 @@ fn walk_dir(
     dir: &SourceDir,
     ignore: &Ignore,
     static_root: Option<&Path>,
-    emit: &mut dyn FnMut(Asset),
+    emit: &mut dyn FnMut(SourceFile),
 ) -> Result<()> {
     let root = &dir.path;
     let walker = walkdir::WalkDir::new(root)
@@ -176,7 +176,7 @@ fn walk_dir(
         } else {
             format!("{}/{rel}", dir.prefix.trim_matches('/'))
         };
-        emit(Asset {
+        emit(SourceFile {
             logical,
             source: path.to_path_buf(),
             dir: index,

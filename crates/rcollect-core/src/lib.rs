@@ -13,12 +13,15 @@
 //! [`progress`] the progress trait. `ARCHITECTURE.md` at the repository root
 //! is the map.
 #![deny(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod checks;
 pub mod clean;
 #[cfg(feature = "collect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "collect")))]
 pub mod collect;
 #[cfg(feature = "collect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "collect")))]
 pub mod compress;
 pub mod config;
 pub mod content_type;
@@ -33,6 +36,7 @@ pub mod history;
 pub mod manifest;
 pub mod paths;
 #[cfg(feature = "collect")]
+#[cfg_attr(docsrs, doc(cfg(feature = "collect")))]
 pub mod plan;
 pub mod progress;
 pub mod rewrite;

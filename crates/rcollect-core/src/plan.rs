@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, MissingReferences};
 use crate::error::{Error, Result};
-use crate::find::{Asset, Found};
+use crate::find::{Found, SourceFile};
 use crate::graph::Graph;
 use crate::hash::{Digests, hashed_name, name_hash};
 use crate::rewrite::{Target, replacement, resolve, splice};
@@ -36,7 +36,10 @@ use crate::scan::{self, RefKind, Syntax};
 pub enum Content {
     /// Scanned (and possibly rewritten) bytes, held in memory.
     Memory(Arc<Vec<u8>>),
-    /// An opaque file, copied and compressed by streaming from its source.
+    /// A file whose bytes are the final bytes: an opaque source file, or
+    /// (with [`PlanOptions::reuse_root`]) the hashed file already in
+    /// STATIC_ROOT. Copied from this path, checked against the digests;
+    /// the variants are compressed from the written hashed file.
     Source(PathBuf),
 }
 
@@ -386,7 +389,7 @@ fn many(mut errors: Vec<Error>) -> Error {
     }
 }
 
-fn scan_asset(config: &Config, asset: &Asset, index: &HashMap<&str, usize>) -> ScanResult {
+fn scan_asset(config: &Config, asset: &SourceFile, index: &HashMap<&str, usize>) -> ScanResult {
     let Some(syntax) = Syntax::of(&asset.logical) else {
         return Ok(None);
     };
@@ -514,7 +517,7 @@ fn dep_modified(scanned: Option<&Scanned>, results: &[Option<Planned>]) -> u64 {
 }
 
 fn plan_single(
-    assets: &[Asset],
+    assets: &[SourceFile],
     scanned: &[Option<Scanned>],
     results: &[Option<Planned>],
     i: usize,
@@ -563,7 +566,7 @@ fn plan_single(
 }
 
 fn plan_cycle(
-    assets: &[Asset],
+    assets: &[SourceFile],
     scanned: &[Option<Scanned>],
     results: &[Option<Planned>],
     comp: &[usize],

@@ -31,7 +31,7 @@ pub struct FetchSummary {
 
 impl Store {
     /// Fetches into `root` (the staging dir) the previous versions a
-    /// collect with `[compress] dictionaries = keep` compresses deltas
+    /// collect with `[compress] deltas = keep` compresses deltas
     /// against, with the manifest versions that name them. The store's live
     /// manifest goes into the history under the time it went live; versions
     /// `root` holds already (live or kept, by content) are not placed again,

@@ -37,7 +37,7 @@ pub(crate) fn fetch_dictionaries(
     config: &Config,
     storage: &StorageConfig,
 ) -> anyhow::Result<FetchSummary> {
-    let keep = config.compress.dictionaries;
+    let keep = config.compress.deltas;
     if keep == 0 {
         return Ok(FetchSummary::default());
     }

@@ -180,6 +180,15 @@ fn live_manifest(site: &Path) -> Value {
     serde_json::from_slice(&bytes).expect("manifest json")
 }
 
+/// Changes `js/util.js` and publishes again; the `publish` summary.
+fn publish_a_change(dir: &Path) -> Value {
+    write(
+        &dir.join("assets/js/util.js"),
+        "export function f() { return 2; }\n",
+    );
+    publish(dir)
+}
+
 /// `collectstatic --format json` (cache inside the project); asserts success
 /// and returns the `publish` part of the summary.
 fn publish(dir: &Path) -> Value {
@@ -318,7 +327,10 @@ fn first_publish_then_no_op_then_one_change() {
             .expect("sri")
             .starts_with("sha384-")
     );
-    assert!(!files.is_empty(), "serves the store's files if used as a layer");
+    assert!(
+        !files.is_empty(),
+        "serves the store's files if used as a layer"
+    );
 
     // 2. No-op: nothing uploaded, also from a fresh staging dir (a new CI
     // machine), where the unhashed names are compared by their stored hash.
@@ -630,11 +642,7 @@ fn file_store_clean_refuses_when_a_version_cannot_be_read() {
     let d = p.path();
     publish(d);
     let m1 = live_manifest(&site);
-    write(
-        &d.join("assets/js/util.js"),
-        "export function f() { return 2; }\n",
-    );
-    let changed = publish(d);
+    let changed = publish_a_change(d);
     let kept = changed["history"]
         .as_str()
         .expect("history name")
@@ -766,11 +774,7 @@ fn check_skew_against_the_store() {
     let d = p.path();
     publish(d);
     let m1 = live_manifest(&site);
-    write(
-        &d.join("assets/js/util.js"),
-        "export function f() { return 2; }\n",
-    );
-    publish(d);
+    publish_a_change(d);
     let ok = run(d, &["check", "--skew"]);
     assert!(
         ok.status.success(),

@@ -25,7 +25,9 @@ pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// One representation of a file: the identity bytes or one encoded variant.
 #[derive(Debug)]
 pub(crate) struct Rep {
-    /// Absolute path of the bytes on disk.
+    /// Where the bytes are, for the source's [`Origin`](crate::source::Origin):
+    /// a path on disk, a key in the store, or (embedded) the name the table
+    /// holds them under.
     pub(crate) path: PathBuf,
     /// Size in bytes.
     pub(crate) len: u64,

@@ -69,11 +69,12 @@
 //! request parsers for `fuzz/` and the property tests); it is not a stable
 //! API.
 #![deny(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod asset;
 mod error;
 mod files;
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod memory;

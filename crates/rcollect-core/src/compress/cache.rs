@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::compress::codec::settings_key;
-use crate::compress::verify::{Codec, verify};
+use crate::compress::verify::{Codec, Unfaithful, verify};
 use crate::delta::DeltaCoding;
 use crate::manifest::Encoding;
 use crate::write::write_atomic;
@@ -65,17 +65,8 @@ impl Cache {
         let path = self.path(encoding, sha256);
         let file = std::fs::File::open(&path).ok()?;
         let len = file.metadata().ok()?.len();
-        match verify(Codec::Variant(encoding), file, sha256, size) {
-            Ok(()) => Some(CacheHit { path, len }),
-            Err(e) => {
-                tracing::warn!(
-                    "compression cache entry {} {e}; discarded",
-                    crate::paths::shown(&path)
-                );
-                let _ = std::fs::remove_file(&path);
-                None
-            }
-        }
+        let checked = verify(Codec::Variant(encoding), file, sha256, size);
+        kept_if_faithful(&path, checked).map(|()| CacheHit { path, len })
     }
 
     /// Stores an output and returns the entry's path; errors are logged and
@@ -93,6 +84,22 @@ impl Cache {
                 tracing::warn!("compression cache not written: {e}");
                 None
             }
+        }
+    }
+}
+
+/// `Some` for a verified entry; an entry that failed the check is removed
+/// with a warning, and is a miss.
+fn kept_if_faithful(path: &Path, checked: Result<(), Unfaithful>) -> Option<()> {
+    match checked {
+        Ok(()) => Some(()),
+        Err(e) => {
+            tracing::warn!(
+                "compression cache entry {} {e}; discarded",
+                crate::paths::shown(path)
+            );
+            let _ = std::fs::remove_file(path);
+            None
         }
     }
 }
@@ -127,17 +134,7 @@ impl Cache {
             dictionary,
             dictionary_sha256,
         };
-        match verify(codec, &bytes[..], sha256, size) {
-            Ok(()) => Some(bytes),
-            Err(e) => {
-                tracing::warn!(
-                    "compression cache entry {} {e}; discarded",
-                    crate::paths::shown(&path)
-                );
-                let _ = std::fs::remove_file(&path);
-                None
-            }
-        }
+        kept_if_faithful(&path, verify(codec, &bytes[..], sha256, size)).map(|()| bytes)
     }
 
     /// Stores a delta (kept or not); errors are only logged.

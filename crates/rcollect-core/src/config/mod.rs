@@ -166,8 +166,11 @@ pub struct CompressConfig {
     /// Write dictionary-compressed deltas (RFC 9842 `dcb`, `dcz`) of each
     /// changed text file against up to this many of its previous versions
     /// still in STATIC_ROOT (0: none). A delta is kept only if it saves
-    /// `min_saving` against the brotli variant.
-    pub dictionaries: usize,
+    /// `min_saving` against the brotli variant. (Written `dictionaries` up
+    /// to 0.1; that name is still read. `[serve] dictionaries` is the
+    /// switch that offers files as dictionaries.)
+    #[serde(alias = "dictionaries")]
+    pub deltas: usize,
 }
 
 impl Default for CompressConfig {
@@ -177,7 +180,7 @@ impl Default for CompressConfig {
             brotli: true,
             zstd: false,
             min_saving: 0.05,
-            dictionaries: 2,
+            deltas: 2,
         }
     }
 }

@@ -13,6 +13,7 @@ use axum::response::Html;
 use axum::routing::get;
 use tower_rcollect::StaticFiles;
 
+use super::common::serve_app;
 use super::deltas::two_versions;
 
 /// (path, `Available-Dictionary` sent, `Content-Encoding` answered).
@@ -96,11 +97,7 @@ async fn chromium_fetches_the_new_version_as_a_delta_and_the_page_works() {
 /// Serves `app` on a free port, has Chromium (a fresh profile) load its
 /// `/page`, stops the server, and returns what Chromium printed.
 async fn load_page(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve_app(app).await;
     let profile = tempfile::tempdir().expect("profile");
     let url = format!("http://{addr}/page");
     let browser = chromium();

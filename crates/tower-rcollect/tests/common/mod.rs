@@ -185,6 +185,18 @@ pub fn etag16() -> String {
     sha256_hex(CSS)[..16].to_string()
 }
 
+/// Serves an axum `app` on 127.0.0.1:0; abort the handle to stop it.
+pub async fn serve_app(app: axum::Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, server)
+}
+
 /// Serves `files` around a 418 "inner" service on 127.0.0.1:0.
 pub async fn serve(files: StaticFiles) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

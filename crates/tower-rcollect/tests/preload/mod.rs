@@ -97,11 +97,7 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
         .route_layer(layer)
         .route("/plain", axum::routing::get(|| async { "text" }))
         .layer(files.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve_app(app).await;
     let r = get(addr, "/", &[]).await;
     let link = r.header("link").expect("Link on the HTML page").to_string();
     assert_eq!(link.matches("rel=modulepreload").count(), 2, "{link}");
@@ -124,11 +120,7 @@ async fn preload_lists_the_closure_and_the_layer_sends_it_on_html() {
             axum::routing::get(|| async { Html("<!doctype html><p>hi</p>") }),
         )
         .route_layer(capped);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve_app(app).await;
     let r = get(addr, "/", &[]).await;
     assert_eq!(r.header("link"), Some(one.as_str()));
     server.abort();

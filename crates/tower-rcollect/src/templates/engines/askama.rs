@@ -29,8 +29,10 @@
 use crate::error::MissingAsset;
 use crate::templates::tags::HtmlTag;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
 impl askama::filters::HtmlSafe for HtmlTag {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
 impl From<MissingAsset> for askama::Error {
     fn from(e: MissingAsset) -> askama::Error {
         askama::Error::custom(e)

@@ -19,6 +19,7 @@ use maud::Render;
 
 use crate::templates::tags::HtmlTag;
 
+#[cfg_attr(docsrs, doc(cfg(feature = "maud")))]
 impl Render for HtmlTag {
     /// The tag as it is: it needs no escaping.
     fn render_to(&self, buffer: &mut String) {

@@ -45,6 +45,7 @@ impl StaticFiles {
     /// assert_eq!(err.line(), Some(2));
     /// # Ok(()) }
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "minijinja")))]
     pub fn register_minijinja(&self, env: &mut Environment<'_>) {
         for (name, helper) in HELPERS {
             let files = self.clone();

@@ -58,6 +58,7 @@ impl StaticFiles {
     /// assert!(html.starts_with(r#"<script src="/static/app.js" integrity="sha384-"#));
     /// # Ok(()) }
     /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "tera")))]
     pub fn register_tera(&self, tera: &mut Tera) {
         for (name, helper) in HELPERS {
             let files = self.clone();
