@@ -402,6 +402,7 @@ mod tests {
                 },
             )]
             .into(),
+            hashed_by: None,
         };
         let name = "a.222222222222.css";
         let dcb = format!("{name}.{}.dcb", &sha[..16]);
@@ -420,6 +421,7 @@ mod tests {
         let png = FileMeta {
             variants: Default::default(),
             deltas: Default::default(),
+            hashed_by: None,
             ..meta
         };
         assert_eq!(

@@ -467,6 +467,7 @@ fn build_manifest(config: &Config, files: &[Planned], outputs: &[Outputs]) -> Ma
                 modified: p.modified,
                 variants: o.variants.clone(),
                 deltas: o.deltas.clone(),
+                hashed_by: None,
             },
         );
     }

@@ -15,6 +15,7 @@
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod bundler;
 pub mod checks;
 pub mod clean;
 #[cfg(feature = "collect")]

@@ -50,6 +50,49 @@ pub struct Manifest {
     /// can give preload hints without scanning anything.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub references: BTreeMap<String, Vec<String>>,
+    /// The entries and chunks of a bundler's manifest (Vite's), by the
+    /// bundler's key (`src/main.ts`), with hashed names: what a page needs
+    /// to load an entry ([`crate::bundler`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bundles: BTreeMap<String, Bundle>,
+}
+
+/// A file a bundler already named by its content ([`crate::bundler`]): its
+/// hashed name is its name, and it is immutable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashedBy {
+    /// The bundler or naming scheme (`vite`, `esbuild`, `trunk`, or the
+    /// configured expression).
+    pub scheme: String,
+    /// The name with the hash as `[hash]` (`assets/shared-[hash].js`): the
+    /// same for every build, so previous versions of the file are found by
+    /// it (deltas, `Use-As-Dictionary`).
+    pub family: String,
+}
+
+/// One entry or chunk of a bundler's manifest, by hashed names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// The chunk's file.
+    pub file: String,
+    /// The stylesheets it needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub css: Vec<String>,
+    /// The assets it names (images, fonts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+    /// The chunks it imports statically (the files of other bundles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<String>,
+    /// The chunks it may import later (`import()`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dynamic_imports: Vec<String>,
+    /// A page entry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub entry: bool,
+    /// An entry of a dynamic import.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dynamic_entry: bool,
 }
 
 /// Which variants a collect tried to write.
@@ -83,6 +126,20 @@ pub struct FileMeta {
     /// file; see [`crate::delta`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub deltas: BTreeMap<String, Delta>,
+    /// Set for a file a bundler already hashed (its name is its hashed
+    /// name; immutable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashed_by: Option<HashedBy>,
+}
+
+impl FileMeta {
+    /// The name that identifies versions of this file across releases:
+    /// the bundler's family, else the logical path.
+    pub fn family<'a>(&'a self, logical: &'a str) -> &'a str {
+        self.hashed_by
+            .as_ref()
+            .map_or(logical, |h| h.family.as_str())
+    }
 }
 
 /// The deltas of a file against one dictionary.
@@ -332,6 +389,7 @@ mod tests {
                     .into_iter()
                     .collect(),
                 deltas: Default::default(),
+                hashed_by: None,
             },
         );
         m.update_hash();

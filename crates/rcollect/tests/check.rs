@@ -757,6 +757,7 @@ fn collected() -> (Project, PathBuf) {
             .into_iter()
             .collect(),
             deltas: Default::default(),
+            hashed_by: None,
         },
     );
     m.update_hash();

@@ -44,6 +44,7 @@ fn static_root(root: &Path) {
             modified: 1_700_000_000,
             variants: BTreeMap::from([(Encoding::Br, br.len() as u64)]),
             deltas: Default::default(),
+            hashed_by: None,
         },
     );
     m.update_hash();

@@ -473,6 +473,7 @@ mod tests {
             modified: 0,
             variants: BTreeMap::new(),
             deltas: Default::default(),
+            hashed_by: None,
         }
     }
 

@@ -136,6 +136,15 @@ impl Layered {
             .manifest_max_size
             .unwrap_or(crate::manifest::MAX_MANIFEST_BYTES);
         c.compress = raw.compress.unwrap_or_default();
+        if let Some(b) = raw.bundler {
+            let paths = |v: Vec<String>| v.iter().map(|p| absolute(&base, Path::new(p))).collect();
+            c.bundler = super::BundlerConfig {
+                manifests: paths(b.manifests),
+                metafiles: paths(b.metafiles),
+                hashed_names: b.hashed_names,
+                dev_server: b.dev_server,
+            };
+        }
         c.serve = raw.serve.unwrap_or_default();
         Ok(Layered {
             config: c,

@@ -59,6 +59,8 @@ pub struct Config {
     pub manifest_max_size: u64,
     /// Which precompressed variants to write.
     pub compress: CompressConfig,
+    /// Bundler output in the source dirs ([`crate::bundler`]).
+    pub bundler: BundlerConfig,
     /// Settings for the middleware.
     pub serve: ServeConfig,
     /// Set when `static_root` is an object-store URL (`s3://bucket/prefix`,
@@ -185,6 +187,26 @@ impl Default for CompressConfig {
     }
 }
 
+/// The `[bundler]` table: output of Vite, esbuild or trunk in the source
+/// dirs, taken as it is ([`crate::bundler`]). A source dir holding
+/// `.vite/manifest.json` needs nothing here.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BundlerConfig {
+    /// Vite manifests besides those found as `<source dir>/.vite/manifest.json`
+    /// (absolute; relative ones in the file are relative to it).
+    pub manifests: Vec<PathBuf>,
+    /// esbuild metafiles (`--metafile=…`), whose `outputs` are taken as
+    /// hashed.
+    pub metafiles: Vec<PathBuf>,
+    /// Naming schemes whose files are taken as hashed wherever they are:
+    /// `vite`, `esbuild`, `trunk`, or a regular expression over the file
+    /// name with a group named `hash`.
+    pub hashed_names: Vec<String>,
+    /// Vite's dev server, where `vite_entry` points in dev mode (the URL
+    /// of its `base`, e.g. `http://localhost:5173/static/`).
+    pub dev_server: Option<String>,
+}
+
 /// The `[serve]` table: how the middleware answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -308,6 +330,7 @@ impl Config {
             cache_dir: None,
             manifest_max_size: crate::manifest::MAX_MANIFEST_BYTES,
             compress: CompressConfig::default(),
+            bundler: BundlerConfig::default(),
             serve: ServeConfig::default(),
             storage: None,
         }

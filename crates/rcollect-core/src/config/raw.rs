@@ -24,6 +24,19 @@ pub(super) struct RawStorage {
     pub(super) retries: Option<usize>,
 }
 
+/// The `[bundler]` table as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBundler {
+    #[serde(default)]
+    pub(super) manifests: Vec<String>,
+    #[serde(default)]
+    pub(super) metafiles: Vec<String>,
+    #[serde(default)]
+    pub(super) hashed_names: Vec<String>,
+    pub(super) dev_server: Option<String>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
@@ -42,6 +55,7 @@ pub(super) struct RawConfig {
     pub(super) cache_dir: Option<String>,
     pub(super) manifest_max_size: Option<u64>,
     pub(super) compress: Option<CompressConfig>,
+    pub(super) bundler: Option<RawBundler>,
     pub(super) serve: Option<ServeConfig>,
     pub(super) storage: Option<RawStorage>,
 }

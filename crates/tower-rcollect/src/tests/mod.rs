@@ -33,6 +33,7 @@ fn root() -> tempfile::TempDir {
             modified: 0,
             variants: BTreeMap::from([(Encoding::Gzip, 2)]),
             deltas: Default::default(),
+            hashed_by: None,
         },
     );
     m.write_atomic(t.path()).expect("manifest");
@@ -183,6 +184,7 @@ fn meta(size: u64) -> FileMeta {
         modified: 0,
         variants: BTreeMap::new(),
         deltas: Default::default(),
+        hashed_by: None,
     }
 }
 
@@ -360,6 +362,7 @@ mod manifests {
                     modified,
                     variants,
                     deltas: Default::default(),
+                    hashed_by: None,
                 });
             }
             std::fs::write(t.path().join("staticfiles.json"), m.to_json()).expect("write");
@@ -768,6 +771,7 @@ fn embedded_parts() -> Table {
             modified: 0,
             variants: BTreeMap::from([(Encoding::Br, 3)]),
             deltas: Default::default(),
+            hashed_by: None,
         },
     );
     m.update_hash();
@@ -881,6 +885,7 @@ fn br_only_table(text: &'static [u8]) -> Table {
             modified: 0,
             variants: BTreeMap::from([(Encoding::Br, br.len() as u64), (Encoding::Gzip, 40)]),
             deltas: Default::default(),
+            hashed_by: None,
         },
     );
     m.update_hash();

@@ -88,6 +88,7 @@ pub fn add(
             modified: MODIFIED,
             variants: vs,
             deltas: Default::default(),
+            hashed_by: None,
         },
     );
 }

@@ -1,0 +1,403 @@
+//! Bundler output (Vite/Rolldown, esbuild, trunk): files a bundler already
+//! named by their content are taken as they are. Neither hashed again nor
+//! rewritten, they keep the bundler's name (the page and the bundler's own
+//! preload lists name them so) and are served as immutable, with variants,
+//! SRI, history and `clean` like any hashed file.
+//!
+//! Which files: every file a bundler manifest names — a Vite manifest
+//! (`.vite/manifest.json` in a source dir, found without configuration, or
+//! `[bundler] manifests`) or an esbuild metafile (`[bundler] metafiles`) —
+//! and every file whose name matches a [`Scheme`] of `[bundler]
+//! hashed_names` (presets `vite`, `esbuild`, `trunk`, or a regular
+//! expression with a group named `hash`). In a Vite output dir, the `vite`
+//! scheme also applies to the files its manifest does not list (source
+//! maps, workers).
+//!
+//! Each such file gets a *family*: its name with the hash replaced by
+//! `[hash]` (`assets/shared-[hash].js`), the same in every build. Deltas are
+//! made against the previous versions of the same family, and the
+//! `Use-As-Dictionary` pattern is the family with `:hash` for the hash.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::error::{ConfigError, Error, Result};
+use crate::find::Found;
+use crate::manifest::{Bundle, HashedBy};
+
+/// A naming scheme of a bundler: a regular expression over a file name
+/// (the last path segment) whose group `hash` is the content hash.
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    name: String,
+    regex: regex::Regex,
+}
+
+/// Vite/Rolldown `[name]-[hash]`: 8 characters of base64url (`-` and `_`
+/// included), before the first extension.
+const VITE: &str = r"-(?P<hash>[A-Za-z0-9_-]{8})\.[^/]+$";
+/// esbuild `[name]-[hash]`: 8 characters of RFC 4648 base32 (uppercase).
+const ESBUILD: &str = r"-(?P<hash>[A-Z2-7]{8})\.[^/]+$";
+/// trunk `<name>-<hash>` (`_bg` before the extension of the wasm): 1 to 16
+/// lowercase hex digits.
+const TRUNK: &str = r"-(?P<hash>[0-9a-f]{1,16})(?:_bg)?\.[^/]+$";
+
+impl Scheme {
+    /// A preset (`vite`, `esbuild`, `trunk`) or a regular expression with
+    /// a group named `hash`.
+    ///
+    /// ```
+    /// use rcollect_core::bundler::Scheme;
+    /// let vite = Scheme::parse("vite").unwrap();
+    /// assert_eq!(
+    ///     vite.family("assets/shared-utils-Dz4e8K-7.js").as_deref(),
+    ///     Some("assets/shared-utils-[hash].js")
+    /// );
+    /// let own = Scheme::parse(r"\.(?P<hash>[0-9a-f]{10})\.js$").unwrap();
+    /// assert_eq!(own.family("app.0123456789.js").as_deref(), Some("app.[hash].js"));
+    /// assert!(Scheme::parse("(no hash group)").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// Not a preset, and not a regular expression with a `hash` group.
+    pub fn parse(spec: &str) -> std::result::Result<Scheme, String> {
+        let pattern = match spec {
+            "vite" | "rolldown" => VITE,
+            "esbuild" => ESBUILD,
+            "trunk" => TRUNK,
+            other => other,
+        };
+        let regex = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
+        if !regex.capture_names().any(|n| n == Some("hash")) {
+            return Err("has no group named `hash`".into());
+        }
+        Ok(Scheme {
+            name: spec.to_string(),
+            regex,
+        })
+    }
+
+    /// The scheme's name (the preset or the expression).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The family of `name` (a `/`-separated path): its last segment with
+    /// the hash replaced by `[hash]`; `None` when the name does not match.
+    pub fn family(&self, name: &str) -> Option<String> {
+        let (dir, file) = match name.rsplit_once('/') {
+            Some((d, f)) => (Some(d), f),
+            None => (None, name),
+        };
+        let hash = self.regex.captures(file)?.name("hash")?;
+        let (before, after) = (file.get(..hash.start())?, file.get(hash.end()..)?);
+        if before.is_empty() || hash.as_str().is_empty() {
+            return None;
+        }
+        let family = format!("{before}[hash]{after}");
+        Some(match dir {
+            Some(d) => format!("{d}/{family}"),
+            None => family,
+        })
+    }
+}
+
+/// What the bundlers' output in the source dirs is, by logical path.
+#[derive(Debug, Clone, Default)]
+pub struct Bundled {
+    /// Files already hashed by a bundler, by logical path.
+    pub hashed: HashMap<String, HashedBy>,
+    /// The entries and chunks of Vite manifests, by their manifest key
+    /// (`src/main.ts`), with logical paths.
+    pub bundles: BTreeMap<String, Bundle>,
+    /// What each bundler file loads with it (static imports, its CSS and
+    /// assets), by logical path, from the bundler manifests.
+    pub references: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Bundled {
+    /// The schemes of the files found, to tell a newer release's names.
+    pub fn is_empty(&self) -> bool {
+        self.hashed.is_empty()
+    }
+}
+
+/// Finds the bundler output among `found` (see the module docs).
+///
+/// # Errors
+/// A configured scheme does not compile, or a bundler manifest or metafile
+/// cannot be read or parsed (the error names it).
+pub fn detect(config: &Config, found: &Found) -> Result<Bundled> {
+    let mut out = Bundled::default();
+    let by_path: HashMap<PathBuf, &str> = found
+        .assets
+        .iter()
+        .map(|a| (crate::paths::normalize(&a.source), a.logical.as_str()))
+        .collect();
+    let schemes = config
+        .bundler
+        .hashed_names
+        .iter()
+        .map(|s| {
+            Scheme::parse(s).map_err(|m| {
+                Error::from(ConfigError::value(
+                    "bundler.hashed_names",
+                    format!("'{s}' {m}"),
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let vite = preset("vite")?;
+    // Vite manifests: in a source dir's `.vite/`, and configured ones.
+    let mut manifests: Vec<PathBuf> = config
+        .dirs
+        .iter()
+        .map(|d| d.path.join(".vite").join("manifest.json"))
+        .filter(|p| p.is_file())
+        .collect();
+    manifests.extend(config.bundler.manifests.iter().cloned());
+    for path in &manifests {
+        let out_dir = match path.parent() {
+            Some(p) if p.file_name().is_some_and(|n| n == ".vite") => p.parent(),
+            other => other,
+        }
+        .unwrap_or(Path::new(""));
+        vite_manifest(path, out_dir, &by_path, &vite, &mut out)?;
+        // Unlisted files in the output dir named like Vite's (maps, workers).
+        let out_dir = crate::paths::normalize(out_dir);
+        for a in &found.assets {
+            if crate::paths::normalize(&a.source).starts_with(&out_dir) {
+                mark(&mut out, &a.logical, &vite);
+            }
+        }
+    }
+    for path in &config.bundler.metafiles {
+        esbuild_metafile(path, &by_path, &mut out)?;
+    }
+    for scheme in &schemes {
+        for a in &found.assets {
+            mark(&mut out, &a.logical, scheme);
+        }
+    }
+    Ok(out)
+}
+
+/// A preset scheme (they always compile).
+fn preset(name: &'static str) -> Result<Scheme> {
+    Scheme::parse(name).map_err(|_| Error::Internal {
+        path: PathBuf::from(name),
+        message: "a preset naming scheme does not compile",
+    })
+}
+
+/// Marks `logical` as hashed by `scheme`, if its name matches and it is not
+/// marked yet.
+fn mark(out: &mut Bundled, logical: &str, scheme: &Scheme) -> bool {
+    if out.hashed.contains_key(logical) {
+        return true;
+    }
+    match scheme.family(logical) {
+        Some(family) => {
+            out.hashed.insert(
+                logical.to_string(),
+                HashedBy {
+                    scheme: scheme.name().to_string(),
+                    family,
+                },
+            );
+            true
+        }
+        None => false,
+    }
+}
+
+/// One entry of a Vite manifest.
+#[derive(Debug, Deserialize)]
+struct ViteChunk {
+    file: String,
+    #[serde(default)]
+    css: Vec<String>,
+    #[serde(default)]
+    assets: Vec<String>,
+    #[serde(default)]
+    imports: Vec<String>,
+    #[serde(default, rename = "dynamicImports")]
+    dynamic_imports: Vec<String>,
+    #[serde(default, rename = "isEntry")]
+    is_entry: bool,
+    #[serde(default, rename = "isDynamicEntry")]
+    is_dynamic_entry: bool,
+}
+
+fn vite_manifest(
+    path: &Path,
+    out_dir: &Path,
+    by_path: &HashMap<PathBuf, &str>,
+    vite: &Scheme,
+    out: &mut Bundled,
+) -> Result<()> {
+    let bytes = crate::manifest::read(path, crate::manifest::MAX_MANIFEST_BYTES)?
+        .ok_or_else(|| Error::io(path, std::io::ErrorKind::NotFound.into()))?;
+    let chunks: BTreeMap<String, ViteChunk> =
+        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+            path: path.to_path_buf(),
+            message: format!("not a Vite manifest: {e}"),
+        })?;
+    // A manifest file name, as the logical path of the collected file.
+    let logical = |name: &str| -> Option<String> {
+        let abs = crate::paths::normalize(&crate::paths::path_in(out_dir, name));
+        by_path.get(&abs).map(|l| l.to_string())
+    };
+    for (key, chunk) in &chunks {
+        let Some(file) = logical(&chunk.file) else {
+            tracing::warn!(
+                "{}: '{}' of '{key}' is not among the collected files",
+                crate::paths::shown(path),
+                chunk.file
+            );
+            continue;
+        };
+        let named: Vec<String> = chunk
+            .css
+            .iter()
+            .chain(&chunk.assets)
+            .filter_map(|n| logical(n))
+            .collect();
+        for l in std::iter::once(&file).chain(&named) {
+            if !mark(out, l, vite) {
+                // Listed by the manifest but not named like Vite's: still
+                // its own name, with itself as the family.
+                out.hashed.insert(
+                    l.clone(),
+                    HashedBy {
+                        scheme: "vite".into(),
+                        family: l.clone(),
+                    },
+                );
+            }
+        }
+        let file_of = |k: &String| chunks.get(k).and_then(|c| logical(&c.file));
+        let bundle = Bundle {
+            file: file.clone(),
+            css: chunk.css.iter().filter_map(|n| logical(n)).collect(),
+            assets: chunk.assets.iter().filter_map(|n| logical(n)).collect(),
+            imports: chunk.imports.iter().filter_map(file_of).collect(),
+            dynamic_imports: chunk.dynamic_imports.iter().filter_map(file_of).collect(),
+            entry: chunk.is_entry,
+            dynamic_entry: chunk.is_dynamic_entry,
+        };
+        let refs = out.references.entry(file.clone()).or_default();
+        refs.extend(bundle.imports.iter().cloned());
+        refs.extend(bundle.css.iter().cloned());
+        refs.extend(bundle.assets.iter().cloned());
+        out.bundles.insert(key.clone(), bundle);
+    }
+    Ok(())
+}
+
+/// The parts of an esbuild metafile used here.
+#[derive(Debug, Deserialize)]
+struct Metafile {
+    outputs: BTreeMap<String, MetaOutput>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MetaOutput {
+    #[serde(default)]
+    imports: Vec<MetaImport>,
+    #[serde(default, rename = "cssBundle")]
+    css_bundle: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MetaImport {
+    path: String,
+    kind: String,
+}
+
+fn esbuild_metafile(
+    path: &Path,
+    by_path: &HashMap<PathBuf, &str>,
+    out: &mut Bundled,
+) -> Result<()> {
+    let bytes = crate::manifest::read(path, crate::manifest::MAX_MANIFEST_BYTES)?
+        .ok_or_else(|| Error::io(path, std::io::ErrorKind::NotFound.into()))?;
+    let meta: Metafile = serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+        path: path.to_path_buf(),
+        message: format!("not an esbuild metafile: {e}"),
+    })?;
+    // Output paths are relative to where esbuild ran: the metafile's dir
+    // or one of its ancestors; the first under which the file exists.
+    let bases: Vec<&Path> = path.ancestors().skip(1).collect();
+    let logical = |name: &str| -> Option<String> {
+        bases.iter().find_map(|b| {
+            let abs = crate::paths::normalize(&crate::paths::path_in(b, name));
+            by_path.get(&abs).map(|l| l.to_string())
+        })
+    };
+    let esbuild = preset("esbuild")?;
+    for (name, output) in &meta.outputs {
+        let Some(file) = logical(name) else {
+            continue; // not collected (written elsewhere, or ignored)
+        };
+        if !mark(out, &file, &esbuild) {
+            out.hashed.insert(
+                file.clone(),
+                HashedBy {
+                    scheme: "esbuild".into(),
+                    family: file.clone(),
+                },
+            );
+        }
+        let statics = output
+            .imports
+            .iter()
+            .filter(|i| i.kind != "dynamic-import")
+            .filter_map(|i| logical(&i.path));
+        let css = output.css_bundle.iter().filter_map(|c| logical(c));
+        let refs: BTreeSet<String> = statics.chain(css).filter(|t| *t != file).collect();
+        if !refs.is_empty() {
+            out.references.entry(file).or_default().extend(refs);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_name_the_hash_and_leave_other_names_alone() {
+        let vite = Scheme::parse("vite").expect("vite");
+        for (name, family) in [
+            ("assets/main-D2fcVDzT.js", "assets/main-[hash].js"),
+            ("assets/lazy-b-Di4-IM_D.js", "assets/lazy-b-[hash].js"),
+            ("assets/main-D2fcVDzT.js.map", "assets/main-[hash].js.map"),
+            ("assets/data-Db-31cNy.txt", "assets/data-[hash].txt"),
+        ] {
+            assert_eq!(vite.family(name).as_deref(), Some(family), "{name}");
+        }
+        assert_eq!(vite.family("css/app.css"), None);
+        assert_eq!(vite.family("-D2fcVDzT.js"), None, "nothing before the hash");
+        let esbuild = Scheme::parse("esbuild").expect("esbuild");
+        assert_eq!(
+            esbuild.family("chunks/chunk-LCZJDBP2.js").as_deref(),
+            Some("chunks/chunk-[hash].js")
+        );
+        assert_eq!(esbuild.family("main-D2fcVDzT.js"), None, "not base32");
+        let trunk = Scheme::parse("trunk").expect("trunk");
+        assert_eq!(
+            trunk.family("app-7a1c0e9f3b2d4e5f_bg.wasm").as_deref(),
+            Some("app-[hash]_bg.wasm")
+        );
+        assert_eq!(
+            trunk.family("index-9d2c.css").as_deref(),
+            Some("index-[hash].css")
+        );
+        assert!(Scheme::parse("[").is_err());
+    }
+}
