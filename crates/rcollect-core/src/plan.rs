@@ -104,8 +104,9 @@ pub struct Plan {
     /// Groups of files that reference each other in a cycle.
     pub cycles: Vec<Vec<String>>,
     /// What each file loads with it, by logical path: static JS imports,
-    /// CSS `@import`s and `url()`s (not source maps, not dynamic
-    /// `import()`), for preloading.
+    /// CSS `@import`s and `url()`s, the scripts, stylesheets and images of
+    /// an HTML page (not source maps, not dynamic `import()`, not icons),
+    /// for preloading.
     pub references: BTreeMap<String, Vec<String>>,
 }
 
@@ -233,7 +234,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             .filter(|e| {
                 matches!(
                     e.kind,
-                    RefKind::CssUrl | RefKind::CssImport | RefKind::JsImport
+                    RefKind::CssUrl | RefKind::CssImport | RefKind::JsImport | RefKind::HtmlLoad
                 )
             })
             .filter_map(|e| assets.get(e.target))

@@ -295,6 +295,11 @@ pub fn fuzz_scan_js(data: &[u8]) {
     check_spans(data, &rcollect_core::scan::js::scan(data));
 }
 
+/// Fuzz input → property check: as [`fuzz_scan_css`], for HTML.
+pub fn fuzz_scan_html(data: &[u8]) {
+    check_spans(data, &rcollect_core::scan::html::scan(data));
+}
+
 fn check_spans(data: &[u8], refs: &[rcollect_core::scan::Reference]) {
     let mut prev_end = 0;
     let mut prev_line = 1;
@@ -379,9 +384,10 @@ mod tests {
     fn committed_fuzz_seeds_pass() {
         let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
         type Target = (&'static str, fn(&[u8]));
-        let targets: [Target; 5] = [
+        let targets: [Target; 6] = [
             ("scan_css", super::fuzz_scan_css),
             ("scan_js", super::fuzz_scan_js),
+            ("scan_html", super::fuzz_scan_html),
             ("accept_encoding", super::fuzz_accept_encoding),
             ("range", super::fuzz_range),
             ("request_path", super::fuzz_request_path),

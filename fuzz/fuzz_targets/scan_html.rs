@@ -1,0 +1,5 @@
+//! See `tower_rcollect::fuzzing::fuzz_scan_html` for the input format and the
+//! property checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tower_rcollect::fuzzing::fuzz_scan_html(data));
