@@ -23,6 +23,8 @@ Checks (IDs are stable; E = error, W = warning):
   E011 [compress] min_saving is not in [0, 1)
   E012 cache_dir is or is inside a source dir or STATIC_ROOT
   E013 a source dir does not exist (W004 with --allow-empty)
+  E014 [serve] tls_cert without tls_key, or the reverse
+  E015 [serve] tls_cert or tls_key unreadable, or without a PEM block
   E020-E025 (--manifest) staticfiles.json missing, or a file, variant,
             unhashed copy or path target missing or different from what it
             records (integrity, stray variants, history versions included)
@@ -116,6 +118,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     let mut findings = checks::run(config);
+    findings.extend(checks::check_tls(config));
     findings.extend(checks::check_writable(config));
     match find::find(config) {
         Ok(found) => {

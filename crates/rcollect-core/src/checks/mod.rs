@@ -27,12 +27,14 @@ use crate::paths::{Overlap, normalize, overlap, resolve};
 mod manifest;
 mod render;
 mod skew;
+mod tls;
 
 pub use manifest::{check_manifest, file_sha256};
 pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
 pub use skew::{Releases, check_skew, skew_findings};
+pub use tls::check_tls;
 
 /// The checks, by stable ID. `E…` are errors, `W…` warnings; each carries
 /// its level and the runs it concerns, so neither can be chosen wrong at the
@@ -104,6 +106,11 @@ pub mod ids {
     pub const SOURCE_DIR_ABSENT: Check = Check::new("E013", Level::Error, Scope::SOURCES);
     /// STATIC_ROOT is an object store but STATIC_URL is a path on this app.
     pub const STORE_WITH_LOCAL_URL: Check = Check::new("W005", Level::Warning, Scope::ALL);
+    /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
+    pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
+    /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block
+    /// of its kind.
+    pub const TLS_UNREADABLE: Check = Check::new("E015", Level::Error, Scope::SERVE);
 }
 
 /// A kind of finding: its stable ID, its level and the runs it concerns.

@@ -222,6 +222,20 @@ pub struct ServeConfig {
     /// `rcollect serve`: seconds a response may make no progress because the
     /// client does not read (nginx's `send_timeout`, 60 s).
     pub send_timeout: u64,
+    /// `rcollect serve`: concurrent HTTP/2 streams per connection (nginx's
+    /// `http2_max_concurrent_streams`, 128).
+    pub max_streams: u32,
+    /// `rcollect serve`: the PEM certificate chain for HTTPS (relative to
+    /// the config file); with `tls_key`, the server speaks TLS with HTTP/2
+    /// and HTTP/1.1 (ALPN).
+    pub tls_cert: Option<PathBuf>,
+    /// `rcollect serve`: the PEM private key of `tls_cert` (relative to the
+    /// config file).
+    pub tls_key: Option<PathBuf>,
+    /// `rcollect serve`: the most bytes of the `Link` header of preloads
+    /// (and of the `103 Early Hints`) sent with an HTML page, nearest files
+    /// first; 0 sends none.
+    pub link_max_bytes: usize,
 }
 
 impl ServeConfig {
@@ -252,6 +266,10 @@ impl Default for ServeConfig {
             header_timeout: 60,
             keepalive_timeout: 75,
             send_timeout: 60,
+            max_streams: 128,
+            tls_cert: None,
+            tls_key: None,
+            link_max_bytes: 3072,
         }
     }
 }
@@ -421,6 +439,9 @@ impl Layered {
         c.cache_dir = raw.cache_dir.map(|d| absolute(&base, Path::new(&d)));
         c.compress = raw.compress.unwrap_or_default();
         c.serve = raw.serve.unwrap_or_default();
+        for p in [&mut c.serve.tls_cert, &mut c.serve.tls_key] {
+            *p = p.take().map(|p| absolute(&base, &p));
+        }
         Ok(Layered {
             config: c,
             root: raw.static_root.map(|r| (r, base.clone())),
