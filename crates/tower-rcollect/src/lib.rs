@@ -84,6 +84,7 @@ mod load;
 mod negotiate;
 mod newer;
 mod open;
+mod pages;
 mod path;
 mod preload;
 mod range;
