@@ -30,7 +30,9 @@ pub enum PreloadKind {
 }
 
 impl PreloadKind {
-    fn of(logical: &str) -> Option<PreloadKind> {
+    /// How a file is preloaded, by the extension of its logical path;
+    /// `None` for files that are not preloaded.
+    pub fn of(logical: &str) -> Option<PreloadKind> {
         let ext = logical.rsplit_once('.')?.1.to_ascii_lowercase();
         Some(match ext.as_str() {
             "js" | "mjs" => PreloadKind::Module,
