@@ -37,6 +37,8 @@ Checks (IDs are stable; E = error, W = warning):
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist, with --allow-empty
   W005 static_root is an object store but static_url is a local path
+  W006 (--references) an HTML page names a missing file (collect leaves it
+            as written)
 
 Exit status:
   0  no errors (warnings allowed unless --deny-warnings)
@@ -161,7 +163,7 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
 /// * with `manifest` (`--manifest`): E031, STATIC_ROOT is not up to date with
 ///   the sources (a file not collected yet, or collected from older content);
 /// * with `references` (`--references`): E030, a CSS/JS reference that names
-///   no file, with the file and line.
+///   no file, with the file and line (W006 for an HTML page's).
 fn source_findings(
     config: &Config,
     found: &Found,
@@ -182,9 +184,14 @@ fn source_findings(
     let mut out = Vec::new();
     if references {
         for b in plan.broken.iter().take(LIMIT) {
+            let id = if b.is_fatal() {
+                checks::ids::BROKEN_REFERENCE
+            } else {
+                checks::ids::HTML_BROKEN_REFERENCE
+            };
             out.push(
                 Finding::new(
-                    checks::ids::BROKEN_REFERENCE,
+                    id,
                     format!(
                         "{}:{}: reference to missing file '{}' (resolved to '{}')",
                         b.source.display(),

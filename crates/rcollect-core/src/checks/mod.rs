@@ -106,6 +106,9 @@ pub mod ids {
     pub const SOURCE_DIR_ABSENT: Check = Check::new("E013", Level::Error, Scope::SOURCES);
     /// STATIC_ROOT is an object store but STATIC_URL is a path on this app.
     pub const STORE_WITH_LOCAL_URL: Check = Check::new("W005", Level::Warning, Scope::ALL);
+    /// An HTML page names a file that is not collected (`rcollect check
+    /// --references`; collect leaves it as written).
+    pub const HTML_BROKEN_REFERENCE: Check = Check::new("W006", Level::Warning, Scope::COLLECT);
     /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
     pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
     /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block
