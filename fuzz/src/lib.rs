@@ -218,6 +218,11 @@ pub fn fuzz_scan_js(data: &[u8]) {
     check_spans(data, &rcollect_core::scan::js::scan(data));
 }
 
+/// Fuzz input → property check: as [`fuzz_scan_css`], for HTML.
+pub fn fuzz_scan_html(data: &[u8]) {
+    check_spans(data, &rcollect_core::scan::html::scan(data));
+}
+
 fn check_spans(data: &[u8], refs: &[rcollect_core::scan::Reference]) {
     let mut prev_end = 0;
     let mut prev_line = 1;
@@ -303,9 +308,10 @@ mod tests {
     fn committed_fuzz_seeds_pass() {
         let seeds = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds");
         type Target = (&'static str, fn(&[u8]));
-        let targets: [Target; 5] = [
+        let targets: [Target; 6] = [
             ("scan_css", fuzz_scan_css),
             ("scan_js", fuzz_scan_js),
+            ("scan_html", fuzz_scan_html),
             ("accept_encoding", fuzz_accept_encoding),
             ("range", fuzz_range),
             ("request_path", fuzz_request_path),

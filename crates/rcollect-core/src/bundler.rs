@@ -94,7 +94,8 @@ impl Scheme {
         };
         let hash = self.regex.captures(file)?.name("hash")?;
         let (before, after) = (file.get(..hash.start())?, file.get(hash.end()..)?);
-        if before.is_empty() || hash.as_str().is_empty() {
+        // A name before the hash, not only its separator.
+        if before.trim_end_matches(['-', '_', '.']).is_empty() || hash.as_str().is_empty() {
             return None;
         }
         let family = format!("{before}[hash]{after}");

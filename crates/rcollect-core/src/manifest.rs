@@ -46,7 +46,8 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, FileMeta>,
     /// The reference graph, by hashed name: what each file loads with it
-    /// (static JS imports, CSS `@import`s and `url()`s), so the middleware
+    /// (static JS imports, CSS `@import`s and `url()`s, an HTML page's
+    /// scripts, stylesheets and images), so the middleware
     /// can give preload hints without scanning anything.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub references: BTreeMap<String, Vec<String>>,

@@ -80,6 +80,14 @@ pub struct BrokenReference {
 }
 
 impl BrokenReference {
+    /// False for a reference from an HTML page, which is left as written
+    /// with a warning whatever `missing_references` says: pages kept among
+    /// static files (a vendored package's demos and docs) often link files
+    /// that were never shipped, and a page is not loaded by other assets.
+    pub fn is_fatal(&self) -> bool {
+        Syntax::of(&self.logical) != Some(Syntax::Html)
+    }
+
     /// The error for this reference.
     pub fn to_error(&self) -> Error {
         Error::MissingReference {
@@ -99,7 +107,8 @@ pub struct Plan {
     /// One entry per winning asset, sorted by logical path.
     pub files: Vec<Planned>,
     /// References to missing files (left as written; only non-empty when
-    /// `missing_references = "warn"` or with [`PlanOptions::keep_going`]).
+    /// `missing_references = "warn"`, with [`PlanOptions::keep_going`], or
+    /// for HTML pages, see [`BrokenReference::is_fatal`]).
     pub broken: Vec<BrokenReference>,
     /// Broken references found but not kept in `broken` (a file keeps at
     /// most [`MAX_BROKEN_PER_FILE`]).
@@ -107,8 +116,9 @@ pub struct Plan {
     /// Groups of files that reference each other in a cycle.
     pub cycles: Vec<Vec<String>>,
     /// What each file loads with it, by logical path: static JS imports,
-    /// CSS `@import`s and `url()`s (not source maps, not dynamic
-    /// `import()`), for preloading.
+    /// CSS `@import`s and `url()`s, the scripts, stylesheets and images of
+    /// an HTML page (not source maps, not dynamic `import()`, not icons),
+    /// for preloading.
     pub references: BTreeMap<String, Vec<String>>,
 }
 
@@ -197,15 +207,18 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
     if !errors.is_empty() {
         return Err(many(errors));
     }
-    if !broken.is_empty()
+    // An HTML page's missing files never fail a collect (see
+    // `BrokenReference::is_fatal`); CSS and JS ones do unless told otherwise.
+    let fatal: Vec<&BrokenReference> = broken.iter().filter(|b| b.is_fatal()).collect();
+    if !fatal.is_empty()
         && !options.keep_going
         && config.missing_references == MissingReferences::Error
     {
-        let total = broken.len() + broken_omitted;
-        let mut listed: Vec<Error> = broken
+        let total = fatal.len() + broken_omitted;
+        let mut listed: Vec<Error> = fatal
             .iter()
             .take(MAX_LISTED)
-            .map(BrokenReference::to_error)
+            .map(|b| b.to_error())
             .collect();
         if total > MAX_LISTED {
             listed.push(Error::MoreMissingReferences {
@@ -236,7 +249,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             .filter(|e| {
                 matches!(
                     e.kind,
-                    RefKind::CssUrl | RefKind::CssImport | RefKind::JsImport
+                    RefKind::CssUrl | RefKind::CssImport | RefKind::JsImport | RefKind::HtmlLoad
                 )
             })
             .filter_map(|e| assets.get(e.target))

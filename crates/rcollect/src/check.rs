@@ -23,6 +23,8 @@ Checks (IDs are stable; E = error, W = warning):
   E011 [compress] min_saving is not in [0, 1)
   E012 cache_dir is or is inside a source dir or STATIC_ROOT
   E013 a source dir does not exist (W004 with --allow-empty)
+  E014 [serve] tls_cert without tls_key, or the reverse
+  E015 [serve] tls_cert or tls_key unreadable, or without a PEM block
   E020-E025 (--manifest) staticfiles.json missing, or a file, variant,
             unhashed copy or path target missing or different from what it
             records (integrity, stray variants, history versions included)
@@ -35,6 +37,8 @@ Checks (IDs are stable; E = error, W = warning):
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist, with --allow-empty
   W005 static_root is an object store but static_url is a local path
+  W006 (--references) an HTML page names a missing file (collect leaves it
+            as written)
 
 Exit status:
   0  no errors (warnings allowed unless --deny-warnings)
@@ -116,6 +120,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     let mut findings = checks::run(config);
+    findings.extend(checks::check_tls(config));
     findings.extend(checks::check_writable(config));
     match find::find(config) {
         Ok(found) => {
@@ -158,7 +163,7 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
 /// * with `manifest` (`--manifest`): E031, STATIC_ROOT is not up to date with
 ///   the sources (a file not collected yet, or collected from older content);
 /// * with `references` (`--references`): E030, a CSS/JS reference that names
-///   no file, with the file and line.
+///   no file, with the file and line (W006 for an HTML page's).
 fn source_findings(
     config: &Config,
     found: &Found,
@@ -179,9 +184,14 @@ fn source_findings(
     let mut out = Vec::new();
     if references {
         for b in plan.broken.iter().take(LIMIT) {
+            let id = if b.is_fatal() {
+                checks::ids::BROKEN_REFERENCE
+            } else {
+                checks::ids::HTML_BROKEN_REFERENCE
+            };
             out.push(
                 Finding::new(
-                    checks::ids::BROKEN_REFERENCE,
+                    id,
                     format!(
                         "{}:{}: reference to missing file '{}' (resolved to '{}')",
                         b.source.display(),

@@ -1063,3 +1063,101 @@ fn dry_run_lists_what_would_be_written_and_the_summary_counts_dropped_variants()
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("0 not kept under min_saving"), "{text}");
 }
+
+/// Issue 23: HTML pages under the source dirs have their `<script src>`,
+/// `<link href>` and `<img src>` rewritten to hashed names, like CSS
+/// `url()`s, and what they load is recorded in the manifest's reference
+/// graph; links to pages, comments and scripts' text are left alone; a
+/// missing file is a warning naming the page and line.
+#[test]
+fn html_pages_are_rewritten_and_their_references_recorded() {
+    let page = "<!doctype html>\n<link rel=stylesheet href=\"css/app.css?v=1\">\n\
+        <link rel=icon href=\"/static/favicon.svg\">\n\
+        <link rel=canonical href=\"index.html\">\n\
+        <script type=module src=js/app.js></script>\n\
+        <!-- <img src=\"img/gone.png\"> -->\n\
+        <script>let s = '<img src=img/gone.png>';</script>\n\
+        <img src='img/a.svg' alt=\"\"><a href=\"other.html\">other</a>\n";
+    let t = project(&[
+        ("index.html", page.as_bytes()),
+        ("css/app.css", b"body { background: url(../img/a.svg) }"),
+        ("js/app.js", b"import './dep.js';"),
+        ("js/dep.js", b"export {};"),
+        ("img/a.svg", b"<svg/>"),
+        ("favicon.svg", b"<svg><!-- icon --></svg>"),
+    ]);
+    collect(t.path(), &["--root", "out", "--dir", "src"]);
+    let root = t.path().join("out");
+    let m = manifest(&root);
+    let name = |l: &str| basename(hashed(&m, l)).to_string();
+    let html = read(&root, hashed(&m, "index.html"));
+    for (written, logical) in [
+        ("css/", "css/app.css"),
+        ("/static/", "favicon.svg"),
+        ("js/", "js/app.js"),
+        ("img/", "img/a.svg"),
+    ] {
+        let rewritten = format!("{written}{}", name(logical));
+        assert!(html.contains(&rewritten), "{rewritten} not in:\n{html}");
+    }
+    assert!(
+        html.contains(&format!("{}?v=1", name("css/app.css"))),
+        "{html}"
+    );
+    for kept in [
+        "href=\"index.html\"",
+        "<img src=\"img/gone.png\">",
+        "'<img src=img/gone.png>'",
+        "href=\"other.html\"",
+    ] {
+        assert!(html.contains(kept), "{kept} changed:\n{html}");
+    }
+    // The unhashed copy is the same page; the graph has what it loads
+    // (not the icon).
+    assert_eq!(read(&root, "index.html"), html);
+    assert_eq!(
+        m["references"][hashed(&m, "index.html")],
+        serde_json::json!([
+            hashed(&m, "css/app.css"),
+            hashed(&m, "img/a.svg"),
+            hashed(&m, "js/app.js")
+        ])
+    );
+
+    // A page naming a missing file (a vendored package's demo, say) does not
+    // fail the collect: the reference is left as written, with a warning
+    // naming the page and line; `check --references` says W006.
+    write(
+        &t.path().join("src/docs/guide.html"),
+        "<p>\n<img src=\"../img/missing.png\">\n",
+    );
+    let out = run(
+        t.path(),
+        &[
+            "collectstatic",
+            "--root",
+            "out",
+            "--dir",
+            "src",
+            "--no-cache",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("docs/guide.html:2") && err.contains("../img/missing.png"),
+        "{err}"
+    );
+    let m = manifest(&root);
+    assert!(read(&root, hashed(&m, "docs/guide.html")).contains("\"../img/missing.png\""));
+    let out = run(
+        t.path(),
+        &["check", "--references", "--root", "out", "--dir", "src"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "a warning: {text}");
+    assert!(
+        text.contains("W006") && text.contains("missing.png"),
+        "{text}"
+    );
+}

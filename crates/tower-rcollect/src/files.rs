@@ -192,7 +192,7 @@ impl StaticFiles {
     }
 
     /// The largest `Link` header [`preload_layer`](Self::preload_layer)
-    /// sends, in bytes (`[serve] link_max_bytes`, default 2048).
+    /// sends, in bytes (`[serve] link_max_bytes`, default 3072; 0 sends none).
     pub fn link_max_bytes(self, bytes: usize) -> Self {
         self.update(|s| s.link_max_bytes = bytes)
     }

@@ -63,7 +63,7 @@
 //! `serve/` is the request pipeline (`path` → `decide` with `negotiate`,
 //! `conditional`, `range`, `respond` → `future` → `open` → `body`);
 //! `memory` the budget; `asset` the one noun for a servable file;
-//! `templates/` the helpers (`tags`, `preload`, `engines`).
+//! `templates/` the helpers (`tags`, `preload`, `pages`, `engines`).
 //!
 //! The `fuzzing` feature adds a hidden `fuzzing` module (wrappers around the
 //! request parsers for `fuzz/` and the property tests); it is not a stable

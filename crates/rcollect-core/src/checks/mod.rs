@@ -26,6 +26,7 @@ mod manifest;
 mod render;
 mod skew;
 mod sources;
+mod tls;
 mod writable;
 
 pub use config::config_error;
@@ -35,6 +36,7 @@ pub use render::{
 };
 pub use skew::{check_skew, skew_findings};
 pub use sources::{check_sources, walk_failed};
+pub use tls::check_tls;
 pub use writable::check_writable;
 
 /// The checks, by stable ID. `E…` are errors, `W…` warnings; each carries
@@ -121,6 +123,14 @@ pub mod ids {
     /// STATIC_ROOT is an object store but STATIC_URL is a path on this app.
     pub const STORE_WITH_LOCAL_URL: Check =
         Check::new("W005", Level::Warning, Scope::ALL).key("", "static_url");
+    /// An HTML page names a file that is not collected (`rcollect check
+    /// --references`; collect leaves it as written).
+    pub const HTML_BROKEN_REFERENCE: Check = Check::new("W006", Level::Warning, Scope::COLLECT);
+    /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
+    pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
+    /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block
+    /// of its kind.
+    pub const TLS_UNREADABLE: Check = Check::new("E015", Level::Error, Scope::SERVE);
 }
 
 /// A kind of finding: its stable ID, its level, the runs it concerns and,

@@ -146,6 +146,9 @@ impl Layered {
             };
         }
         c.serve = raw.serve.unwrap_or_default();
+        for p in [&mut c.serve.tls_cert, &mut c.serve.tls_key] {
+            *p = p.take().map(|p| absolute(&base, &p));
+        }
         Ok(Layered {
             config: c,
             root: raw.static_root.map(|r| (r, base.clone())),

@@ -239,10 +239,6 @@ pub struct ServeConfig {
     pub headers: Vec<HeaderRule>,
     /// Extra or overriding content types by extension (without the dot).
     pub mime_types: BTreeMap<String, String>,
-    /// The largest `Link` header of preloads (`preload_layer`, and the
-    /// `103 Early Hints` of `rcollect serve`) in bytes; the files nearest
-    /// to the entries come first.
-    pub link_max_bytes: usize,
     /// `rcollect serve`: open connections at most (0: derived from the
     /// open-file limit, which is raised to its hard limit at start).
     pub max_connections: usize,
@@ -255,6 +251,22 @@ pub struct ServeConfig {
     /// `rcollect serve`: seconds a response may make no progress because the
     /// client does not read (nginx's `send_timeout`, 60 s).
     pub send_timeout: u64,
+    /// `rcollect serve`: concurrent HTTP/2 streams per connection (nginx's
+    /// `http2_max_concurrent_streams`, 128).
+    pub max_streams: u32,
+    /// `rcollect serve`: the PEM certificate chain for HTTPS (relative to
+    /// the config file); with `tls_key`, the server speaks TLS with HTTP/2
+    /// and HTTP/1.1 (ALPN).
+    pub tls_cert: Option<PathBuf>,
+    /// `rcollect serve`: the PEM private key of `tls_cert` (relative to the
+    /// config file).
+    pub tls_key: Option<PathBuf>,
+    /// The most bytes of the `Link` header of preloads sent with an HTML
+    /// page (`preload_layer`; `rcollect serve`'s `Link` and `103 Early
+    /// Hints`), the files nearest to the entries first (default 3072: an
+    /// nginx in front answers 502 when a response's headers pass its 4 KiB
+    /// `proxy_buffer_size`); 0 sends none.
+    pub link_max_bytes: usize,
 }
 
 impl ServeConfig {
@@ -281,11 +293,14 @@ impl Default for ServeConfig {
             history_max_age: 3600,
             headers: Vec::new(),
             mime_types: BTreeMap::new(),
-            link_max_bytes: 2048,
             max_connections: 0,
             header_timeout: 60,
             keepalive_timeout: 75,
             send_timeout: 60,
+            max_streams: 128,
+            tls_cert: None,
+            tls_key: None,
+            link_max_bytes: 3072,
         }
     }
 }

@@ -1,10 +1,11 @@
-//! Reference scanners for CSS and JavaScript.
+//! Reference scanners for CSS, JavaScript and HTML.
 //!
 //! These are tokenizers, not regexes over the whole file: text inside
 //! comments and ordinary string literals is never taken for a reference.
 //! They work on bytes, so a non-UTF-8 file is scanned all the same.
 
 pub mod css;
+pub mod html;
 pub mod js;
 
 use std::ops::Range;
@@ -22,6 +23,11 @@ pub enum RefKind {
     JsImport,
     /// JS dynamic `import("x")`.
     JsDynamicImport,
+    /// What an HTML page loads with it: `<script src>`, `<img src>`, `<link
+    /// href>` of a stylesheet, `modulepreload` or `preload`.
+    HtmlLoad,
+    /// An HTML `<link href>` of an icon, a web app manifest or a prefetch.
+    HtmlLink,
 }
 
 /// One reference found in a file.
@@ -42,6 +48,8 @@ pub enum Syntax {
     Css,
     /// A JavaScript file (script or module).
     Js,
+    /// An HTML page.
+    Html,
 }
 
 impl Syntax {
@@ -52,6 +60,8 @@ impl Syntax {
             Some(Syntax::Css)
         } else if lower.ends_with(".js") || lower.ends_with(".mjs") {
             Some(Syntax::Js)
+        } else if lower.ends_with(".html") || lower.ends_with(".htm") {
+            Some(Syntax::Html)
         } else {
             None
         }
@@ -63,5 +73,6 @@ pub fn scan(syntax: Syntax, src: &[u8]) -> Vec<Reference> {
     match syntax {
         Syntax::Css => css::scan(src),
         Syntax::Js => js::scan(src),
+        Syntax::Html => html::scan(src),
     }
 }

@@ -3,7 +3,8 @@
 //! `send_timeout`), so a client that requests a large file and never reads
 //! it cannot hold its buffers and descriptors for ever. Every read or write
 //! that moves bytes also marks the connection active (for the idle
-//! keep-alive timeout and for shedding idle connections).
+//! keep-alive timeout and for shedding idle connections); a flush does not
+//! (HTTP/2 flushes each time its connection is polled, idle or not).
 
 use std::future::Future;
 use std::io;
@@ -64,7 +65,6 @@ impl<S: AsyncWrite + Unpin> TimeoutIo<S> {
         match op(Pin::new(&mut self.inner), cx) {
             Poll::Ready(r) => {
                 self.stalled = None;
-                self.conn.touch();
                 Poll::Ready(r)
             }
             Poll::Pending => {
@@ -84,13 +84,24 @@ impl<S: AsyncWrite + Unpin> TimeoutIo<S> {
     }
 }
 
+impl<S> TimeoutIo<S> {
+    /// Marks the connection active if a write moved bytes.
+    fn wrote(&self, r: &Poll<io::Result<usize>>) {
+        if matches!(r, Poll::Ready(Ok(n)) if *n > 0) {
+            self.conn.touch();
+        }
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for TimeoutIo<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.guard(cx, |s, cx| s.poll_write(cx, buf))
+        let r = self.guard(cx, |s, cx| s.poll_write(cx, buf));
+        self.wrote(&r);
+        r
     }
 
     fn poll_write_vectored(
@@ -98,7 +109,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TimeoutIo<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.guard(cx, |s, cx| s.poll_write_vectored(cx, bufs))
+        let r = self.guard(cx, |s, cx| s.poll_write_vectored(cx, bufs));
+        self.wrote(&r);
+        r
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -1,45 +1,58 @@
 //! `rcollect serve`: STATIC_ROOT (or, with `--dev`, the source dirs; with a
-//! store URL as static_root, the objects published there) over HTTP/1.1, through the `tower-rcollect` middleware around a service that
-//! answers 404 to everything else.
+//! store URL as static_root, the objects published there) over HTTP/1.1 and
+//! HTTP/2, in clear text or over TLS, through the `tower-rcollect`
+//! middleware around a service that answers 404 to everything else.
 //!
-//! hyper 1 directly (keep-alive on), a multi-threaded tokio runtime,
-//! `TCP_NODELAY` on every accepted socket (without it, Nagle plus delayed ACKs
-//! stall small responses by ~40 ms), and a graceful shutdown on Ctrl-C /
-//! SIGTERM: stop accepting, let in-flight requests finish (at most 10 s),
-//! exit 0. `SIGHUP` reloads the configuration and the manifest (as nginx
-//! does): new requests use the new table, and a failed reload keeps the old
-//! one and logs why.
+//! A multi-threaded tokio runtime, `TCP_NODELAY` on every accepted socket
+//! (without it, Nagle plus delayed ACKs stall small responses by ~40 ms),
+//! and a graceful shutdown on Ctrl-C / SIGTERM: stop accepting, let
+//! in-flight requests finish (at most 10 s), exit 0. `SIGHUP` reloads the
+//! configuration, the manifest and the TLS certificate (as nginx does): new
+//! requests use the new table, new connections the new certificate, and a
+//! failed reload keeps the old ones and logs why.
+//!
+//! Connections (`conn`): with `--tls-cert`/`--tls-key` (or `[serve]
+//! tls_cert`/`tls_key`) TLS with rustls (`tls`), ALPN choosing HTTP/2 or
+//! HTTP/1.1; in clear text HTTP/1.1, or HTTP/2 with prior knowledge (h2c,
+//! for a proxy in front). HTTP/1.1 is hyper's; HTTP/2 is the `h2` crate's
+//! (`h2`), so that an HTML page can get a `103 Early Hints` before its
+//! response; both get the page's preloads as a `Link` header
+//! (`early_hints`). Every request is answered by [`Site::answer`].
 //!
 //! Limits against careless or hostile clients, configurable in `[serve]`
 //! and by flags (`limits` and `io`): the open-file limit raised to its hard
 //! limit, a cap on connections below it (idle keep-alive connections are
 //! closed first when it is reached), request heads of at most 32 KiB (431),
-//! exactly one `Host` on HTTP/1.1 (400), and timeouts for the request head,
-//! idle keep-alive connections and responses the client does not read.
+//! exactly one `Host` on HTTP/1.1 (400), at most `max_streams` concurrent
+//! HTTP/2 streams per connection, and timeouts for the TLS handshake and
+//! the request head, idle keep-alive connections and responses the client
+//! does not read.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use http::{Request, Response, StatusCode};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{Either, Empty};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use rcollect_core::config::Overrides;
 use tower::ServiceExt;
-use tower_rcollect::StaticFiles;
+use tower_rcollect::{NotFound, ResponseBody, StaticBody, StaticFiles, StaticFilesService};
 
 use crate::{ConfigArgs, SourceArgs};
 
+mod conn;
+mod early_hints;
+mod h2;
 mod io;
 mod limits;
+mod tls;
 
-use io::TimeoutIo;
-use limits::Registry;
+use early_hints::EarlyHints;
+use limits::{Conn, Registry};
 
 /// How long in-flight connections get to finish after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -60,12 +73,23 @@ pub(crate) struct Args {
     /// Log more (-v: info, -vv: debug); RCOLLECT_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// PEM certificate chain: serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN)
+    /// [default: `[serve] tls_cert`]; needs --tls-key. Reloaded on SIGHUP.
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert [default: `[serve] tls_key`].
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<PathBuf>,
     /// Open connections at most [default: `[serve] max_connections`, or
     /// derived from the open-file limit].
     #[arg(long, value_name = "N")]
     max_connections: Option<usize>,
-    /// Seconds a client has to send a request head [default: `[serve]
-    /// header_timeout`, 60].
+    /// Concurrent HTTP/2 streams per connection [default: `[serve]
+    /// max_streams`, 128].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_streams: Option<u32>,
+    /// Seconds a client has to finish the TLS handshake and send a request
+    /// head [default: `[serve] header_timeout`, 60].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout: Option<u64>,
     /// Seconds an idle keep-alive connection is kept [default: `[serve]
@@ -76,6 +100,11 @@ pub(crate) struct Args {
     /// read [default: `[serve] send_timeout`, 60].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     send_timeout: Option<u64>,
+    /// Most bytes of the `Link` header of preloads (and of the 103 Early
+    /// Hints) sent with an HTML page; 0: none [default: `[serve]
+    /// link_max_bytes`, 3072].
+    #[arg(long, value_name = "BYTES")]
+    link_max_bytes: Option<usize>,
     #[command(flatten)]
     config: ConfigArgs,
     #[command(flatten)]
@@ -86,9 +115,96 @@ pub(crate) struct Args {
 #[derive(Debug, Clone, Copy)]
 struct Limits {
     max_connections: usize,
+    max_streams: u32,
     header_timeout: Duration,
     keepalive_timeout: Duration,
     send_timeout: Duration,
+}
+
+/// What requests are answered with: the files, the preloads of their HTML
+/// pages and, over TLS, the certificate. Replaced as a whole on `SIGHUP`.
+struct Site {
+    service: StaticFilesService<NotFound>,
+    hints: EarlyHints,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// The live [`Site`], as connections see it.
+type SiteRx = tokio::sync::watch::Receiver<Arc<Site>>;
+
+/// A response body: the middleware's, or the empty one of a 400.
+type Body = Either<ResponseBody<StaticBody>, Empty<Bytes>>;
+
+impl Site {
+    /// The files `config` names, the links of their pages and the TLS
+    /// acceptor of `tls`.
+    async fn load(
+        config: &rcollect_core::Config,
+        tls: Option<&tls::Files>,
+        link_max_bytes: usize,
+    ) -> anyhow::Result<Site> {
+        let files = load(config).await?;
+        let hints = EarlyHints::new(&files, config.root_dir.as_deref(), link_max_bytes);
+        let tls = tls.map(tls::acceptor).transpose()?;
+        Ok(Site {
+            service: files.into_service(),
+            hints,
+            tls,
+        })
+    }
+
+    /// The answer to `req`, with `link` (the page's preloads) on an HTML
+    /// page.
+    async fn answer<B>(&self, req: Request<B>, link: Option<&HeaderValue>) -> Response<Body> {
+        if !host_is_valid(&req) {
+            let mut res = Response::new(Either::Right(Empty::new()));
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            return res;
+        }
+        let res = match self.service.clone().oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        };
+        let mut res = res.map(Either::Left);
+        if let Some(link) = link {
+            early_hints::add_link(&mut res, link);
+        }
+        res
+    }
+}
+
+/// The TLS files: the flags, else `[serve]`; both or neither.
+fn tls_files(args: &Args, config: &rcollect_core::Config) -> anyhow::Result<Option<tls::Files>> {
+    let cert = args
+        .tls_cert
+        .clone()
+        .or_else(|| config.serve.tls_cert.clone());
+    let key = args
+        .tls_key
+        .clone()
+        .or_else(|| config.serve.tls_key.clone());
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(tls::Files { cert, key })),
+        (cert, _) => {
+            let (set, unset) = if cert.is_some() {
+                ("tls_cert", "tls_key")
+            } else {
+                ("tls_key", "tls_cert")
+            };
+            Err(rcollect_core::Error::from(rcollect_core::ConfigError {
+                file: config.config_file.clone(),
+                line: None,
+                key: Some(format!("serve.{set}")),
+                message: format!(
+                    "--{} / [serve] {set} is set but --{} / [serve] {unset} is not: HTTPS needs both",
+                    set.replace('_', "-"),
+                    unset.replace('_', "-")
+                ),
+            })
+            .into())
+        }
+    }
 }
 
 /// Loads the configuration and the manifest, then serves until Ctrl-C/SIGTERM.
@@ -101,6 +217,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args
         .config
         .load(args.sources.overrides(overrides.clone()))?;
+    let tls = tls_files(&args, &config)?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.workers {
         runtime.worker_threads(usize::from(n));
@@ -109,8 +226,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?;
-    let files = runtime.block_on(load(&config))?;
-    let what = if files.is_dev() {
+    let s = &config.serve;
+    let link_max_bytes = args.link_max_bytes.unwrap_or(s.link_max_bytes);
+    let site = runtime.block_on(Site::load(&config, tls.as_ref(), link_max_bytes))?;
+    let what = if config.debug {
         let dirs: Vec<String> = config
             .dirs
             .iter()
@@ -122,7 +241,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         config.static_root.display().to_string()
     };
-    let s = &config.serve;
     let fd_cap = limits::connection_cap_from_fd_limit();
     let wanted = args.max_connections.unwrap_or(s.max_connections);
     let limits = Limits {
@@ -131,17 +249,39 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             wanted.min(fd_cap)
         },
+        max_streams: args.max_streams.unwrap_or(s.max_streams).max(1),
         header_timeout: Duration::from_secs(args.header_timeout.unwrap_or(s.header_timeout).max(1)),
         keepalive_timeout: Duration::from_secs(
             args.keepalive_timeout.unwrap_or(s.keepalive_timeout).max(1),
         ),
         send_timeout: Duration::from_secs(args.send_timeout.unwrap_or(s.send_timeout).max(1)),
     };
+    let mount = rcollect_core::url::StaticUrl::parse(&config.static_url)
+        .map_or_else(|_| "/".to_string(), |u| u.mount_path().to_string());
+    let tls_on = tls.is_some();
+    let addr = args.addr;
     let reload = move || {
-        let config = args.config.load(args.sources.overrides(overrides.clone()));
-        async move { load(&config?).await }
+        let loaded = args
+            .config
+            .load(args.sources.overrides(overrides.clone()))
+            .map_err(anyhow::Error::from)
+            .and_then(|config| {
+                let tls = tls_files(&args, &config)?;
+                if tls.is_some() != tls_on {
+                    anyhow::bail!(
+                        "TLS cannot be turned {} by a reload: restart the server",
+                        if tls_on { "off" } else { "on" }
+                    );
+                }
+                let link_max_bytes = args.link_max_bytes.unwrap_or(config.serve.link_max_bytes);
+                Ok((config, tls, link_max_bytes))
+            });
+        async move {
+            let (config, tls, link_max_bytes) = loaded?;
+            Site::load(&config, tls.as_ref(), link_max_bytes).await
+        }
     };
-    runtime.block_on(serve(files, args.addr, &what, limits, reload))
+    runtime.block_on(serve(site, addr, &what, &mount, limits, reload))
 }
 
 /// The files `config` names: STATIC_ROOT, the source dirs in dev mode, or,
@@ -154,28 +294,32 @@ async fn load(config: &rcollect_core::Config) -> anyhow::Result<StaticFiles> {
 }
 
 async fn serve<R>(
-    files: StaticFiles,
+    site: Site,
     addr: SocketAddr,
     what: &str,
+    mount: &str,
     limits: Limits,
     reload: impl Fn() -> R,
 ) -> anyhow::Result<ExitCode>
 where
-    R: std::future::Future<Output = anyhow::Result<StaticFiles>> + Send + 'static,
+    R: std::future::Future<Output = anyhow::Result<Site>> + Send + 'static,
 {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().context("no local address")?;
-    eprintln!("serving {what} at http://{local}{}", files.mount_path());
+    let scheme = if site.tls.is_some() { "https" } else { "http" };
+    eprintln!("serving {what} at {scheme}://{local}{mount}");
     tracing::info!(
-        "at most {} connections; timeouts: header {:?}, keep-alive {:?}, send {:?}",
+        "at most {} connections, {} HTTP/2 streams each; timeouts: header {:?}, keep-alive {:?}, send {:?}; early hints for {} pages",
         limits.max_connections,
+        limits.max_streams,
         limits.header_timeout,
         limits.keepalive_timeout,
-        limits.send_timeout
+        limits.send_timeout,
+        site.hints.len()
     );
-    let (files_tx, files_rx) = tokio::sync::watch::channel(files.into_service());
+    let (site_tx, site_rx) = tokio::sync::watch::channel(Arc::new(site));
     let registry = Arc::new(Registry::new(limits.max_connections));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
     let mut connections = tokio::task::JoinSet::new();
@@ -209,50 +353,9 @@ where
                 if let Err(e) = stream.set_nodelay(true) {
                     tracing::debug!("cannot set TCP_NODELAY: {e}");
                 }
-                let files = files_rx.clone();
-                let mut stop = stop_rx.clone();
-                let registry = registry.clone();
+                let (site, stop, registry) = (site_rx.clone(), stop_rx.clone(), registry.clone());
                 connections.spawn(async move {
-                    let requests = conn.clone();
-                    let handler = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let service = files.borrow().clone();
-                        let in_flight = requests.request();
-                        async move {
-                            let _in_flight = in_flight;
-                            if !host_is_valid(&req) {
-                                let mut res = Response::new(Either::Right(Empty::new()));
-                                *res.status_mut() = StatusCode::BAD_REQUEST;
-                                return Ok::<_, Infallible>(res);
-                            }
-                            let res = service.oneshot(req).await?;
-                            Ok(res.map(Either::Left))
-                        }
-                    });
-                    let io = TimeoutIo::new(stream, limits.send_timeout, conn.clone());
-                    let conn_fut = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(limits.header_timeout)
-                        .max_header_size(MAX_HEADER_BYTES)
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(io), handler);
-                    let mut conn_fut = std::pin::pin!(conn_fut);
-                    tokio::select! {
-                        result = conn_fut.as_mut() => {
-                            if let Err(e) = result {
-                                tracing::debug!("connection: {e}");
-                            }
-                        }
-                        () = async {
-                            tokio::select! {
-                                _ = stop.changed() => {}
-                                () = conn.close.notified() => {}
-                                () = conn.idle_timeout(limits.keepalive_timeout) => {}
-                            }
-                        } => {
-                            conn_fut.as_mut().graceful_shutdown();
-                            let _ = conn_fut.await;
-                        }
-                    }
+                    conn::serve(stream, site, conn, limits, stop).await;
                     registry.remove(id);
                 });
             }
@@ -269,10 +372,10 @@ where
             Some(result) = reloaded_rx.recv() => {
                 reloading = false;
                 match result {
-                    Ok(files) => {
-                        tracing::info!("SIGHUP: reloaded ({} names)", files.len());
+                    Ok(site) => {
+                        tracing::info!("SIGHUP: reloaded (early hints for {} pages)", site.hints.len());
                         eprintln!("reloaded");
-                        files_tx.send_replace(files.into_service());
+                        site_tx.send_replace(Arc::new(site));
                     }
                     Err(e) => {
                         tracing::error!("SIGHUP: reload failed, still serving the previous manifest: {e:#}");
@@ -298,6 +401,21 @@ where
     }
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves when a connection should close once its requests are done: on
+/// shutdown, when the connection cap picked it, or after `keepalive`
+/// without a request in flight or a byte moved.
+async fn close_wanted(
+    stop: &mut tokio::sync::watch::Receiver<()>,
+    conn: &Conn,
+    keepalive: Duration,
+) {
+    tokio::select! {
+        _ = stop.changed() => {}
+        () = conn.close.notified() => {}
+        () = conn.idle_timeout(keepalive) => {}
+    }
 }
 
 /// A warning logged at most once a second.
@@ -342,11 +460,12 @@ fn hangup_signal() -> tokio::sync::mpsc::Receiver<()> {
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// RFC 9112 §3.2: an HTTP/1.1 request has exactly one `Host` header (400
-/// otherwise). HTTP/1.0 requests may have none.
+/// otherwise). HTTP/1.0 requests may have none, and HTTP/2 ones (which
+/// carry `:authority`) at most one (RFC 9113 §8.3.1).
 fn host_is_valid<B>(req: &Request<B>) -> bool {
     let n = req.headers().get_all(http::header::HOST).iter().count();
     match req.version() {
-        http::Version::HTTP_10 | http::Version::HTTP_09 => n <= 1,
+        http::Version::HTTP_10 | http::Version::HTTP_09 | http::Version::HTTP_2 => n <= 1,
         _ => n == 1,
     }
 }

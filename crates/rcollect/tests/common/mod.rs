@@ -55,7 +55,10 @@ pub(crate) fn start_under(wrapper: &[&str], cwd: &Path, args: &[&str]) -> Server
     let mut seen = Vec::new();
     for line in lines.by_ref() {
         let line = line.expect("stderr line");
-        if let Some((_, url)) = line.split_once(" at http://") {
+        let url = line
+            .split_once(" at http://")
+            .or_else(|| line.split_once(" at https://"));
+        if let Some((_, url)) = url {
             let host = url.split('/').next().expect("host");
             addr = Some(host.parse().expect("address"));
             seen.push(line);

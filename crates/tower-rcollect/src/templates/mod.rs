@@ -3,5 +3,6 @@
 //! template engines (one cargo feature each).
 
 pub(crate) mod engines;
+pub(crate) mod pages;
 pub(crate) mod preload;
 pub(crate) mod tags;

@@ -30,7 +30,9 @@ pub enum PreloadKind {
 }
 
 impl PreloadKind {
-    fn of(logical: &str) -> Option<PreloadKind> {
+    /// How a file is preloaded, by the extension of its logical path;
+    /// `None` for files that are not preloaded.
+    pub fn of(logical: &str) -> Option<PreloadKind> {
         let ext = logical.rsplit_once('.')?.1.to_ascii_lowercase();
         Some(match ext.as_str() {
             "js" | "mjs" => PreloadKind::Module,
@@ -169,7 +171,7 @@ impl StaticFiles {
     /// to the HTML responses (`Content-Type: text/html`) of the routes it
     /// wraps (in axum: `.route_layer(files.preload_layer(&["js/app.js"])?)`).
     /// The header holds the files nearest to the entries first and at most
-    /// `[serve] link_max_bytes` (default 2 KiB: proxies and browsers refuse
+    /// `[serve] link_max_bytes` (default 3 KiB: proxies and browsers refuse
     /// large response headers; nginx's default `proxy_buffer_size` is one
     /// 4 KiB page for all of them); what does not fit is left to the
     /// page's own tags (with a warning now).
