@@ -299,6 +299,112 @@ fn vite_manifest(
     Ok(())
 }
 
+/// The entries and chunks of the Vite manifest of a source dir
+/// (`<dir>/.vite/manifest.json`), with logical paths (the dir's prefix plus
+/// the file names), for dev mode, which serves a dir as it is. Empty when
+/// the dir has no Vite manifest.
+///
+/// # Errors
+/// The manifest cannot be read or is not a Vite manifest.
+pub fn vite_bundles(dir: &crate::config::SourceDir) -> Result<BTreeMap<String, Bundle>> {
+    let path = dir.path.join(".vite").join("manifest.json");
+    let Some(bytes) = crate::manifest::read(&path, crate::manifest::MAX_MANIFEST_BYTES)? else {
+        return Ok(BTreeMap::new());
+    };
+    let chunks: BTreeMap<String, ViteChunk> =
+        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+            path: path.clone(),
+            message: format!("not a Vite manifest: {e}"),
+        })?;
+    let logical = |name: &str| {
+        if dir.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", dir.prefix)
+        }
+    };
+    let file_of = |k: &String| chunks.get(k).map(|c| logical(&c.file));
+    Ok(chunks
+        .iter()
+        .map(|(key, c)| {
+            let bundle = Bundle {
+                file: logical(&c.file),
+                css: c.css.iter().map(|n| logical(n)).collect(),
+                assets: c.assets.iter().map(|n| logical(n)).collect(),
+                imports: c.imports.iter().filter_map(file_of).collect(),
+                dynamic_imports: c.dynamic_imports.iter().filter_map(file_of).collect(),
+                entry: c.is_entry,
+                dynamic_entry: c.is_dynamic_entry,
+            };
+            (key.clone(), bundle)
+        })
+        .collect())
+}
+
+/// What a page needs to load the bundler entry `key` of `bundles`: the
+/// entry's file, then the files of the chunks it imports statically,
+/// transitively, nearest first (modulepreload), and the stylesheets of all
+/// of them (`dynamicImports` load later, with their own). `None` when
+/// `key` is not in `bundles`.
+///
+/// ```
+/// use rcollect_core::manifest::Bundle;
+/// use std::collections::BTreeMap;
+/// let b = |file: &str, css: &[&str], imports: &[&str]| Bundle {
+///     file: file.into(),
+///     css: css.iter().map(|s| s.to_string()).collect(),
+///     imports: imports.iter().map(|s| s.to_string()).collect(),
+///     ..Bundle::default()
+/// };
+/// let bundles = BTreeMap::from([
+///     ("src/main.ts".to_string(), b("main-1.js", &["main-1.css"], &["util-2.js"])),
+///     ("_util-2.js".to_string(), b("util-2.js", &["util-2.css"], &["base-3.js"])),
+///     ("_base-3.js".to_string(), b("base-3.js", &[], &[])),
+/// ]);
+/// let e = rcollect_core::bundler::entry_files(&bundles, "src/main.ts").unwrap();
+/// assert_eq!(e.file, "main-1.js");
+/// assert_eq!(e.preload, ["util-2.js", "base-3.js"]);
+/// assert_eq!(e.css, ["main-1.css", "util-2.css"]);
+/// ```
+pub fn entry_files(bundles: &BTreeMap<String, Bundle>, key: &str) -> Option<EntryFiles> {
+    let entry = bundles.get(key)?;
+    let by_file: HashMap<&str, &Bundle> = bundles.values().map(|b| (b.file.as_str(), b)).collect();
+    let mut out = EntryFiles {
+        file: entry.file.clone(),
+        css: entry.css.clone(),
+        preload: Vec::new(),
+    };
+    let mut seen: BTreeSet<&str> = BTreeSet::from([entry.file.as_str()]);
+    let mut queue: std::collections::VecDeque<&str> =
+        entry.imports.iter().map(String::as_str).collect();
+    while let Some(file) = queue.pop_front() {
+        if !seen.insert(file) {
+            continue;
+        }
+        out.preload.push(file.to_string());
+        if let Some(b) = by_file.get(file) {
+            for css in &b.css {
+                if !out.css.contains(css) {
+                    out.css.push(css.clone());
+                }
+            }
+            queue.extend(b.imports.iter().map(String::as_str));
+        }
+    }
+    Some(out)
+}
+
+/// What [`entry_files`] gives: names as in the bundles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryFiles {
+    /// The entry's own file (`<script type="module">`).
+    pub file: String,
+    /// Every stylesheet the entry and its static imports need, in order.
+    pub css: Vec<String>,
+    /// The chunks it imports statically, transitively, nearest first.
+    pub preload: Vec<String>,
+}
+
 /// The parts of an esbuild metafile used here.
 #[derive(Debug, Deserialize)]
 struct Metafile {

@@ -433,6 +433,26 @@ fn write_manifest(
             manifest.references.insert(hashed.clone(), targets);
         }
     }
+    let hashed = |l: &String| manifest.paths.get(l).cloned();
+    let bundles = plan
+        .bundles
+        .iter()
+        .filter_map(|(key, b)| {
+            Some((
+                key.clone(),
+                crate::manifest::Bundle {
+                    file: hashed(&b.file)?,
+                    css: b.css.iter().filter_map(hashed).collect(),
+                    assets: b.assets.iter().filter_map(hashed).collect(),
+                    imports: b.imports.iter().filter_map(hashed).collect(),
+                    dynamic_imports: b.dynamic_imports.iter().filter_map(hashed).collect(),
+                    entry: b.entry,
+                    dynamic_entry: b.dynamic_entry,
+                },
+            ))
+        })
+        .collect();
+    manifest.bundles = bundles;
     if !encodings.is_empty() {
         manifest.compress = Some(crate::manifest::CompressSettings {
             encodings: encodings.to_vec(),
@@ -467,7 +487,7 @@ fn build_manifest(config: &Config, files: &[Planned], outputs: &[Outputs]) -> Ma
                 modified: p.modified,
                 variants: o.variants.clone(),
                 deltas: o.deltas.clone(),
-                hashed_by: None,
+                hashed_by: p.hashed_by.clone(),
             },
         );
     }

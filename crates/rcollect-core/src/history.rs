@@ -263,8 +263,9 @@ pub fn place_version(root: &Path, name: &str, bytes: &[u8]) -> Result<bool> {
 }
 
 /// The previous versions a collect into a STATIC_ROOT may compress deltas
-/// against, from `versions` (the live manifest and the history, newest
-/// first): for each text file, its last `keep + 1` distinct versions that
+/// against, from `releases` (the live manifest and the history, newest
+/// first): for each text file (by family: its logical path, or a bundler
+/// file's name without the hash), its last `keep + 1` distinct versions that
 /// fit the window (one more than `keep`: the new version may be the newest
 /// one). Each hashed name once, with its metadata. For a build that starts
 /// from an empty STATIC_ROOT, these are the files to fetch from where the
@@ -273,7 +274,7 @@ pub fn dictionary_candidates(releases: &Releases, keep: usize) -> Vec<(&str, &Fi
     if keep == 0 {
         return Vec::new();
     }
-    let mut per_path: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut per_family: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut out: BTreeMap<&str, &FileMeta> = BTreeMap::new();
     for (_, m) in releases.manifests() {
         for logical in m.paths.keys() {
@@ -283,7 +284,8 @@ pub fn dictionary_candidates(releases: &Releases, keep: usize) -> Vec<(&str, &Fi
             let Some((hashed, meta)) = m.meta(logical) else {
                 continue;
             };
-            let seen = per_path.entry(logical.as_str()).or_default();
+            // A bundler file's versions share its family, not its name.
+            let seen = per_family.entry(meta.family(logical)).or_default();
             if seen.len() > keep || seen.contains(&meta.sha256.as_str()) {
                 continue;
             }

@@ -60,6 +60,19 @@ pub struct Planned {
     pub modified: u64,
     /// True if at least one reference was rewritten.
     pub rewritten: bool,
+    /// Set for a file a bundler already hashed ([`crate::bundler`]): its
+    /// hashed name is its logical path, its bytes are its source's.
+    pub hashed_by: Option<crate::manifest::HashedBy>,
+}
+
+impl Planned {
+    /// The name that identifies versions of this file across releases:
+    /// the bundler's family, else the logical path.
+    pub fn family(&self) -> &str {
+        self.hashed_by
+            .as_ref()
+            .map_or(self.logical.as_str(), |h| h.family.as_str())
+    }
 }
 
 /// A reference that names no collected file.
@@ -120,6 +133,8 @@ pub struct Plan {
     /// an HTML page (not source maps, not dynamic `import()`, not icons),
     /// for preloading.
     pub references: BTreeMap<String, Vec<String>>,
+    /// The entries and chunks of bundler manifests, with logical paths.
+    pub bundles: BTreeMap<String, crate::manifest::Bundle>,
 }
 
 /// Planning knobs.
@@ -174,6 +189,7 @@ pub fn plan(config: &Config, options: PlanOptions) -> Result<Plan> {
 
 /// Plans from an existing walk result.
 pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result<Plan> {
+    let bundled = crate::bundler::detect(config, &found)?;
     let assets = &found.assets;
     let index: HashMap<&str, usize> = assets
         .iter()
@@ -181,10 +197,18 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         .map(|(i, a)| (a.logical.as_str(), i))
         .collect();
 
-    // 1. Read and scan CSS/JS; resolve references to asset indices.
+    // 1. Read and scan CSS/JS/HTML; resolve references to asset indices.
+    // Files a bundler hashed are taken as they are: never scanned nor
+    // rewritten (their references come from the bundler's manifest).
     let scanned: Vec<ScanResult> = assets
         .par_iter()
-        .map(|a| scan_asset(config, a, &index))
+        .map(|a| {
+            if bundled.hashed.contains_key(&a.logical) {
+                Ok(None)
+            } else {
+                scan_asset(config, a, &index)
+            }
+        })
         .collect();
     let mut files_scanned: Vec<Option<Scanned>> = Vec::with_capacity(assets.len());
     let mut broken = Vec::new();
@@ -262,6 +286,12 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             references.insert(a.logical.clone(), targets);
         }
     }
+    for (from, targets) in &bundled.references {
+        let entry = references.entry(from.clone()).or_default();
+        entry.extend(targets.iter().filter(|t| *t != from).cloned());
+        entry.sort();
+        entry.dedup();
+    }
     let mut graph = Graph::new(assets.len());
     for (i, s) in files_scanned.iter().enumerate() {
         if let Some(s) = s {
@@ -281,7 +311,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             .map(|comp| {
                 if comp.len() == 1 && !graph.has_self_edge(comp[0]) {
                     let i = comp[0];
-                    plan_single(assets, &files_scanned, &results, i).map(|p| vec![p])
+                    plan_single(assets, &files_scanned, &results, &bundled, i).map(|p| vec![p])
                 } else {
                     plan_cycle(assets, &files_scanned, &results, comp)
                 }
@@ -325,6 +355,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         broken_omitted,
         cycles,
         references,
+        bundles: bundled.bundles,
     })
 }
 
@@ -533,9 +564,22 @@ fn plan_single(
     assets: &[SourceFile],
     scanned: &[Option<Scanned>],
     results: &[Option<Planned>],
+    bundled: &crate::bundler::Bundled,
     i: usize,
 ) -> Result<Planned> {
     let a = &assets[i];
+    if let Some(by) = bundled.hashed.get(&a.logical) {
+        return Ok(Planned {
+            logical: a.logical.clone(),
+            hashed: a.logical.clone(),
+            source: a.source.clone(),
+            content: Content::Source(a.source.clone()),
+            digests: Digests::of_file(&a.source)?,
+            modified: mtime_secs(a.modified),
+            rewritten: false,
+            hashed_by: Some(by.clone()),
+        });
+    }
     let own = mtime_secs(a.modified);
     match &scanned[i] {
         Some(Scanned {
@@ -549,6 +593,7 @@ fn plan_single(
             digests: *digests,
             modified: own,
             rewritten: false,
+            hashed_by: None,
         }),
         Some(s) => {
             let (bytes, rewritten) = rewrite_with(s, |t| name_of(results, t));
@@ -561,6 +606,7 @@ fn plan_single(
                 digests,
                 modified: own.max(dep_modified(Some(s), results)),
                 rewritten,
+                hashed_by: None,
             })
         }
         None => {
@@ -573,6 +619,7 @@ fn plan_single(
                 digests,
                 modified: own,
                 rewritten: false,
+                hashed_by: None,
             })
         }
     }
@@ -647,6 +694,7 @@ fn plan_cycle(
                 digests,
                 modified,
                 rewritten,
+                hashed_by: None,
             })
         })
         .collect()

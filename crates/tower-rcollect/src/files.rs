@@ -197,6 +197,17 @@ impl StaticFiles {
         self.update(|s| s.link_max_bytes = bytes)
     }
 
+    /// Where [`vite_entry`](Self::vite_entry) points in dev mode: the URL of
+    /// Vite's dev server at its `base` (`[bundler] dev_server`, e.g.
+    /// `http://localhost:5173/static/`).
+    pub fn vite_dev_server(self, url: impl Into<String>) -> Self {
+        let mut url = url.into();
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        self.update(|s| s.vite_dev_server = Some(url))
+    }
+
     /// True in dev mode (serving the source dirs).
     pub fn is_dev(&self) -> bool {
         matches!(self.inner.source, Source::Dev(_))

@@ -33,6 +33,9 @@ pub(crate) struct Settings {
     pub(crate) mime_types: HashMap<String, HeaderValue>,
     /// The largest `Link` header of preloads.
     pub(crate) link_max_bytes: usize,
+    /// Vite's dev server (the URL of its `base`), for `vite_entry` in dev
+    /// mode.
+    pub(crate) vite_dev_server: Option<String>,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             headers: Vec::new(),
             mime_types: HashMap::new(),
             link_max_bytes: d.link_max_bytes,
+            vite_dev_server: None,
         }
     }
 }

@@ -269,6 +269,9 @@ impl StaticFiles {
         if let Some(dir) = &config.root_dir {
             files = files.root_dir(RootDir::scan(dir)?);
         }
+        if let Some(server) = &config.bundler.dev_server {
+            files = files.vite_dev_server(server);
+        }
         for (i, rule) in s.headers.iter().enumerate() {
             let key = |k: &str| format!("serve.headers[{i}].{k}");
             let glob = Glob::new(&rule.glob)

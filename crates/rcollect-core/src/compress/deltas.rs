@@ -9,7 +9,7 @@
 //! saves less than `min_saving` against brotli is recorded without
 //! encodings, so it is not tried again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::variants::Variants;
 use super::verify::{Codec, verify};
@@ -17,7 +17,7 @@ use super::{Jobs, codec, schedule, worth_keeping};
 use crate::content_type::is_compressible;
 use crate::delta::{self, DeltaCoding};
 use crate::error::{Error, Result};
-use crate::manifest::{Delta, Encoding};
+use crate::manifest::{Delta, Encoding, FileMeta};
 use crate::plan::Planned;
 use crate::write::{file_len, write_atomic};
 
@@ -49,6 +49,24 @@ impl Jobs<'_> {
             .compress
             .as_ref()
             .is_some_and(|c| c.min_saving == self.min_saving);
+        // Previous versions by family (a bundler file's name changes with
+        // each build; its family does not), newest version first.
+        let by_family: Vec<HashMap<&str, Vec<(&str, &FileMeta)>>> = self
+            .versions
+            .iter()
+            .map(|(_, m)| {
+                let mut index: HashMap<&str, Vec<(&str, &FileMeta)>> = HashMap::new();
+                for (logical, hashed) in &m.paths {
+                    if let Some(meta) = m.files.get(hashed) {
+                        index
+                            .entry(meta.family(logical))
+                            .or_default()
+                            .push((hashed.as_str(), meta));
+                    }
+                }
+                index
+            })
+            .collect();
         let mut jobs = Vec::new();
         for (i, (p, v)) in files.iter().zip(variants).enumerate() {
             if p.digests.size == 0 || !is_compressible(&p.logical) {
@@ -56,13 +74,14 @@ impl Jobs<'_> {
             }
             let sha = p.digests.sha256_hex();
             let mut seen: BTreeSet<&str> = BTreeSet::new();
-            for (_, m) in self.versions {
+            let previous = by_family
+                .iter()
+                .filter_map(|index| index.get(p.family()))
+                .flatten();
+            for &(dict, meta) in previous {
                 if seen.len() >= keep {
                     break;
                 }
-                let Some((dict, meta)) = m.meta(&p.logical) else {
-                    continue;
-                };
                 if meta.sha256 == sha || !seen.insert(meta.sha256.as_str()) {
                     continue;
                 }

@@ -75,10 +75,10 @@ impl<S> StaticFilesService<S> {
             // Never the app's 404, which a CDN could cache for a file that
             // a newer release is about to serve.
             (None, _)
-                if matches!(inner.source, Source::Manifest(_))
-                    && rel
-                        .as_deref()
-                        .is_some_and(rcollect_core::hash::looks_hashed) =>
+                if matches!(&inner.source, Source::Manifest(loaded)
+                if rel.as_deref().is_some_and(|r| {
+                    rcollect_core::hash::looks_hashed(r) || loaded.looks_bundled(r)
+                })) =>
             {
                 return Some(match (&inner.newer, rel) {
                     (Some(newer), Some(rel)) => {

@@ -23,12 +23,15 @@ use crate::settings::{Caching, Settings};
 #[derive(Debug)]
 pub(crate) struct Dev {
     pub(crate) locator: Locator,
+    /// The source dirs (their Vite manifests, for `vite_entry`).
+    pub(crate) dirs: Vec<rcollect_core::config::SourceDir>,
 }
 
 impl Dev {
     pub(crate) fn new(config: &Config) -> Result<Dev, rcollect_core::ConfigError> {
         Ok(Dev {
             locator: Locator::new(config)?,
+            dirs: config.dirs.clone(),
         })
     }
 

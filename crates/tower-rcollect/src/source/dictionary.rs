@@ -25,6 +25,22 @@ pub(crate) fn use_as_dictionary(mount: &str, name: &str, logical: &str) -> Optio
     HeaderValue::try_from(format!("match=\"{}\"", pattern.replace('"', "%22"))).ok()
 }
 
+/// `Use-As-Dictionary: match="<mount><family>"` for a bundler file, its
+/// family's `[hash]` as the named group `:hash` (`/static/assets/shared-:hash.js`):
+/// the same pattern for every build, so the browser offers this version
+/// when it fetches the next. (A family whose name continues the way the
+/// hash does — `shared-` and `shared-utils-` — cannot be told apart by a
+/// pattern; the browser then may offer the other file, and gets brotli.)
+pub(crate) fn family_pattern(mount: &str, family: &str) -> Option<HeaderValue> {
+    let (before, after) = family.split_once("[hash]")?;
+    let pattern = format!(
+        "{}:hash{}",
+        escape(&rcollect_core::paths::static_url(mount, before)),
+        escape(&rcollect_core::paths::static_url("", after))
+    );
+    HeaderValue::try_from(format!("match=\"{}\"", pattern.replace('"', "%22"))).ok()
+}
+
 /// The hash segment of `name`'s last component whose removal gives
 /// `logical` (Django's and rcollect's naming: `app.min.<hash>.js`).
 fn hash_segment<'a>(name: &'a str, logical: &str) -> Option<&'a str> {

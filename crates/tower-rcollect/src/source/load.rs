@@ -32,8 +32,10 @@ pub(crate) struct UrlName {
     pub(crate) name: String,
     /// The logical path (for header globs and content-type overrides).
     pub(crate) logical: String,
-    /// Hashed names are immutable.
+    /// Hashed names (ours, and a bundler's) are immutable.
     pub(crate) immutable: bool,
+    /// A bundler file's family (its name with `[hash]`): its future names.
+    pub(crate) family: Option<String>,
     pub(crate) asset: Arc<Asset>,
     /// For a name of a previous manifest version: its rank (1: the newest
     /// previous version) and when it stopped being live.
@@ -57,6 +59,11 @@ pub(crate) struct Loaded {
     /// logical path of each hashed name (for preload hints).
     pub(crate) graph: HashMap<String, Vec<String>>,
     pub(crate) logical_of: HashMap<String, String>,
+    /// The live manifest's bundler entries and chunks (`vite_entry`).
+    pub(crate) bundles: std::collections::BTreeMap<String, rcollect_core::manifest::Bundle>,
+    /// The naming schemes of the bundler files served: an unknown name of
+    /// one may be a newer release's.
+    pub(crate) schemes: Vec<rcollect_core::bundler::Scheme>,
 }
 
 impl Loaded {
@@ -110,7 +117,8 @@ impl Loaded {
                 let Some(logical) = logical_of.get(hashed.as_str()) else {
                     continue;
                 };
-                if *logical == hashed.as_str() || known.contains(hashed) {
+                let unhashed = *logical == hashed.as_str() && meta.hashed_by.is_none();
+                if unhashed || known.contains(hashed) {
                     continue;
                 }
                 let file = path_in(root, hashed);
@@ -128,6 +136,7 @@ impl Loaded {
                     name: hashed.clone(),
                     logical: logical.to_string(),
                     immutable: true,
+                    family: meta.hashed_by.as_ref().map(|b| b.family.clone()),
                     asset: Arc::new(asset),
                     retired: Some((rank, retired)),
                 });
@@ -182,10 +191,12 @@ impl Loaded {
                 }
             };
             let is_hashed = logical != hashed;
+            let bundled = m.files.get(hashed).and_then(|f| f.hashed_by.as_ref());
             names.push(UrlName {
                 name: hashed.clone(),
                 logical: logical.clone(),
-                immutable: is_hashed,
+                immutable: is_hashed || bundled.is_some(),
+                family: bundled.map(|b| b.family.clone()),
                 asset: asset.clone(),
                 retired: None,
             });
@@ -212,6 +223,7 @@ impl Loaded {
                     name: logical.clone(),
                     logical: logical.clone(),
                     immutable: false,
+                    family: None,
                     asset: r.clone(),
                     retired: None,
                 });
@@ -236,7 +248,30 @@ impl Loaded {
                 .iter()
                 .map(|(l, h)| (h.clone(), l.clone()))
                 .collect(),
+            bundles: m.bundles.clone(),
+            schemes: schemes_of(m),
         })
+    }
+}
+
+/// The distinct naming schemes of the bundler files `m` lists.
+fn schemes_of(m: &Manifest) -> Vec<rcollect_core::bundler::Scheme> {
+    let names: std::collections::BTreeSet<&str> = m
+        .files
+        .values()
+        .filter_map(|f| f.hashed_by.as_ref().map(|b| b.scheme.as_str()))
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|n| rcollect_core::bundler::Scheme::parse(n).ok())
+        .collect()
+}
+
+impl Loaded {
+    /// Whether `rel` is named like a file of a bundler scheme served here
+    /// (a newer release may have it).
+    pub(crate) fn looks_bundled(&self, rel: &str) -> bool {
+        self.schemes.iter().any(|s| s.family(rel).is_some())
     }
 }
 

@@ -46,8 +46,10 @@ impl Table {
             }
             let mut served = s.serve(&n.logical, n.asset.clone(), caching(n.immutable));
             if s.dictionaries && n.immutable && is_compressible(&n.logical) {
-                served.use_as_dictionary =
-                    dictionary::use_as_dictionary(mount, &n.name, &n.logical);
+                served.use_as_dictionary = match &n.family {
+                    Some(family) => dictionary::family_pattern(mount, family),
+                    None => dictionary::use_as_dictionary(mount, &n.name, &n.logical),
+                };
             }
             routes.insert(n.name.as_str().into(), Route::File(served));
         }

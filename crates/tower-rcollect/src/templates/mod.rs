@@ -6,3 +6,4 @@ pub(crate) mod engines;
 pub(crate) mod pages;
 pub(crate) mod preload;
 pub(crate) mod tags;
+pub(crate) mod vite;

@@ -55,18 +55,21 @@ pub(crate) enum Helper {
     Tag(Tag),
     /// The preload tags of what the file loads with it.
     Preload,
+    /// The tags that load a Vite entry.
+    ViteEntry,
 }
 
 /// The template functions by name, for the engines that register
 /// functions.
 #[cfg(any(feature = "minijinja", feature = "tera"))]
-pub(crate) const HELPERS: [(&str, Helper); 6] = [
+pub(crate) const HELPERS: [(&str, Helper); 7] = [
     ("static", Helper::Url),
     ("integrity", Helper::Integrity),
     ("stylesheet", Helper::Tag(Tag::Stylesheet)),
     ("script", Helper::Tag(Tag::Script)),
     ("module", Helper::Tag(Tag::Module)),
     ("preload", Helper::Preload),
+    ("vite_entry", Helper::ViteEntry),
 ];
 
 #[cfg(any(feature = "minijinja", feature = "tera"))]
@@ -83,6 +86,7 @@ impl Helper {
                 .map(|p| p.tag().into_string())
                 .collect::<Vec<_>>()
                 .join("\n")),
+            Helper::ViteEntry => files.vite_entry(logical).map(String::from),
         }
     }
 }
