@@ -28,6 +28,7 @@ impl StaticFiles {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let dir = tempfile::tempdir()?;
     /// let mut config = tower_rcollect::Config::new(dir.path().join("out"), "/static/");
+    /// config.dirs.push(tower_rcollect::SourceDir { prefix: String::new(), path: dir.path().into() });
     /// config.debug = true;
     /// let files = tower_rcollect::StaticFiles::from_config(&config)?
     ///     .vite_dev_server("http://localhost:5173/static/");
