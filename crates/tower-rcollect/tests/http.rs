@@ -3,6 +3,7 @@
 
 mod apps;
 mod browser;
+mod bundlers;
 mod common;
 mod deltas;
 mod preload;

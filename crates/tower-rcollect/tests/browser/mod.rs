@@ -16,7 +16,7 @@ use tower_rcollect::StaticFiles;
 use super::common::serve_app;
 use super::deltas::two_versions;
 
-mod chromium;
+pub(crate) mod chromium;
 use chromium::{chromium, run_chromium};
 
 /// (path, `Available-Dictionary` sent, `Content-Encoding` answered).
