@@ -506,5 +506,167 @@ mod tests {
             Some("index-[hash].css")
         );
         assert!(Scheme::parse("[").is_err());
+        assert!(Scheme::parse("app-[a-f0-9]+.js").is_err(), "no hash group");
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    fn config(dirs: &[(&str, &Path)]) -> Config {
+        let mut config = Config::new("/nonexistent-root", "/static/");
+        for (prefix, path) in dirs {
+            config.dirs.push(crate::config::SourceDir {
+                prefix: prefix.to_string(),
+                path: path.to_path_buf(),
+            });
+        }
+        config
+    }
+
+    #[test]
+    fn a_vite_manifest_marks_its_files_and_becomes_the_graph() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let dist = t.path().join("dist");
+        for f in [
+            "assets/main-AbCd1234.js",
+            "assets/main-EfGh5678.css",
+            "assets/shared-IjKl9012.js",
+            "assets/lazy-MnOp3456.js",
+            "assets/logo.svg",
+            "assets/worker-QrSt7890.js",
+            "robots.txt",
+        ] {
+            write(&dist.join(f), "x");
+        }
+        write(
+            &dist.join(".vite/manifest.json"),
+            r#"{
+              "src/main.ts": {"file": "assets/main-AbCd1234.js", "isEntry": true,
+                "css": ["assets/main-EfGh5678.css"], "assets": ["assets/logo.svg"],
+                "imports": ["_shared-IjKl9012.js"], "dynamicImports": ["src/lazy.ts"]},
+              "_shared-IjKl9012.js": {"file": "assets/shared-IjKl9012.js"},
+              "src/lazy.ts": {"file": "assets/lazy-MnOp3456.js", "isDynamicEntry": true,
+                "imports": ["_shared-IjKl9012.js"]},
+              "src/gone.ts": {"file": "assets/gone-UvWx1234.js"}
+            }"#,
+        );
+        let config = config(&[("app", &dist)]);
+        let found = crate::find::find(&config).expect("find");
+        let b = detect(&config, &found).expect("detect");
+        let family = |l: &str| b.hashed.get(l).map(|h| h.family.as_str());
+        assert_eq!(
+            family("app/assets/main-AbCd1234.js"),
+            Some("app/assets/main-[hash].js")
+        );
+        assert_eq!(
+            family("app/assets/main-EfGh5678.css"),
+            Some("app/assets/main-[hash].css")
+        );
+        // Named by the manifest but not like Vite's: its own family.
+        assert_eq!(family("app/assets/logo.svg"), Some("app/assets/logo.svg"));
+        // In Vite's output dir, named like Vite's, not in the manifest.
+        assert_eq!(
+            family("app/assets/worker-QrSt7890.js"),
+            Some("app/assets/worker-[hash].js")
+        );
+        assert_eq!(
+            family("app/robots.txt"),
+            None,
+            "public/ copies are ours to hash"
+        );
+        assert!(
+            !found.assets.iter().any(|a| a.logical.contains(".vite")),
+            "the manifest itself is not collected"
+        );
+        let main = b.bundles.get("src/main.ts").expect("entry");
+        assert!(main.entry);
+        assert_eq!(main.imports, ["app/assets/shared-IjKl9012.js"]);
+        assert_eq!(main.dynamic_imports, ["app/assets/lazy-MnOp3456.js"]);
+        assert!(b.bundles.get("src/lazy.ts").expect("lazy").dynamic_entry);
+        assert!(
+            !b.bundles.contains_key("src/gone.ts"),
+            "a file not collected"
+        );
+        let refs = b
+            .references
+            .get("app/assets/main-AbCd1234.js")
+            .expect("refs");
+        assert!(refs.contains("app/assets/shared-IjKl9012.js"));
+        assert!(refs.contains("app/assets/main-EfGh5678.css"));
+        assert!(
+            !refs.contains("app/assets/lazy-MnOp3456.js"),
+            "dynamic: loaded later"
+        );
+        let e = entry_files(&b.bundles, "src/main.ts").expect("entry files");
+        assert_eq!(e.preload, ["app/assets/shared-IjKl9012.js"]);
+    }
+
+    #[test]
+    fn an_esbuild_metafile_marks_its_outputs_with_their_static_imports() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let out = t.path().join("dist/esbuild");
+        for f in [
+            "main-ABCD2345.js",
+            "main-EFGH6789.css",
+            "chunks/chunk-IJKL2345.js",
+            "chunks/lazy-MNOP6789.js",
+        ] {
+            write(&out.join(f), "x");
+        }
+        let meta = t.path().join("dist/meta.json");
+        write(
+            &meta,
+            r#"{"inputs": {}, "outputs": {
+              "dist/esbuild/main-ABCD2345.js": {"cssBundle": "dist/esbuild/main-EFGH6789.css",
+                "imports": [{"path": "dist/esbuild/chunks/chunk-IJKL2345.js", "kind": "import-statement"},
+                            {"path": "dist/esbuild/chunks/lazy-MNOP6789.js", "kind": "dynamic-import"}]},
+              "dist/esbuild/main-EFGH6789.css": {},
+              "dist/esbuild/chunks/chunk-IJKL2345.js": {},
+              "dist/esbuild/chunks/lazy-MNOP6789.js": {}
+            }}"#,
+        );
+        let mut config = config(&[("", &out)]);
+        config.bundler.metafiles.push(meta);
+        let found = crate::find::find(&config).expect("find");
+        let b = detect(&config, &found).expect("detect");
+        assert_eq!(b.hashed.len(), 4);
+        assert_eq!(
+            b.hashed
+                .get("chunks/chunk-IJKL2345.js")
+                .map(|h| h.family.as_str()),
+            Some("chunks/chunk-[hash].js")
+        );
+        let refs = b.references.get("main-ABCD2345.js").expect("refs");
+        assert_eq!(
+            refs.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["chunks/chunk-IJKL2345.js", "main-EFGH6789.css"]
+        );
+    }
+
+    #[test]
+    fn a_broken_bundler_manifest_or_scheme_is_an_error_naming_it() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let dist = t.path().join("dist");
+        write(&dist.join("a-AbCd1234.js"), "x");
+        write(
+            &dist.join(".vite/manifest.json"),
+            "{\n  \"src/a.ts\": {\"file\": 3}\n}",
+        );
+        let config = config(&[("", &dist)]);
+        let found = crate::find::find(&config).expect("find");
+        let err = detect(&config, &found)
+            .expect_err("a broken manifest")
+            .to_string();
+        assert!(err.contains("manifest.json"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        let mut config = config.clone();
+        std::fs::remove_file(dist.join(".vite/manifest.json")).expect("rm");
+        config.bundler.hashed_names.push("([a-z]+).js".into());
+        let err = detect(&config, &found)
+            .expect_err("no hash group")
+            .to_string();
+        assert!(err.contains("bundler.hashed_names"), "{err}");
     }
 }

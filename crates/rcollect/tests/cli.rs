@@ -7,6 +7,7 @@
 mod common;
 
 mod bad_inputs;
+mod bundlers;
 mod check;
 mod clean;
 mod collect;

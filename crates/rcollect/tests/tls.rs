@@ -19,10 +19,8 @@ use tokio::net::TcpStream;
 use crate::common as support;
 use support::{Server, run, start, write};
 
-/// Chromium's runner, shared with the middleware's browser tests.
 #[cfg(unix)]
-#[path = "../../tower-rcollect/tests/browser/chromium.rs"]
-mod chromium;
+use support::chromium;
 
 // ---------------------------------------------------------------------------
 // Certificates

@@ -9,6 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+/// Chromium's runner, shared with the middleware's browser tests.
+#[cfg(unix)]
+#[path = "../../../tower-rcollect/tests/browser/chromium.rs"]
+pub(crate) mod chromium;
+
 /// The running server; killed on drop if the test did not stop it.
 pub(crate) struct Server {
     pub(crate) child: Child,

@@ -83,7 +83,10 @@ async fn load(files: &StaticFiles, page1: Html<String>, page2: Html<String>, log
             }),
         )
         // Chromium asks for one on its own.
-        .route("/favicon.ico", get(|| async { http::StatusCode::NO_CONTENT }))
+        .route(
+            "/favicon.ico",
+            get(|| async { http::StatusCode::NO_CONTENT }),
+        )
         .layer(files.clone())
         .layer(axum::middleware::from_fn(
             move |req: axum::extract::Request, next: axum::middleware::Next| {
@@ -115,9 +118,10 @@ async fn load(files: &StaticFiles, page1: Html<String>, page2: Html<String>, log
     let url = format!("http://{addr}/page");
     let profile = tempfile::tempdir().expect("profile");
     let browser = chromium();
-    let out = tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url, &[]))
-        .await
-        .expect("join");
+    let out =
+        tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url, &[]))
+            .await
+            .expect("join");
     server.abort();
     out
 }
@@ -126,7 +130,9 @@ async fn load(files: &StaticFiles, page1: Html<String>, page2: Html<String>, log
 fn ran(out: &str, version: &str) {
     assert!(
         out.contains("data-ok=\"1\"")
-            && out.contains(&format!("shared={version} a=lazy-a {version} b=lazy-b {version}"))
+            && out.contains(&format!(
+                "shared={version} a=lazy-a {version} b=lazy-b {version}"
+            ))
             && out.contains("css=rgb(0, 128, 0) logo=loaded data=data-ok"),
         "the page did not run ({version}):\n{out}"
     );
@@ -134,14 +140,17 @@ fn ran(out: &str, version: &str) {
 
 #[tokio::test]
 #[ignore = "needs Chromium and the bundler fixtures (scripts/bundlers.sh); .ci/run runs it"]
-async fn a_vite_app_runs_through_the_middleware_each_file_once_and_immutable() {
+async fn chromium_runs_a_vite_app_through_the_middleware_each_file_once_and_immutable() {
     let dir = fixture();
     let t = tempfile::tempdir().expect("tempdir");
     let root = t.path().join("root");
     collect(&dir.join("dist/vite"), &root);
     let files = StaticFiles::from_manifest(&root, "/static/").expect("load");
     let log: Log = Arc::default();
-    let tags = files.vite_entry("src/main.ts").expect("vite_entry").into_string();
+    let tags = files
+        .vite_entry("src/main.ts")
+        .expect("vite_entry")
+        .into_string();
     let out = load(&files, page(&tags, ""), page("", ""), &log).await;
     ran(&out, "v1");
     let log = log.lock().map(|l| l.clone()).unwrap_or_default();
@@ -158,9 +167,13 @@ async fn a_vite_app_runs_through_the_middleware_each_file_once_and_immutable() {
         "a file was fetched twice: {counts:#?}"
     );
     // Every chunk and asset of the page came under its Vite name.
-    for name in ["shared-", "lazy-a-", "lazy-b-", "main-", "logo-", "data-", "bg-", "stripe-"] {
+    for name in [
+        "shared-", "lazy-a-", "lazy-b-", "main-", "logo-", "data-", "bg-", "stripe-",
+    ] {
         assert!(
-            counts.keys().any(|p| p.starts_with(&format!("/static/assets/{name}"))),
+            counts
+                .keys()
+                .any(|p| p.starts_with(&format!("/static/assets/{name}"))),
             "no request for {name}: {counts:#?}"
         );
     }
@@ -168,7 +181,7 @@ async fn a_vite_app_runs_through_the_middleware_each_file_once_and_immutable() {
 
 #[tokio::test]
 #[ignore = "needs Chromium and the bundler fixtures (scripts/bundlers.sh); .ci/run runs it"]
-async fn a_one_line_change_in_a_shared_module_reaches_a_returning_chromium_as_deltas() {
+async fn chromium_returning_after_a_one_line_change_gets_the_changed_chunks_as_deltas() {
     let dir = fixture();
     let t = tempfile::tempdir().expect("tempdir");
     let root = t.path().join("root");
@@ -178,14 +191,19 @@ async fn a_one_line_change_in_a_shared_module_reaches_a_returning_chromium_as_de
     // dictionaries), waits, then goes to version 2's page.
     collect(&dir.join("dist/vite"), &root);
     let v1 = StaticFiles::from_manifest(&root, "/static/").expect("load");
-    let tags1 = v1.vite_entry("src/main.ts").expect("vite_entry").into_string();
+    let tags1 = v1
+        .vite_entry("src/main.ts")
+        .expect("vite_entry")
+        .into_string();
     std::thread::sleep(Duration::from_millis(5));
     collect(&dir.join("build/v2/dist/vite"), &root);
     let v2 = StaticFiles::from_manifest(&root, "/static/").expect("load");
     let main2 = v2
-        .static_url(&rcollect_core::bundler::entry_files(&manifest_bundles(&root), "src/main.ts")
-            .expect("entry")
-            .file)
+        .static_url(
+            &rcollect_core::bundler::entry_files(&manifest_bundles(&root), "src/main.ts")
+                .expect("entry")
+                .file,
+        )
         .expect("url");
     let log: Log = Arc::default();
     // After version 1 ran: time to store the dictionaries, then version 2's
