@@ -113,11 +113,28 @@ fn immutable(addr: std::net::SocketAddr, root: &Path, path: &str) {
 #[ignore = "needs the bundler fixtures (scripts/bundlers.sh: Vite from npm); .ci/run runs it"]
 fn a_vite_build_is_collected_as_it_is_and_served_immutable() {
     let dist = built("vite");
-    let t = collect(&format!(
-        "static_root = \"out\"\ndirs = [\"{}\"]\n",
-        dist.display()
-    ));
+    // The README's configuration: `dirs = ["dist/vite"]` and nothing else.
+    let config = fixtures().join("rcollect.toml");
+    let config = config.to_str().expect("UTF-8 path");
+    let t = tempfile::tempdir().expect("tempdir");
     let root = t.path().join("out");
+    let root_arg = root.to_str().expect("UTF-8 path");
+    let out = run(
+        t.path(),
+        &[
+            "collectstatic",
+            "--no-cache",
+            "--config",
+            config,
+            "--root",
+            root_arg,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // robots.txt is a public/ copy Vite did not hash: ours (hashed copy).
     taken_as_is(&dist, &root, "", &["robots.txt"]);
     assert!(
@@ -138,7 +155,7 @@ fn a_vite_build_is_collected_as_it_is_and_served_immutable() {
             .is_some_and(|i| i.starts_with("sha384-"))
     );
 
-    let server = start(t.path(), &[]);
+    let server = start(t.path(), &["--config", config, "--root", root_arg]);
     for f in files(&dist) {
         if f.starts_with("assets/") && (f.ends_with(".js") || f.ends_with(".css")) {
             immutable(server.addr, &root, &format!("/static/{f}"));

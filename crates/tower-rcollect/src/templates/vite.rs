@@ -101,3 +101,154 @@ impl StaticFiles {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::StaticFiles;
+
+    /// A Vite build written by hand (the real ones are in
+    /// `tests/bundlers`, built with npm): an entry with its CSS and a
+    /// shared chunk with CSS of its own, collected.
+    fn collected() -> (tempfile::TempDir, StaticFiles) {
+        let t = tempfile::tempdir().expect("tempdir");
+        let dist = t.path().join("dist");
+        for (name, text) in [
+            (
+                "assets/main-AbCd1234.js",
+                "import './shared-IjKl9012.js';\n",
+            ),
+            ("assets/main-EfGh5678.css", "body{color:red}\n"),
+            ("assets/shared-IjKl9012.js", "export const a = 1;\n"),
+            ("assets/shared-QrSt7890.css", "p{color:blue}\n"),
+        ] {
+            let p = dist.join(name);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        std::fs::create_dir_all(dist.join(".vite")).expect("mkdir");
+        std::fs::write(
+            dist.join(".vite/manifest.json"),
+            r#"{
+              "src/main.ts": {"file": "assets/main-AbCd1234.js", "isEntry": true,
+                "css": ["assets/main-EfGh5678.css"], "imports": ["_shared-IjKl9012.js"]},
+              "_shared-IjKl9012.js": {"file": "assets/shared-IjKl9012.js",
+                "css": ["assets/shared-QrSt7890.css"]}
+            }"#,
+        )
+        .expect("write");
+        let mut config = rcollect_core::Config::new(t.path().join("root"), "/static/");
+        config.cache_dir = None;
+        config.dirs.push(rcollect_core::config::SourceDir {
+            prefix: String::new(),
+            path: dist,
+        });
+        rcollect_core::collect::collect(&config, &Default::default()).expect("collect");
+        let files = StaticFiles::from_manifest(t.path().join("root"), "/static/").expect("load");
+        (t, files)
+    }
+
+    #[test]
+    fn vite_entry_gives_the_stylesheets_the_modulepreloads_and_the_module() {
+        let (_t, files) = collected();
+        let tags = files
+            .vite_entry("src/main.ts")
+            .expect("entry")
+            .into_string();
+        let lines: Vec<&str> = tags.lines().collect();
+        assert_eq!(lines.len(), 4, "{tags}");
+        let sri = |l: &str| files.integrity(l).expect("integrity");
+        assert_eq!(
+            lines,
+            [
+                format!(
+                    r#"<link rel="stylesheet" href="/static/assets/main-EfGh5678.css" integrity="{}" crossorigin="anonymous">"#,
+                    sri("assets/main-EfGh5678.css")
+                ),
+                format!(
+                    r#"<link rel="stylesheet" href="/static/assets/shared-QrSt7890.css" integrity="{}" crossorigin="anonymous">"#,
+                    sri("assets/shared-QrSt7890.css")
+                ),
+                format!(
+                    r#"<link rel="modulepreload" href="/static/assets/shared-IjKl9012.js" integrity="{}" crossorigin="anonymous">"#,
+                    sri("assets/shared-IjKl9012.js")
+                ),
+                format!(
+                    r#"<script type="module" src="/static/assets/main-AbCd1234.js" integrity="{}" crossorigin="anonymous"></script>"#,
+                    sri("assets/main-AbCd1234.js")
+                ),
+            ]
+        );
+        assert!(sri("assets/main-AbCd1234.js").starts_with("sha384-"));
+        let err = files.vite_entry("src/nope.ts").expect_err("not an entry");
+        assert!(err.to_string().contains("src/nope.ts"), "{err}");
+    }
+
+    #[cfg(feature = "minijinja")]
+    #[test]
+    fn minijinja_renders_vite_entry_unescaped() {
+        let (_t, files) = collected();
+        let mut env = minijinja::Environment::new();
+        files.register_minijinja(&mut env);
+        let html = env
+            .render_named_str("page.html", r#"{{ vite_entry("src/main.ts") }}"#, ())
+            .expect("render");
+        let plain = files
+            .vite_entry("src/main.ts")
+            .expect("entry")
+            .into_string();
+        assert_eq!(html, plain);
+    }
+
+    #[cfg(feature = "tera")]
+    #[test]
+    fn tera_renders_vite_entry_unescaped() {
+        let (_t, files) = collected();
+        let mut tera = tera::Tera::default();
+        files.register_tera(&mut tera);
+        tera.add_raw_template("page.html", r#"{{ vite_entry(path="src/main.ts") }}"#)
+            .expect("template");
+        let html = tera
+            .render("page.html", &tera::Context::new())
+            .expect("render");
+        let plain = files
+            .vite_entry("src/main.ts")
+            .expect("entry")
+            .into_string();
+        assert_eq!(html, plain);
+    }
+
+    #[cfg(feature = "askama")]
+    #[test]
+    fn askama_renders_vite_entry_unescaped() {
+        use askama::Template;
+        #[derive(Template)]
+        #[template(ext = "html", source = r#"{{ files.vite_entry("src/main.ts")? }}"#)]
+        struct Page {
+            files: StaticFiles,
+        }
+        let (_t, files) = collected();
+        let html = Page {
+            files: files.clone(),
+        }
+        .render()
+        .expect("render");
+        let plain = files
+            .vite_entry("src/main.ts")
+            .expect("entry")
+            .into_string();
+        assert_eq!(html, plain);
+    }
+
+    #[cfg(feature = "maud")]
+    #[test]
+    fn maud_renders_vite_entry_unescaped() {
+        let (_t, files) = collected();
+        let entry = files.vite_entry("src/main.ts").expect("entry");
+        let html = maud::html! { (entry) }.into_string();
+        let plain = files
+            .vite_entry("src/main.ts")
+            .expect("entry")
+            .into_string();
+        assert_eq!(html, plain);
+    }
+}
