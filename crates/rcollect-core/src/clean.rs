@@ -249,6 +249,9 @@ pub(crate) fn sweep(
     let mut keep: BTreeSet<String> = BTreeSet::new();
     keep.insert(MANIFEST_NAME.to_string());
     keep.insert(crate::write::LOCK_NAME.to_string());
+    if manifest.linking == crate::config::Linking::Importmap {
+        keep.insert(crate::importmap::IMPORTMAP_NAME.to_string());
+    }
     for (hashed, meta) in &manifest.files {
         keep.insert(hashed.clone());
         keep.extend(meta.outputs(hashed));

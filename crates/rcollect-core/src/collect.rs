@@ -453,6 +453,9 @@ fn write_manifest(
         })
         .collect();
     manifest.bundles = bundles;
+    manifest.linking = config.js.linking;
+    manifest.imports = plan.imports.clone();
+    manifest.sourcemaps = config.sourcemaps.mode;
     if !encodings.is_empty() {
         manifest.compress = Some(crate::manifest::CompressSettings {
             encodings: encodings.to_vec(),
@@ -468,6 +471,16 @@ fn write_manifest(
             summary.history = crate::history::keep_live(&config.static_root, live)?;
         }
         write_atomic(&summary.manifest_path, &bytes, true)?;
+    }
+    // The import map for other servers, after the manifest it is made of.
+    if manifest.linking == crate::config::Linking::Importmap && !summary.dry_run {
+        let url = crate::url::StaticUrl::parse(&config.static_url).map_err(|e| {
+            Error::from(crate::error::ConfigError::value(
+                "static_url",
+                format!("'{}' {e}", config.static_url),
+            ))
+        })?;
+        crate::importmap::ImportMap::of(&manifest, &url).write(&config.static_root)?;
     }
     Ok(manifest)
 }

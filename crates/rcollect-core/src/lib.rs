@@ -34,6 +34,7 @@ pub mod find;
 mod graph;
 pub mod hash;
 pub mod history;
+pub mod importmap;
 pub mod manifest;
 pub mod paths;
 #[cfg(feature = "collect")]

@@ -56,6 +56,22 @@ pub struct Manifest {
     /// to load an entry ([`crate::bundler`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bundles: BTreeMap<String, Bundle>,
+    /// How the JS modules were linked (`[js] linking`): with `importmap`,
+    /// their specifiers are as written and the import map
+    /// ([`crate::importmap`]) resolves them. Absent: rewritten.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub linking: crate::config::Linking,
+    /// The import map's bare specifiers (`[js.imports]`, prefixes expanded),
+    /// each to a logical path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub imports: BTreeMap<String, String>,
+    /// Who gets the source maps (`[sourcemaps] mode`). Absent: public.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub sourcemaps: crate::config::SourceMapMode,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// A file a bundler already named by its content ([`crate::bundler`]): its

@@ -135,6 +135,17 @@ pub struct Plan {
     pub references: BTreeMap<String, Vec<String>>,
     /// The entries and chunks of bundler manifests, with logical paths.
     pub bundles: BTreeMap<String, crate::manifest::Bundle>,
+    /// The import map's bare specifiers (`[js.imports]`, prefixes
+    /// expanded), each to a logical path.
+    pub imports: BTreeMap<String, String>,
+}
+
+/// How JS module specifiers are linked in this plan.
+struct Linking<'a> {
+    /// `[js] linking = "importmap"`: specifiers are left as written.
+    importmap: bool,
+    /// Bare specifiers → logical paths.
+    bare: &'a BTreeMap<String, String>,
 }
 
 /// Planning knobs.
@@ -175,6 +186,10 @@ struct Scanned {
     /// The source bytes; empty when `digests` is set.
     bytes: Vec<u8>,
     edges: Vec<Edge>,
+    /// References left as written (JS module specifiers with
+    /// `linking = "importmap"`, bare specifiers of `[js.imports]`): in the
+    /// reference graph for preloading, not rewritten, not hashed first.
+    links: Vec<(RefKind, usize)>,
     /// For a file without local references (its final bytes are its source
     /// bytes): the digests, computed while the bytes were at hand, which are
     /// then dropped; the file is copied from its source like an opaque one.
@@ -196,6 +211,12 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         .enumerate()
         .map(|(i, a)| (a.logical.as_str(), i))
         .collect();
+    let logical_paths: Vec<&str> = assets.iter().map(|a| a.logical.as_str()).collect();
+    let bare = crate::importmap::bare_imports(&config.js.imports, &logical_paths)?;
+    let linking = Linking {
+        importmap: config.js.linking == crate::config::Linking::Importmap,
+        bare: &bare,
+    };
 
     // 1. Read and scan CSS/JS/HTML; resolve references to asset indices.
     // Files a bundler hashed are taken as they are: never scanned nor
@@ -206,7 +227,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
             if bundled.hashed.contains_key(&a.logical) {
                 Ok(None)
             } else {
-                scan_asset(config, a, &index)
+                scan_asset(config, &linking, a, &index)
             }
         })
         .collect();
@@ -270,13 +291,15 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         let mut targets: Vec<String> = s
             .edges
             .iter()
-            .filter(|e| {
+            .map(|e| (e.kind, e.target))
+            .chain(s.links.iter().copied())
+            .filter(|(kind, _)| {
                 matches!(
-                    e.kind,
+                    kind,
                     RefKind::CssUrl | RefKind::CssImport | RefKind::JsImport | RefKind::HtmlLoad
                 )
             })
-            .filter_map(|e| assets.get(e.target))
+            .filter_map(|(_, target)| assets.get(target))
             .map(|t| t.logical.clone())
             .filter(|t| *t != a.logical)
             .collect();
@@ -347,7 +370,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         }
     }
     let files: Vec<Planned> = results.into_iter().flatten().collect();
-    refuse_taken_names(&files)?;
+    refuse_taken_names(&files, linking.importmap)?;
     Ok(Plan {
         found,
         files,
@@ -356,6 +379,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         cycles,
         references,
         bundles: bundled.bundles,
+        imports: bare,
     })
 }
 
@@ -364,7 +388,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
 /// name, or another file's hashed name or one of its variants. Collecting
 /// them would overwrite that output (with `keep_unhashed`) or make its URL
 /// ambiguous, and leave a manifest that disagrees with the disk.
-fn refuse_taken_names(files: &[Planned]) -> Result<()> {
+fn refuse_taken_names(files: &[Planned], importmap: bool) -> Result<()> {
     let mut outputs: HashMap<String, &Planned> = HashMap::new();
     for p in files {
         if p.hashed != p.logical {
@@ -383,6 +407,8 @@ fn refuse_taken_names(files: &[Planned]) -> Result<()> {
             Some("a previous manifest version".to_string())
         } else if top_level && p.logical == crate::write::LOCK_NAME {
             Some("the lock file".to_string())
+        } else if top_level && p.logical == crate::importmap::IMPORTMAP_NAME && importmap {
+            Some("the import map (`[js] linking = \"importmap\"`)".to_string())
         } else if p.logical.ends_with(crate::write::TEMP_SUFFIX) {
             Some("a temp file name".to_string())
         } else if crate::delta::is_delta_name(&p.logical) {
@@ -433,12 +459,18 @@ fn many(mut errors: Vec<Error>) -> Error {
     }
 }
 
-fn scan_asset(config: &Config, asset: &SourceFile, index: &HashMap<&str, usize>) -> ScanResult {
+fn scan_asset(
+    config: &Config,
+    linking: &Linking<'_>,
+    asset: &SourceFile,
+    index: &HashMap<&str, usize>,
+) -> ScanResult {
     let Some(syntax) = Syntax::of(&asset.logical) else {
         return Ok(None);
     };
     let bytes = std::fs::read(&asset.source).map_err(|e| Error::io(&asset.source, e))?;
     let mut edges = Vec::new();
+    let mut links = Vec::new();
     let mut broken = Vec::new();
     let mut omitted = 0;
     for r in scan::scan(syntax, &bytes) {
@@ -448,9 +480,29 @@ fn scan_asset(config: &Config, asset: &SourceFile, index: &HashMap<&str, usize>)
         let Ok(text) = std::str::from_utf8(raw) else {
             continue;
         };
+        let js = matches!(r.kind, RefKind::JsImport | RefKind::JsDynamicImport);
         let resolved = match resolve(text, r.kind, &asset.logical, &config.static_url) {
-            Target::External => continue,
+            Target::External => {
+                // A bare specifier the import map names (its value was
+                // checked to be a collected file).
+                if js
+                    && let Some(&target) =
+                        linking.bare.get(text).and_then(|l| index.get(l.as_str()))
+                {
+                    links.push((r.kind, target));
+                }
+                continue;
+            }
             Target::Outside { resolved } => resolved,
+            Target::Local { logical, .. } if js && linking.importmap => {
+                match index.get(logical.as_str()) {
+                    Some(&target) => {
+                        links.push((r.kind, target));
+                        continue;
+                    }
+                    None => logical,
+                }
+            }
             Target::Local {
                 logical,
                 name_start,
@@ -487,11 +539,13 @@ fn scan_asset(config: &Config, asset: &SourceFile, index: &HashMap<&str, usize>)
             digests: Some(Digests::of(&bytes)),
             bytes: Vec::new(),
             edges,
+            links,
         }
     } else {
         Scanned {
             bytes,
             edges,
+            links,
             digests: None,
         }
     };

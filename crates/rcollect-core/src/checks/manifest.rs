@@ -61,6 +61,7 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
         }
     }
     check_history(root, &manifest, config.manifest_max_size, &mut out);
+    check_importmap(config, &manifest, &mut out);
     for (logical, hashed) in &manifest.paths {
         if manifest.files.contains_key(hashed) {
             continue; // checked above, with more detail
@@ -78,6 +79,51 @@ pub fn check_manifest(config: &Config) -> Vec<Finding> {
         }
     }
     out.finish()
+}
+
+/// `importmap.json`, with `linking = "importmap"`: the import map of the
+/// manifest under the configured STATIC_URL.
+fn check_importmap(config: &Config, manifest: &Manifest, out: &mut Capped) {
+    use crate::importmap::{IMPORTMAP_NAME, ImportMap};
+    if manifest.linking != crate::config::Linking::Importmap {
+        return;
+    }
+    let Ok(url) = crate::url::StaticUrl::parse(&config.static_url) else {
+        return; // E004/E005 say why
+    };
+    let path = config.static_root.join(IMPORTMAP_NAME);
+    let problem = match ImportMap::load(&config.static_root, config.manifest_max_size) {
+        Ok(None) => format!("'{}' does not exist", path.display()),
+        Err(e) => e.to_string(),
+        Ok(Some(found)) => {
+            let want = ImportMap::of(manifest, &url);
+            if found == want {
+                return;
+            }
+            let differs = want
+                .imports
+                .iter()
+                .find(|(k, v)| found.imports.get(*k) != Some(*v))
+                .map(|(k, _)| format!("'{k}' in imports"))
+                .or_else(|| {
+                    want.integrity
+                        .iter()
+                        .find(|(k, v)| found.integrity.get(*k) != Some(*v))
+                        .map(|(k, _)| format!("'{k}' in integrity"))
+                })
+                .unwrap_or_else(|| "entries the manifest does not have".to_string());
+            format!(
+                "'{}' is not the import map of {MANIFEST_NAME} under '{}' (first difference: {differs})",
+                path.display(),
+                url
+            )
+        }
+    };
+    out.push(Finding::new(
+        ids::MANIFEST_IMPORTMAP,
+        problem,
+        COLLECT_AGAIN,
+    ));
 }
 
 /// The unhashed copy of `logical` (which `nginx-conf` serves, and the

@@ -93,6 +93,9 @@ pub mod ids {
     /// An unhashed copy (kept with `keep_unhashed`, served by `nginx-conf`
     /// and under the unhashed name) is missing or differs from its hashed file.
     pub const MANIFEST_UNHASHED: Check = Check::new("E025", Level::Error, Scope::SERVE);
+    /// `importmap.json` (`[js] linking = "importmap"`) is missing, unreadable
+    /// or not the import map of the manifest.
+    pub const MANIFEST_IMPORTMAP: Check = Check::new("E026", Level::Error, Scope::SERVE);
     /// A target of the manifest's `paths` map does not exist.
     pub const MANIFEST_PATH_TARGET: Check = Check::new("E024", Level::Error, Scope::SERVE);
     /// A CSS/JS reference names no file (`rcollect check --references`).

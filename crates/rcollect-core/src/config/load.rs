@@ -145,6 +145,8 @@ impl Layered {
                 dev_server: b.dev_server,
             };
         }
+        c.js = raw.js.unwrap_or_default();
+        c.sourcemaps = raw.sourcemaps.unwrap_or_default();
         c.serve = raw.serve.unwrap_or_default();
         for p in [&mut c.serve.tls_cert, &mut c.serve.tls_key] {
             *p = p.take().map(|p| absolute(&base, &p));

@@ -61,6 +61,10 @@ pub struct Config {
     pub compress: CompressConfig,
     /// Bundler output in the source dirs ([`crate::bundler`]).
     pub bundler: BundlerConfig,
+    /// How JS modules find each other ([`crate::importmap`]).
+    pub js: JsConfig,
+    /// Who gets the source maps.
+    pub sourcemaps: SourceMapsConfig,
     /// Settings for the middleware.
     pub serve: ServeConfig,
     /// Set when `static_root` is an object-store URL (`s3://bucket/prefix`,
@@ -207,6 +211,58 @@ pub struct BundlerConfig {
     pub dev_server: Option<String>,
 }
 
+/// The `[js]` table: how JS modules find each other.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JsConfig {
+    /// `rewrite` (the default): module specifiers are rewritten to hashed
+    /// names, so an edit renames every module that imports the changed one,
+    /// transitively. `importmap`: specifiers are left as written and an
+    /// import map (`importmap.json`, the `importmap()` helper) maps each
+    /// module's URL to its hashed URL, with its `integrity`: an edit
+    /// renames that one module.
+    pub linking: Linking,
+    /// Bare specifiers for the import map: `"lit" = "vendor/lit/index.js"`
+    /// (a logical path), or a prefix, `"lit/" = "vendor/lit/"`, which maps
+    /// every module under it.
+    pub imports: BTreeMap<String, String>,
+}
+
+/// How JS module specifiers are linked to hashed names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linking {
+    /// Rewritten in the importing module.
+    #[default]
+    Rewrite,
+    /// Left as written; resolved by the import map.
+    Importmap,
+}
+
+/// The `[sourcemaps]` table: who gets the source maps.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceMapsConfig {
+    /// `public` (the default), `hidden` or `private`.
+    pub mode: SourceMapMode,
+}
+
+/// Who gets the source maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceMapMode {
+    /// The `sourceMappingURL` comments stay and the maps are served.
+    #[default]
+    Public,
+    /// The comments are removed from the collected CSS and JS and the maps
+    /// are not served (they are still collected, for an error tracker).
+    Hidden,
+    /// The comments stay; a map is served only to a request carrying the
+    /// token (the middleware's `sourcemap_token`), never cached by shared
+    /// caches.
+    Private,
+}
+
 /// The `[serve]` table: how the middleware answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -346,6 +402,8 @@ impl Config {
             manifest_max_size: crate::manifest::MAX_MANIFEST_BYTES,
             compress: CompressConfig::default(),
             bundler: BundlerConfig::default(),
+            js: JsConfig::default(),
+            sourcemaps: SourceMapsConfig::default(),
             serve: ServeConfig::default(),
             storage: None,
         }

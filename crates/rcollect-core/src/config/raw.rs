@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{CompressConfig, MissingReferences, ServeConfig};
+use super::{CompressConfig, JsConfig, MissingReferences, ServeConfig, SourceMapsConfig};
 use crate::error::ConfigError;
 
 /// The `[storage]` table as written.
@@ -56,6 +56,8 @@ pub(super) struct RawConfig {
     pub(super) manifest_max_size: Option<u64>,
     pub(super) compress: Option<CompressConfig>,
     pub(super) bundler: Option<RawBundler>,
+    pub(super) js: Option<JsConfig>,
+    pub(super) sourcemaps: Option<SourceMapsConfig>,
     pub(super) serve: Option<ServeConfig>,
     pub(super) storage: Option<RawStorage>,
 }
