@@ -47,6 +47,17 @@ pub struct ImportMap {
     pub integrity: BTreeMap<String, String>,
 }
 
+/// A JS module of a release, for [`ImportMap::build`].
+#[derive(Debug, Clone, Copy)]
+pub struct Module<'a> {
+    /// Its logical path.
+    pub logical: &'a str,
+    /// Its hashed name.
+    pub hashed: &'a str,
+    /// Its SRI value (`sha384-…`).
+    pub integrity: &'a str,
+}
+
 /// Whether a collected file is a JS module (by its content type).
 pub fn is_module(content_type: &str) -> bool {
     content_type.starts_with("text/javascript")
@@ -74,25 +85,41 @@ impl ImportMap {
     /// );
     /// ```
     pub fn of(manifest: &Manifest, url: &StaticUrl) -> ImportMap {
+        let modules = manifest.paths.iter().filter_map(|(logical, hashed)| {
+            let meta = manifest.files.get(hashed)?;
+            is_module(&meta.content_type).then_some(Module {
+                logical,
+                hashed,
+                integrity: &meta.integrity,
+            })
+        });
+        Self::build(manifest.linking, modules, &manifest.imports, url)
+    }
+
+    /// The import map of `modules` (the JS modules of a release) and the
+    /// bare specifiers `bare` (each to a module's logical path), its URLs
+    /// under `url`: what [`of`](Self::of) gives for a manifest.
+    pub fn build<'a>(
+        linking: Linking,
+        modules: impl IntoIterator<Item = Module<'a>>,
+        bare: &BTreeMap<String, String>,
+        url: &StaticUrl,
+    ) -> ImportMap {
         let mut map = ImportMap::default();
-        for (logical, hashed) in &manifest.paths {
-            let Some(meta) = manifest.files.get(hashed) else {
-                continue;
-            };
-            if !is_module(&meta.content_type) {
-                continue;
+        let mut hashed_of: BTreeMap<&str, &str> = BTreeMap::new();
+        for m in modules {
+            let to = url.file(m.hashed);
+            if linking == Linking::Importmap && m.logical != m.hashed {
+                map.imports.insert(url.file(m.logical), to.clone());
             }
-            let to = url.file(hashed);
-            if manifest.linking == Linking::Importmap && logical != hashed {
-                map.imports.insert(url.file(logical), to.clone());
+            if !m.integrity.is_empty() {
+                map.integrity.insert(to, m.integrity.to_string());
             }
-            if !meta.integrity.is_empty() {
-                map.integrity.insert(to, meta.integrity.clone());
-            }
+            hashed_of.insert(m.logical, m.hashed);
         }
-        for (bare, logical) in &manifest.imports {
-            if let Some(hashed) = manifest.paths.get(logical) {
-                map.imports.insert(bare.clone(), url.file(hashed));
+        for (specifier, logical) in bare {
+            if let Some(hashed) = hashed_of.get(logical.as_str()) {
+                map.imports.insert(specifier.clone(), url.file(hashed));
             }
         }
         map
@@ -141,6 +168,26 @@ impl ImportMap {
         }
         crate::write::write_atomic(&path, &json, false)
     }
+}
+
+/// The `Content-Security-Policy` source that allows the inline script
+/// whose text is exactly `text`: `'sha256-<base64>'` (browsers hash the
+/// text after turning CR LF into LF: [`ImportMap::to_json`] has no CR).
+///
+/// ```
+/// assert_eq!(
+///     rcollect_core::importmap::csp_source("{}"),
+///     "'sha256-RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o='"
+/// );
+/// ```
+pub fn csp_source(text: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// The bare specifiers of `[js.imports]` for the files found: an exact key

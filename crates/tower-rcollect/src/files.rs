@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) url: StaticUrl,
     pub(crate) settings: Settings,
     table: OnceLock<Arc<Table>>,
+    /// The import map's JSON (`importmap()`), built on first use.
+    pub(crate) importmap: OnceLock<Arc<str>>,
     /// Files served at `/` (`root_dir`).
     pub(crate) root: Option<Arc<RootDir>>,
     /// The names of a newer release (collected into the same STATIC_ROOT,
@@ -71,6 +73,7 @@ impl Clone for Inner {
             url: self.url.clone(),
             settings: self.settings.clone(),
             table: OnceLock::new(),
+            importmap: self.importmap.clone(),
             root: self.root.clone(),
             newer: self.newer.clone(),
         }
@@ -85,6 +88,7 @@ impl StaticFiles {
                 url,
                 settings: Settings::default(),
                 table: OnceLock::new(),
+                importmap: OnceLock::new(),
                 root: None,
                 newer: None,
             }),
@@ -195,6 +199,19 @@ impl StaticFiles {
     /// sends, in bytes (`[serve] link_max_bytes`, default 3072; 0 sends none).
     pub fn link_max_bytes(self, bytes: usize) -> Self {
         self.update(|s| s.link_max_bytes = bytes)
+    }
+
+    /// Sends `Integrity-Policy: blocked-destinations=(script)` with every
+    /// HTML response that passes through the layer (`[serve]
+    /// integrity_policy`, default off): the browser then refuses every
+    /// script without integrity metadata, so a page runs only modules the
+    /// manifest vouches for. Put [`importmap`](Self::importmap) first in
+    /// the page (it gives every module's `integrity`, dynamic imports
+    /// included) and write scripts with the tag helpers (their
+    /// `integrity` attributes). Leaves a response that already has the
+    /// header alone.
+    pub fn integrity_policy(self, enabled: bool) -> Self {
+        self.update(|s| s.integrity_policy = enabled)
     }
 
     /// Where [`vite_entry`](Self::vite_entry) points in dev mode: the URL of

@@ -94,6 +94,7 @@ pub use serve::{NotFound, StaticFilesService};
 pub use setup::Setup;
 pub use source::embed::Embedded;
 pub use source::root::RootDir;
+pub use templates::importmap::ImportMapTag;
 pub use templates::preload::{Preload, PreloadKind, PreloadLayer, Preloading};
 pub use templates::tags::HtmlTag;
 

@@ -36,6 +36,8 @@ pub(crate) struct Settings {
     /// Vite's dev server (the URL of its `base`), for `vite_entry` in dev
     /// mode.
     pub(crate) vite_dev_server: Option<String>,
+    /// `Integrity-Policy` on HTML responses.
+    pub(crate) integrity_policy: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
             mime_types: HashMap::new(),
             link_max_bytes: d.link_max_bytes,
             vite_dev_server: None,
+            integrity_policy: d.integrity_policy,
         }
     }
 }

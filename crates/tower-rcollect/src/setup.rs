@@ -265,7 +265,8 @@ impl StaticFiles {
             .dictionaries(s.dictionaries)
             .history_versions(retention.versions)
             .history_max_age(retention.max_age)
-            .link_max_bytes(s.link_max_bytes);
+            .link_max_bytes(s.link_max_bytes)
+            .integrity_policy(s.integrity_policy);
         if let Some(dir) = &config.root_dir {
             files = files.root_dir(RootDir::scan(dir)?);
         }

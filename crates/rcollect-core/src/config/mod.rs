@@ -323,6 +323,11 @@ pub struct ServeConfig {
     /// nginx in front answers 502 when a response's headers pass its 4 KiB
     /// `proxy_buffer_size`); 0 sends none.
     pub link_max_bytes: usize,
+    /// `Integrity-Policy: blocked-destinations=(script)` on every HTML
+    /// response that passes through the middleware (and HTML pages it
+    /// serves): the browser refuses any script without integrity metadata
+    /// (default off; see `importmap()`).
+    pub integrity_policy: bool,
 }
 
 impl ServeConfig {
@@ -357,6 +362,7 @@ impl Default for ServeConfig {
             tls_cert: None,
             tls_key: None,
             link_max_bytes: 3072,
+            integrity_policy: false,
         }
     }
 }

@@ -21,6 +21,8 @@ pin_project! {
     pub struct ResponseFuture<F, B> {
         #[pin]
         state: State<F>,
+        // `Integrity-Policy` for HTML responses (`integrity_policy`).
+        integrity_policy: bool,
         _body: PhantomData<fn() -> B>,
     }
 }
@@ -38,8 +40,16 @@ impl<F, B> ResponseFuture<F, B> {
     fn new(state: State<F>) -> Self {
         ResponseFuture {
             state,
+            integrity_policy: false,
             _body: PhantomData,
         }
+    }
+
+    /// Adds `Integrity-Policy: blocked-destinations=(script)` to the
+    /// response when it is an HTML page.
+    pub(crate) fn integrity_policy(mut self, enabled: bool) -> Self {
+        self.integrity_policy = enabled;
+        self
     }
 
     pub(crate) fn ready(res: Response<StaticBody>) -> Self {
@@ -62,7 +72,9 @@ where
     type Output = Result<Response<ResponseBody<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let res = match self.project().state.project() {
+        let this = self.project();
+        let policy = *this.integrity_policy;
+        let res = match this.state.project() {
             StateProj::Ready { res } => res.take().unwrap_or_else(respond::internal_error),
             StateProj::Open { fut } => match ready!(fut.as_mut().poll(cx)) {
                 Ok(res) => res,
@@ -72,10 +84,42 @@ where
                 }
             },
             StateProj::Inner { fut } => {
-                return fut.poll(cx).map_ok(|res| res.map(ResponseBody::inner));
+                return fut.poll(cx).map_ok(|mut res| {
+                    if policy {
+                        add_integrity_policy(&mut res);
+                    }
+                    res.map(ResponseBody::inner)
+                });
             }
         };
+        let mut res = res;
+        if policy {
+            add_integrity_policy(&mut res);
+        }
         Poll::Ready(Ok(res.map(ResponseBody::from_static)))
+    }
+}
+
+/// The `Integrity-Policy` an HTML page gets with `integrity_policy`: the
+/// browser refuses every script it would load without integrity metadata
+/// (an `integrity` attribute, or the import map's entry) and CORS.
+const INTEGRITY_POLICY: &str = "blocked-destinations=(script)";
+
+/// Sets `Integrity-Policy` on an HTML response that has none.
+fn add_integrity_policy<T>(res: &mut Response<T>) {
+    let html = res
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
+        });
+    let name = http::HeaderName::from_static("integrity-policy");
+    if html && !res.headers().contains_key(&name) {
+        res.headers_mut()
+            .insert(name, http::HeaderValue::from_static(INTEGRITY_POLICY));
     }
 }
 

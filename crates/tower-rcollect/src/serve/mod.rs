@@ -161,6 +161,7 @@ where
     /// [`StaticFiles`] in their extensions, so a handler can take
     /// `Extension<StaticFiles>` for its templates.
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let policy = self.files.inner.settings.integrity_policy;
         match self.decide(&req) {
             Some(Answer::Now(Decision::Ready(res))) => ResponseFuture::ready(res),
             Some(Answer::Now(Decision::Open(open))) => {
@@ -172,6 +173,7 @@ where
                 ResponseFuture::inner(self.inner.call(req))
             }
         }
+        .integrity_policy(policy)
     }
 }
 

@@ -25,6 +25,8 @@ pub(crate) struct Dev {
     pub(crate) locator: Locator,
     /// The source dirs (their Vite manifests, for `vite_entry`).
     pub(crate) dirs: Vec<rcollect_core::config::SourceDir>,
+    /// `[js.imports]`, for `importmap()`.
+    pub(crate) bare_imports: std::collections::BTreeMap<String, String>,
 }
 
 impl Dev {
@@ -32,6 +34,7 @@ impl Dev {
         Ok(Dev {
             locator: Locator::new(config)?,
             dirs: config.dirs.clone(),
+            bare_imports: config.js.imports.clone(),
         })
     }
 

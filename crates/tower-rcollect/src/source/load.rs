@@ -64,6 +64,10 @@ pub(crate) struct Loaded {
     /// The naming schemes of the bundler files served: an unknown name of
     /// one may be a newer release's.
     pub(crate) schemes: Vec<rcollect_core::bundler::Scheme>,
+    /// How the live manifest's JS modules are linked, and its import map's
+    /// bare specifiers (`importmap()`).
+    pub(crate) linking: rcollect_core::config::Linking,
+    pub(crate) bare_imports: std::collections::BTreeMap<String, String>,
 }
 
 impl Loaded {
@@ -250,6 +254,8 @@ impl Loaded {
                 .collect(),
             bundles: m.bundles.clone(),
             schemes: schemes_of(m),
+            linking: m.linking,
+            bare_imports: m.imports.clone(),
         })
     }
 }

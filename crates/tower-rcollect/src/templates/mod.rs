@@ -3,6 +3,7 @@
 //! template engines (one cargo feature each).
 
 pub(crate) mod engines;
+pub(crate) mod importmap;
 pub(crate) mod pages;
 pub(crate) mod preload;
 pub(crate) mod tags;

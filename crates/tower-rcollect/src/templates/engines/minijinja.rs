@@ -21,7 +21,11 @@ impl StaticFiles {
     ///   `integrity` and `crossorigin`;
     /// * `preload('js/app.js')`: a `<link rel="modulepreload">` (or
     ///   `rel="preload"`) tag for everything the file loads with it,
-    ///   transitively ([`StaticFiles::preload`]).
+    ///   transitively ([`StaticFiles::preload`]);
+    /// * `vite_entry('src/main.ts')`: the tags of a Vite entry
+    ///   ([`StaticFiles::vite_entry`]);
+    /// * `importmap()`, `importmap(nonce=csp_nonce)`: the inline import map
+    ///   ([`StaticFiles::importmap`]), first in `<head>`.
     ///
     /// Their output is marked safe (it needs no escaping). A path that is
     /// not a collected file fails the render with an error naming it, at
@@ -56,5 +60,19 @@ impl StaticFiles {
                     .map_err(to_error)
             });
         }
+        let files = self.clone();
+        env.add_function(
+            "importmap",
+            move |kwargs: minijinja::value::Kwargs| -> Result<Value, Error> {
+                let nonce: Option<String> = kwargs.get("nonce")?;
+                kwargs.assert_all_used()?;
+                let map = files.importmap();
+                let map = match nonce {
+                    Some(n) => map.nonce(n),
+                    None => map,
+                };
+                Ok(Value::from_safe_string(map.to_string()))
+            },
+        );
     }
 }

@@ -34,10 +34,32 @@ impl tera::Function for Function {
     }
 }
 
+/// `importmap()` / `importmap(nonce="…")`.
+struct ImportMapFunction {
+    files: StaticFiles,
+}
+
+impl tera::Function for ImportMapFunction {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let map = self.files.importmap();
+        let map = match args.get("nonce") {
+            None => map,
+            Some(Value::String(n)) => map.nonce(n.clone()),
+            Some(_) => return Err(tera::Error::msg("importmap(): `nonce` is not a string")),
+        };
+        Ok(Value::String(map.to_string()))
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
 impl StaticFiles {
     /// Registers the template functions with Tera: `static(path="…")`,
     /// `integrity(path="…")`, and the tags `stylesheet(path="…")`,
-    /// `script(path="…")`, `module(path="…")`, `preload(path="…")` (see
+    /// `script(path="…")`, `module(path="…")`, `preload(path="…")`,
+    /// `vite_entry(path="…")`, and `importmap()` / `importmap(nonce=…)` (see
     /// [`register_minijinja`](Self::register_minijinja) for what each
     /// gives). A path that is not a collected file fails the render; the
     /// error's [`source`](std::error::Error::source) chain names the path.
@@ -71,5 +93,11 @@ impl StaticFiles {
                 },
             );
         }
+        tera.register_function(
+            "importmap",
+            ImportMapFunction {
+                files: self.clone(),
+            },
+        );
     }
 }
