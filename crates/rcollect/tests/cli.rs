@@ -13,6 +13,7 @@ mod clean;
 mod collect;
 mod deltas;
 mod hostile;
+mod importmap;
 mod limits;
 mod nginx;
 mod serve;
