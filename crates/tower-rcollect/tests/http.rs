@@ -6,6 +6,7 @@ mod browser;
 mod bundlers;
 mod common;
 mod deltas;
+mod importmap;
 mod preload;
 mod rolling;
 #[cfg(feature = "store")]
