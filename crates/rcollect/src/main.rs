@@ -48,7 +48,8 @@ enum Command {
 /// Where the configuration comes from; shared by every subcommand.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct ConfigArgs {
-    /// Config file (default: rcollect.toml in the current directory or above).
+    /// Config file (default: $RCOLLECT_CONFIG, else rcollect.toml in the current directory or
+    /// above, else next to the executable).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// STATIC_ROOT (overrides the config file and RCOLLECT_STATIC_ROOT).

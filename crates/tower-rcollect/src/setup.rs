@@ -54,11 +54,22 @@ use crate::source::root::RootDir;
 /// assert_eq!(files.is_dev(), cfg!(debug_assertions) || std::env::var("RCOLLECT_DEBUG").is_ok());
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[must_use]
 pub struct Setup {
     config_file: Option<PathBuf>,
     dev: bool,
+}
+
+impl Default for Setup {
+    /// Dev mode in debug builds (`cfg!(debug_assertions)`), the collected
+    /// files in release builds.
+    fn default() -> Self {
+        Setup {
+            config_file: None,
+            dev: cfg!(debug_assertions),
+        }
+    }
 }
 
 impl Setup {
@@ -205,11 +216,14 @@ impl StaticFiles {
         Ok(Self::build(Source::Dev(Arc::new(dev)), url))
     }
 
-    /// The one-line way in: loads `rcollect.toml` (found from the working
-    /// directory upward) and the `RCOLLECT_*` environment, as the CLI does,
-    /// and builds with [`from_config`](Self::from_config). Dev mode when
-    /// `RCOLLECT_DEBUG=1` or `debug = true`; see [`setup`](Self::setup) to
-    /// tie it to the build profile or name the file.
+    /// The one-line way in: loads `rcollect.toml` (`RCOLLECT_CONFIG`, else
+    /// found from the working directory upward, else next to the
+    /// executable) and the `RCOLLECT_*` environment, as the CLI does, and
+    /// builds with [`from_config`](Self::from_config). It follows the
+    /// build profile: a debug build serves the source dirs (edits show on
+    /// reload), a release build the collected files; `RCOLLECT_DEBUG=1`/`0`
+    /// (or `debug = true` in the file) decides instead. See
+    /// [`setup`](Self::setup) to choose the default or name the file.
     ///
     /// # Errors
     /// As [`Setup::load`].
@@ -249,7 +263,12 @@ impl StaticFiles {
                 config.manifest_max_size,
             )?
         };
-        files.serve_settings(config)
+        let files = files.serve_settings(config)?;
+        log_start(config);
+        if !config.debug {
+            warn_if_stale(config);
+        }
+        Ok(files)
     }
 
     /// Applies `config`'s `[serve]` table and `root_dir`.
@@ -331,5 +350,55 @@ fn refuse_checks(config: &Config) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Checks { findings: errors })
+    }
+}
+
+/// The one start-up line: the mode, what is served, the config file.
+fn log_start(config: &Config) {
+    use rcollect_core::paths::shown;
+    let file = match &config.config_file {
+        Some(f) => format!("config {}", shown(f)),
+        None => "no config file".to_string(),
+    };
+    if config.debug {
+        let dirs: Vec<String> = config
+            .dirs
+            .iter()
+            .map(|d| shown(&d.path).to_string())
+            .collect();
+        tracing::info!(
+            "rcollect: dev mode, serving the source dirs {} under {} (no-cache; RCOLLECT_DEBUG=0 serves STATIC_ROOT); {file}",
+            dirs.join(", "),
+            config.static_url
+        );
+    } else {
+        tracing::info!(
+            "rcollect: serving STATIC_ROOT {} under {}; {file}",
+            shown(&config.static_root),
+            config.static_url
+        );
+    }
+}
+
+/// Warns once, from a background thread (a walk of the source dirs is no
+/// start-up cost), when a source file changed after the last collect: the
+/// app would serve older files than the developer sees (W007).
+fn warn_if_stale(config: &Config) {
+    if !config.dirs.iter().any(|d| d.path.is_dir()) {
+        return; // a deployed STATIC_ROOT without its sources
+    }
+    let config = config.clone();
+    let spawned = std::thread::Builder::new()
+        .name("rcollect-stale-check".into())
+        .spawn(move || {
+            let Ok(found) = rcollect_core::find::find(&config) else {
+                return;
+            };
+            if let Some(finding) = rcollect_core::checks::check_stale(&config, &found) {
+                finding.log();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("rcollect: no stale-source check ({e})");
     }
 }

@@ -26,6 +26,7 @@ mod manifest;
 mod render;
 mod skew;
 mod sources;
+mod stale;
 mod tls;
 mod writable;
 
@@ -36,6 +37,7 @@ pub use render::{
 };
 pub use skew::{check_skew, skew_findings};
 pub use sources::{check_sources, walk_failed};
+pub use stale::check_stale;
 pub use tls::check_tls;
 pub use writable::check_writable;
 
@@ -129,6 +131,9 @@ pub mod ids {
     /// An HTML page names a file that is not collected (`rcollect check
     /// --references`; collect leaves it as written).
     pub const HTML_BROKEN_REFERENCE: Check = Check::new("W006", Level::Warning, Scope::COLLECT);
+    /// A source file changed after the last collect: STATIC_ROOT serves
+    /// older files than the sources hold.
+    pub const STALE_ROOT: Check = Check::new("W007", Level::Warning, Scope::SERVE);
     /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
     pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
     /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block
