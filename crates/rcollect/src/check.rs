@@ -25,6 +25,7 @@ Checks (IDs are stable; E = error, W = warning):
   E013 a source dir does not exist (W004 with --allow-empty)
   E014 [serve] tls_cert without tls_key, or the reverse
   E015 [serve] tls_cert or tls_key unreadable, or without a PEM block
+  E016 STATIC_ROOT already holds files no collect wrote (e.g. src/)
   E020-E025 (--manifest) staticfiles.json missing, or a file, variant,
             unhashed copy or path target missing or different from what it
             records (integrity, stray variants, history versions included)

@@ -109,3 +109,40 @@ fn serve_warns_when_a_source_changed_after_the_collect() {
     );
     assert!(!line.contains("WARN warning"), "one prefix: {line}");
 }
+
+#[test]
+fn a_static_root_holding_other_files_is_refused_and_nothing_is_written() {
+    let t = project();
+    write(&t.path().join("src/main.rs"), "fn main() {}\n");
+    let out = rcollect(t.path())
+        .args(["collectstatic", "--no-cache", "-q", "--root", "src"])
+        .output()
+        .expect("run");
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("E016") && err.contains("main.rs"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(t.path().join("src"))
+        .expect("src")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, ["main.rs"], "nothing written into it");
+    // An empty or new directory, or one a collect wrote, is fine.
+    let out = rcollect(t.path())
+        .args(["collectstatic", "--no-cache", "-q"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rcollect(t.path())
+        .args(["collectstatic", "--no-cache", "-q"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

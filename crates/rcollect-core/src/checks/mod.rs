@@ -95,6 +95,10 @@ pub mod ids {
     /// An unhashed copy (kept with `keep_unhashed`, served by `nginx-conf`
     /// and under the unhashed name) is missing or differs from its hashed file.
     pub const MANIFEST_UNHASHED: Check = Check::new("E025", Level::Error, Scope::SERVE);
+    /// STATIC_ROOT is a non-empty directory no collect wrote to
+    /// (`static_root = "src"`).
+    pub const ROOT_NOT_OURS: Check =
+        Check::new("E016", Level::Error, Scope::COLLECT).key("", "static_root");
     /// `importmap.json` (`[js] linking = "importmap"`) is missing, unreadable
     /// or not the import map of the manifest.
     pub const MANIFEST_IMPORTMAP: Check = Check::new("E026", Level::Error, Scope::SERVE);
