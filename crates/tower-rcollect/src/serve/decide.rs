@@ -86,7 +86,7 @@ pub(crate) fn decide(
             .get(AVAILABLE_DICTIONARY)
             .and_then(|v| rcollect_core::delta::parse_available_dictionary(v.as_bytes()))
             .and_then(|sha| asset.deltas_for(&sha))
-            .and_then(|(i, d)| negotiate_delta(headers, |c| d.has(c)).map(|c| Pick::Delta(i, c)))
+            .and_then(|(i, d)| negotiate_delta(headers, |c| d.size(c)).map(|c| Pick::Delta(i, c)))
     };
     let pick = match delta {
         Some(p) => p,
