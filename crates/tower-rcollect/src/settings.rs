@@ -8,6 +8,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 
 use crate::asset::{Asset, IMMUTABLE, Served};
+use crate::serve::sourcemap::{Gate, Token};
 
 /// A header added to files whose logical path matches a glob.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub(crate) struct Settings {
     /// Vite's dev server (the URL of its `base`), for `vite_entry` in dev
     /// mode.
     pub(crate) vite_dev_server: Option<String>,
+    /// The token of private source maps.
+    pub(crate) sourcemap_token: Option<Arc<Token>>,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             mime_types: HashMap::new(),
             link_max_bytes: d.link_max_bytes,
             vite_dev_server: None,
+            sourcemap_token: None,
         }
     }
 }
@@ -124,6 +128,7 @@ impl Settings {
             extra: self.extra_headers(logical),
             asset,
             use_as_dictionary: None,
+            gate: Gate::Open,
         }
     }
 }

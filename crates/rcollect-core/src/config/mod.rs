@@ -247,6 +247,12 @@ pub struct SourceMapsConfig {
     pub mode: SourceMapMode,
 }
 
+/// The environment variable that holds the token of private source maps
+/// (`[sourcemaps] mode = "private"`), read by the middleware's
+/// `from_config` and `rcollect serve`. Never in `rcollect.toml` nor in the
+/// manifest.
+pub const SOURCEMAP_TOKEN_ENV: &str = "RCOLLECT_SOURCEMAP_TOKEN";
+
 /// Who gets the source maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -64,6 +64,9 @@ pub(crate) struct Loaded {
     /// The naming schemes of the bundler files served: an unknown name of
     /// one may be a newer release's.
     pub(crate) schemes: Vec<rcollect_core::bundler::Scheme>,
+    /// Who gets the source maps (the live manifest's mode applies to the
+    /// names of the previous versions too).
+    pub(crate) sourcemaps: rcollect_core::config::SourceMapMode,
 }
 
 impl Loaded {
@@ -250,6 +253,7 @@ impl Loaded {
                 .collect(),
             bundles: m.bundles.clone(),
             schemes: schemes_of(m),
+            sourcemaps: m.sourcemaps,
         })
     }
 }
