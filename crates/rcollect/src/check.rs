@@ -39,6 +39,8 @@ Checks (IDs are stable; E = error, W = warning):
   W005 static_root is an object store but static_url is a local path
   W006 (--references) an HTML page names a missing file (collect leaves it
             as written)
+  W007 [sourcemaps] mode = \"private\" and RCOLLECT_SOURCEMAP_TOKEN is not
+            set: the middleware would refuse every source map
 
 Exit status:
   0  no errors (warnings allowed unless --deny-warnings)
@@ -121,6 +123,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     let mut findings = checks::run(config);
     findings.extend(checks::check_tls(config));
+    findings.extend(checks::check_sourcemaps(config));
     findings.extend(checks::check_writable(config));
     match find::find(config) {
         Ok(found) => {

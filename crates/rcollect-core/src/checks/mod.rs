@@ -25,6 +25,7 @@ mod config;
 mod manifest;
 mod render;
 mod skew;
+mod sourcemaps;
 mod sources;
 mod tls;
 mod writable;
@@ -35,6 +36,7 @@ pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
 pub use skew::{check_skew, skew_findings};
+pub use sourcemaps::check_sourcemaps;
 pub use sources::{check_sources, walk_failed};
 pub use tls::check_tls;
 pub use writable::check_writable;
@@ -129,6 +131,10 @@ pub mod ids {
     /// An HTML page names a file that is not collected (`rcollect check
     /// --references`; collect leaves it as written).
     pub const HTML_BROKEN_REFERENCE: Check = Check::new("W006", Level::Warning, Scope::COLLECT);
+    /// `[sourcemaps] mode = "private"` and `RCOLLECT_SOURCEMAP_TOKEN` is
+    /// not set: the middleware would refuse every source map.
+    pub const SOURCEMAP_TOKEN_UNSET: Check =
+        Check::new("W007", Level::Warning, Scope::SERVE).key("sourcemaps", "mode");
     /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
     pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
     /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block
