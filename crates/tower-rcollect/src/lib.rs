@@ -90,6 +90,7 @@ pub use error::{Error, MissingAsset};
 pub use files::StaticFiles;
 pub use serve::body::{BoxError, ResponseBody, StaticBody};
 pub use serve::future::ResponseFuture;
+pub use serve::sourcemap::{SOURCEMAP_TOKEN_COOKIE, SOURCEMAP_TOKEN_HEADER};
 pub use serve::{NotFound, StaticFilesService};
 pub use setup::Setup;
 pub use source::embed::Embedded;
