@@ -399,7 +399,7 @@ pub(crate) struct Served {
     /// hashed names, on hashed text files when dictionaries are on.
     pub(crate) use_as_dictionary: Option<HeaderValue>,
     /// Who gets it (source maps of a hidden or private manifest).
-    pub(crate) gate: crate::serve::sourcemap::Gate,
+    pub(crate) gate: crate::sourcemap::Gate,
 }
 
 /// Which encoded variants exist, as a bit set over [`Encoding::ALL`].

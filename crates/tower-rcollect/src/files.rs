@@ -245,7 +245,7 @@ impl StaticFiles {
     /// [`embedded`](Self::embedded), call this. Keep it out of
     /// `rcollect.toml` and the repository.
     pub fn sourcemap_token(self, token: impl Into<String>) -> Self {
-        let token = crate::serve::sourcemap::Token::new(&token.into()).map(Arc::new);
+        let token = crate::sourcemap::Token::new(&token.into()).map(Arc::new);
         self.update(|s| s.sourcemap_token = token)
     }
 

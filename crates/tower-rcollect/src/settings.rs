@@ -8,7 +8,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 
 use crate::asset::{Asset, IMMUTABLE, Served};
-use crate::serve::sourcemap::{Gate, Token};
+use crate::sourcemap::{Gate, Token};
 
 /// A header added to files whose logical path matches a glob.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ impl Default for Settings {
             memory_budget: d.memory_budget,
             allow_all_origins: d.allow_all_origins,
             dictionaries: d.dictionaries,
-            retention: d.retention(),
+            retention: rcollect_core::history::Retention::from(&d),
             headers: Vec::new(),
             mime_types: HashMap::new(),
             link_max_bytes: d.link_max_bytes,

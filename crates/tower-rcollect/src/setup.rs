@@ -278,7 +278,7 @@ impl StaticFiles {
     /// private source maps (`RCOLLECT_SOURCEMAP_TOKEN`).
     fn serve_settings(self, config: &Config) -> Result<Self, Error> {
         let s = &config.serve;
-        let retention = s.retention();
+        let retention = rcollect_core::history::Retention::from(s);
         let mut files = self
             .max_age(s.max_age)
             .index(s.index)

@@ -230,7 +230,6 @@ pub struct JsConfig {
     pub imports: BTreeMap<String, String>,
 }
 
-
 /// The `[sourcemaps]` table: who gets the source maps.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -244,7 +243,6 @@ pub struct SourceMapsConfig {
 /// `from_config` and `rcollect serve`. Never in `rcollect.toml` nor in the
 /// manifest.
 pub const SOURCEMAP_TOKEN_ENV: &str = "RCOLLECT_SOURCEMAP_TOKEN";
-
 
 /// The `[serve]` table: how the middleware answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -311,17 +309,6 @@ pub struct ServeConfig {
     /// serves): the browser refuses any script without integrity metadata
     /// (default off; see `importmap()`).
     pub integrity_policy: bool,
-}
-
-impl ServeConfig {
-    /// Which previous manifest versions are served (`history_versions`,
-    /// `history_max_age`).
-    pub fn retention(&self) -> crate::history::Retention {
-        crate::history::Retention {
-            versions: self.history_versions,
-            max_age: std::time::Duration::from_secs(self.history_max_age),
-        }
-    }
 }
 
 impl Default for ServeConfig {

@@ -14,7 +14,6 @@ pub(crate) mod open;
 pub(crate) mod path;
 pub(crate) mod range;
 pub(crate) mod respond;
-pub(crate) mod sourcemap;
 
 use std::convert::Infallible;
 use std::sync::Arc;

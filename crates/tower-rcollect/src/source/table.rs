@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use rcollect_core::content_type::is_compressible;
 
 use crate::asset::Served;
-use crate::serve::sourcemap::{self, Gate};
 use crate::settings::{Caching, Settings};
 use crate::source::dictionary;
 use crate::source::load::Loaded;
+use crate::sourcemap::{self, Gate};
 
 /// What a name in the table leads to.
 #[derive(Debug, Clone)]
