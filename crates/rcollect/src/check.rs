@@ -25,10 +25,13 @@ Checks (IDs are stable; E = error, W = warning):
   E013 a source dir does not exist (W004 with --allow-empty)
   E014 [serve] tls_cert without tls_key, or the reverse
   E015 [serve] tls_cert or tls_key unreadable, or without a PEM block
+  E016 STATIC_ROOT already holds files no collect wrote (e.g. src/)
   E020-E025 (--manifest) staticfiles.json missing, or a file, variant,
             unhashed copy or path target missing or different from what it
             records (integrity, stray variants, history versions included)
-  E030 (--references) a CSS/JS reference names a missing file (file:line)
+  E026 (--manifest) importmap.json missing or not the manifest's import map
+  E030 a CSS/JS reference names a missing file (file:line:column; as
+            collect would fail; --no-references skips the scan)
   E031 (--manifest) STATIC_ROOT is out of date with the sources
   E032 (--skew) pages of a previous release would get 404 for files they
             name (outside the history retention, or removed by clean from
@@ -37,8 +40,11 @@ Checks (IDs are stable; E = error, W = warning):
   W002 shadowed files          W003 STATIC_ROOT not a directory / not writable
   W004 a source dir does not exist, with --allow-empty
   W005 static_root is an object store but static_url is a local path
-  W006 (--references) an HTML page names a missing file (collect leaves it
-            as written)
+  W006 an HTML page names a missing file (collect leaves it as written)
+  W007 a source file changed after the last collect (STATIC_ROOT is older
+            than the sources)
+  W008 [sourcemaps] mode = \"private\" and RCOLLECT_SOURCEMAP_TOKEN is not
+            set: the middleware would refuse every source map
 
 Exit status:
   0  no errors (warnings allowed unless --deny-warnings)
@@ -70,10 +76,14 @@ pub(crate) struct Args {
     /// sources (E031).
     #[arg(long)]
     manifest: bool,
-    /// Also check that every CSS/JS reference resolves to a file (E030,
-    /// naming the file and line of each broken one).
-    #[arg(long)]
+    /// Check that every CSS/JS reference resolves to a file (E030, naming
+    /// the file, line and column of each broken one), as collect does. The
+    /// default; kept for scripts that pass it.
+    #[arg(long, hide = true)]
     references: bool,
+    /// Skip the reference scan (it reads every CSS, JS and HTML source).
+    #[arg(long, conflicts_with = "references")]
+    no_references: bool,
     /// A missing source dir is a warning (W004), not an error (E013).
     #[arg(long)]
     allow_empty: bool,
@@ -121,15 +131,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     let mut findings = checks::run(config);
     findings.extend(checks::check_tls(config));
+    findings.extend(checks::check_sourcemaps(config));
     findings.extend(checks::check_writable(config));
     match find::find(config) {
         Ok(found) => {
             findings.extend(checks::check_sources(config, &found));
+            findings.extend(checks::check_stale(config, &found));
             findings.extend(source_findings(
                 config,
                 &found,
                 args.manifest,
-                args.references,
+                !args.no_references,
             ));
         }
         // A bad ignore glob makes the walk fail; `run` already reported it.
@@ -158,12 +170,13 @@ fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
 }
 
 /// The checks that need the collect planner (they read and hash every
-/// source file, so they run only when asked for):
+/// source file):
 ///
 /// * with `manifest` (`--manifest`): E031, STATIC_ROOT is not up to date with
 ///   the sources (a file not collected yet, or collected from older content);
-/// * with `references` (`--references`): E030, a CSS/JS reference that names
-///   no file, with the file and line (W006 for an HTML page's).
+/// * with `references` (unless `--no-references`): E030, a CSS/JS
+///   reference that names no file, with the file and line (W006 for an
+///   HTML page's).
 fn source_findings(
     config: &Config,
     found: &Found,

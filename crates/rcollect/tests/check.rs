@@ -612,7 +612,7 @@ fn help_documents_exit_codes_and_flags() {
     let text = String::from_utf8(out.stdout).expect("utf8");
     for needle in [
         "--manifest",
-        "--references",
+        "--no-references",
         "--deny-warnings",
         "--format",
         "Exit status",
@@ -656,8 +656,11 @@ fn e030_broken_references_name_file_and_line() {
         text.starts_with("::error file=assets/css/app.css,line=2,col=22,title=E030::"),
         "{text}"
     );
-    // Without --references the (expensive) reference check does not run.
+    // A plain check finds it too (collect would fail on it); only
+    // --no-references skips the scan.
     let (code, doc) = p.json(&[]);
+    assert_eq!((code, ids(&doc)), (1, vec!["E030".to_string()]), "{doc}");
+    let (code, doc) = p.json(&["--no-references"]);
     assert_eq!((code, ids(&doc).len()), (0, 0), "{doc}");
 }
 
@@ -692,8 +695,21 @@ fn e031_stale_static_root_is_reported_and_a_fresh_one_passes() {
     p.write("assets/css/new.css", "x{}");
     let (code, doc) = p.json(&["--manifest"]);
     assert_eq!(code, 1, "{doc}");
-    assert_eq!(ids(&doc), ["E031"]);
-    let msg = doc["findings"][0]["message"].as_str().expect("message");
+    // W007 from the files' times, E031 from their contents.
+    assert_eq!(ids(&doc), ["W007", "E031"]);
+    let w = doc["findings"][0]["message"].as_str().expect("message");
+    assert!(
+        w.contains("2 source files changed after the last collect"),
+        "{w}"
+    );
+    let (code, doc) = p.json(&[]);
+    assert_eq!(
+        (code, ids(&doc)),
+        (0, vec!["W007".to_string()]),
+        "a warning: {doc}"
+    );
+    let (_, doc) = p.json(&["--manifest"]);
+    let msg = doc["findings"][1]["message"].as_str().expect("message");
     assert!(msg.contains("'css/new.css' is not collected"), "{msg}");
     assert!(msg.contains("'css/app.css' is collected as"), "{msg}");
 }

@@ -12,6 +12,7 @@ mod check;
 mod clean;
 mod collect;
 mod deltas;
+mod first_hour;
 mod hostile;
 mod importmap;
 mod limits;

@@ -39,9 +39,18 @@ fn project(linking: &str) -> tempfile::TempDir {
         &src.join("img/a.svg"),
         "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n",
     );
+    // The README's configuration, with `linking` as asked.
+    let toml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/importmap/rcollect.toml"),
+    )
+    .expect("fixture");
+    assert!(toml.contains("linking = \"importmap\""));
     write(
         &t.path().join("rcollect.toml"),
-        format!("static_root = \"out\"\ndirs = [\"src\"]\n\n[js]\nlinking = \"{linking}\"\n"),
+        toml.replace(
+            "linking = \"importmap\"",
+            &format!("linking = \"{linking}\""),
+        ),
     );
     t
 }

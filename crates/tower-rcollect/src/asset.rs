@@ -85,11 +85,13 @@ pub(crate) struct Deltas {
 }
 
 impl Deltas {
-    /// The codings that can be offered.
-    pub(crate) fn has(&self, c: DeltaCoding) -> bool {
+    /// The size of the delta in coding `c`, if it can be offered.
+    pub(crate) fn size(&self, c: DeltaCoding) -> Option<u64> {
         let i = delta_slot(c);
-        self.reps.get(i).is_some_and(Option::is_some)
-            && self.missing.load(Ordering::Relaxed) & (1 << i) == 0
+        if self.missing.load(Ordering::Relaxed) & (1 << i) != 0 {
+            return None;
+        }
+        self.reps.get(i)?.as_ref().map(|r| r.len)
     }
 }
 
@@ -396,6 +398,8 @@ pub(crate) struct Served {
     /// `Use-As-Dictionary` (RFC 9842): the pattern of this file's future
     /// hashed names, on hashed text files when dictionaries are on.
     pub(crate) use_as_dictionary: Option<HeaderValue>,
+    /// Who gets it (source maps of a hidden or private manifest).
+    pub(crate) gate: crate::sourcemap::Gate,
 }
 
 /// Which encoded variants exist, as a bit set over [`Encoding::ALL`].

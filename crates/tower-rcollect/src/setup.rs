@@ -14,7 +14,7 @@ use globset::Glob;
 use http::{HeaderName, HeaderValue};
 use rcollect_core::Config;
 use rcollect_core::checks::{self, Level, Scope};
-use rcollect_core::config::{DEBUG_ENV, Overrides};
+use rcollect_core::config::{DEBUG_ENV, Overrides, SOURCEMAP_TOKEN_ENV};
 
 use rcollect_core::url::StaticUrl;
 
@@ -54,11 +54,22 @@ use crate::source::root::RootDir;
 /// assert_eq!(files.is_dev(), cfg!(debug_assertions) || std::env::var("RCOLLECT_DEBUG").is_ok());
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[must_use]
 pub struct Setup {
     config_file: Option<PathBuf>,
     dev: bool,
+}
+
+impl Default for Setup {
+    /// Dev mode in debug builds (`cfg!(debug_assertions)`), the collected
+    /// files in release builds.
+    fn default() -> Self {
+        Setup {
+            config_file: None,
+            dev: cfg!(debug_assertions),
+        }
+    }
 }
 
 impl Setup {
@@ -205,11 +216,14 @@ impl StaticFiles {
         Ok(Self::build(Source::Dev(Arc::new(dev)), url))
     }
 
-    /// The one-line way in: loads `rcollect.toml` (found from the working
-    /// directory upward) and the `RCOLLECT_*` environment, as the CLI does,
-    /// and builds with [`from_config`](Self::from_config). Dev mode when
-    /// `RCOLLECT_DEBUG=1` or `debug = true`; see [`setup`](Self::setup) to
-    /// tie it to the build profile or name the file.
+    /// The one-line way in: loads `rcollect.toml` (`RCOLLECT_CONFIG`, else
+    /// found from the working directory upward, else next to the
+    /// executable) and the `RCOLLECT_*` environment, as the CLI does, and
+    /// builds with [`from_config`](Self::from_config). It follows the
+    /// build profile: a debug build serves the source dirs (edits show on
+    /// reload), a release build the collected files; `RCOLLECT_DEBUG=1`/`0`
+    /// (or `debug = true` in the file) decides instead. See
+    /// [`setup`](Self::setup) to choose the default or name the file.
     ///
     /// # Errors
     /// As [`Setup::load`].
@@ -225,7 +239,9 @@ impl StaticFiles {
 
     /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
     /// source dirs when `config.debug` is set; the `[serve]` table and
-    /// `root_dir` apply. The configuration checks run, and those that
+    /// `root_dir` apply, and the token of private source maps is read from
+    /// `RCOLLECT_SOURCEMAP_TOKEN` ([`sourcemap_token`](Self::sourcemap_token)).
+    /// The configuration checks run, and those that
     /// concern serving ([`Scope::SERVE`], or [`Scope::DEV`] in dev mode)
     /// apply: an error-level finding fails start-up with its ID and hint
     /// (as Django refuses to start), warnings are logged with `tracing`.
@@ -236,8 +252,9 @@ impl StaticFiles {
     /// # Errors
     /// [`Error::Checks`] for error-level findings; as
     /// [`from_manifest`](Self::from_manifest) or [`dev`](Self::dev), plus
-    /// invalid `[serve]` values (header rules, MIME types) and a `root_dir`
-    /// that cannot be listed.
+    /// invalid `[serve]` values (header rules, MIME types), a `root_dir`
+    /// that cannot be listed and a `RCOLLECT_SOURCEMAP_TOKEN` that is not
+    /// UTF-8.
     pub fn from_config(config: &Config) -> Result<Self, Error> {
         refuse_checks(config)?;
         let files = if config.debug {
@@ -249,13 +266,19 @@ impl StaticFiles {
                 config.manifest_max_size,
             )?
         };
-        files.serve_settings(config)
+        let files = files.serve_settings(config)?;
+        log_start(config);
+        if !config.debug {
+            warn_if_stale(config);
+        }
+        Ok(files)
     }
 
-    /// Applies `config`'s `[serve]` table and `root_dir`.
+    /// Applies `config`'s `[serve]` table, `root_dir` and the token of
+    /// private source maps (`RCOLLECT_SOURCEMAP_TOKEN`).
     fn serve_settings(self, config: &Config) -> Result<Self, Error> {
         let s = &config.serve;
-        let retention = s.retention();
+        let retention = rcollect_core::history::Retention::from(s);
         let mut files = self
             .max_age(s.max_age)
             .index(s.index)
@@ -272,6 +295,12 @@ impl StaticFiles {
         }
         if let Some(server) = &config.bundler.dev_server {
             files = files.vite_dev_server(server);
+        }
+        if let Some(token) = std::env::var_os(SOURCEMAP_TOKEN_ENV) {
+            let token = token.into_string().map_err(|_| {
+                Error::setting(SOURCEMAP_TOKEN_ENV, "is not valid UTF-8".to_string())
+            })?;
+            files = files.sourcemap_token(token);
         }
         for (i, rule) in s.headers.iter().enumerate() {
             let key = |k: &str| format!("serve.headers[{i}].{k}");
@@ -331,5 +360,55 @@ fn refuse_checks(config: &Config) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Checks { findings: errors })
+    }
+}
+
+/// The one start-up line: the mode, what is served, the config file.
+fn log_start(config: &Config) {
+    use rcollect_core::paths::shown;
+    let file = match &config.config_file {
+        Some(f) => format!("config {}", shown(f)),
+        None => "no config file".to_string(),
+    };
+    if config.debug {
+        let dirs: Vec<String> = config
+            .dirs
+            .iter()
+            .map(|d| shown(&d.path).to_string())
+            .collect();
+        tracing::info!(
+            "rcollect: dev mode, serving the source dirs {} under {} (no-cache; RCOLLECT_DEBUG=0 serves STATIC_ROOT); {file}",
+            dirs.join(", "),
+            config.static_url
+        );
+    } else {
+        tracing::info!(
+            "rcollect: serving STATIC_ROOT {} under {}; {file}",
+            shown(&config.static_root),
+            config.static_url
+        );
+    }
+}
+
+/// Warns once, from a background thread (a walk of the source dirs is no
+/// start-up cost), when a source file changed after the last collect: the
+/// app would serve older files than the developer sees (W007).
+fn warn_if_stale(config: &Config) {
+    if !config.dirs.iter().any(|d| d.path.is_dir()) {
+        return; // a deployed STATIC_ROOT without its sources
+    }
+    let config = config.clone();
+    let spawned = std::thread::Builder::new()
+        .name("rcollect-stale-check".into())
+        .spawn(move || {
+            let Ok(found) = rcollect_core::find::find(&config) else {
+                return;
+            };
+            if let Some(finding) = rcollect_core::checks::check_stale(&config, &found) {
+                finding.log();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("rcollect: no stale-source check ({e})");
     }
 }

@@ -248,7 +248,7 @@ pub(super) fn check_root_overlap(config: &Config, out: &mut Vec<Finding>) {
                 resolved_note(&d.path, &dir),
             ),
             "keep STATIC_ROOT and the source dirs apart, e.g. `static_root = \"staticfiles\"` next to \
-             rcollect.toml with the sources in `assets/`",
+             rcollect.toml with the sources in `static/`",
         ));
     }
 }
@@ -294,7 +294,12 @@ pub(super) fn check_ignore(config: &Config, out: &mut Vec<Finding>) {
 pub(super) fn check_root_kind(config: &Config, out: &mut Vec<Finding>) {
     let root = &config.static_root;
     if let Ok(m) = std::fs::metadata(root) {
-        if !m.is_dir() {
+        if m.is_dir() {
+            // E002 (the root is a source dir) says it better.
+            if !out.iter().any(|f| f.id == ids::ROOT_OVERLAPS_SOURCE.id) {
+                check_root_is_ours(root, out);
+            }
+        } else {
             out.push(Finding::new(
                 ids::ROOT_NOT_WRITABLE,
                 format!(
@@ -305,6 +310,42 @@ pub(super) fn check_root_kind(config: &Config, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// A STATIC_ROOT that exists, holds files, and was never collected into
+/// (no manifest, no manifest version, no lock file) is someone else's
+/// directory (`static_root = "src"`): collect would write its manifest and
+/// files among them (E016). Reads one directory listing.
+fn check_root_is_ours(root: &Path, out: &mut Vec<Finding>) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut first = None;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name == crate::manifest::MANIFEST_NAME
+            || name == crate::write::LOCK_NAME
+            || crate::history::is_history_name(&name)
+        {
+            return;
+        }
+        if first.is_none() {
+            first = Some(name.into_owned());
+        }
+    }
+    let Some(example) = first else {
+        return; // empty: a new STATIC_ROOT
+    };
+    out.push(Finding::new(
+        ids::ROOT_NOT_OURS,
+        format!(
+            "STATIC_ROOT '{}' already holds files no collect wrote (e.g. '{}'): collect would write its output among them",
+            root.display(),
+            crate::paths::escape_controls(&example, false)
+        ),
+        "point `static_root` at a new or empty directory that only collect writes to, e.g. `static_root = \"staticfiles\"` (and add it to .gitignore)",
+    ));
 }
 
 pub(super) fn check_urls(config: &Config, out: &mut Vec<Finding>) {

@@ -25,7 +25,9 @@ mod config;
 mod manifest;
 mod render;
 mod skew;
+mod sourcemaps;
 mod sources;
+mod stale;
 mod tls;
 mod writable;
 
@@ -35,7 +37,9 @@ pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
 pub use skew::{check_skew, skew_findings};
+pub use sourcemaps::check_sourcemaps;
 pub use sources::{check_sources, walk_failed};
+pub use stale::check_stale;
 pub use tls::check_tls;
 pub use writable::check_writable;
 
@@ -93,6 +97,10 @@ pub mod ids {
     /// An unhashed copy (kept with `keep_unhashed`, served by `nginx-conf`
     /// and under the unhashed name) is missing or differs from its hashed file.
     pub const MANIFEST_UNHASHED: Check = Check::new("E025", Level::Error, Scope::SERVE);
+    /// STATIC_ROOT is a non-empty directory no collect wrote to
+    /// (`static_root = "src"`).
+    pub const ROOT_NOT_OURS: Check =
+        Check::new("E016", Level::Error, Scope::COLLECT).key("", "static_root");
     /// `importmap.json` (`[js] linking = "importmap"`) is missing, unreadable
     /// or not the import map of the manifest.
     pub const MANIFEST_IMPORTMAP: Check = Check::new("E026", Level::Error, Scope::SERVE);
@@ -129,6 +137,13 @@ pub mod ids {
     /// An HTML page names a file that is not collected (`rcollect check
     /// --references`; collect leaves it as written).
     pub const HTML_BROKEN_REFERENCE: Check = Check::new("W006", Level::Warning, Scope::COLLECT);
+    /// A source file changed after the last collect: STATIC_ROOT serves
+    /// older files than the sources hold.
+    pub const STALE_ROOT: Check = Check::new("W007", Level::Warning, Scope::SERVE);
+    /// `[sourcemaps] mode = "private"` and `RCOLLECT_SOURCEMAP_TOKEN` is
+    /// not set: the middleware would refuse every source map.
+    pub const SOURCEMAP_TOKEN_UNSET: Check =
+        Check::new("W008", Level::Warning, Scope::SERVE).key("sourcemaps", "mode");
     /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
     pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
     /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block

@@ -35,19 +35,63 @@ pub struct Overrides {
     pub no_cache: bool,
 }
 
+/// The environment variable that names the config file to use.
+pub const CONFIG_ENV: &str = "RCOLLECT_CONFIG";
+
+/// Where the config file was looked for ([`Config::discover`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// The file found, if any.
+    pub found: Option<PathBuf>,
+    /// Every path tried, in order (up to and including the one found).
+    pub tried: Vec<PathBuf>,
+}
+
+impl Discovery {
+    /// "looked for rcollect.toml in: a, b, c" (for error messages).
+    pub fn describe(&self) -> String {
+        let tried: Vec<String> = self
+            .tried
+            .iter()
+            .map(|p| crate::paths::shown(p).to_string())
+            .collect();
+        format!(
+            "no {CONFIG_FILE_NAME} found (looked for {})",
+            tried.join(", ")
+        )
+    }
+}
+
 impl Config {
-    /// Looks for `rcollect.toml` in `start` and its ancestors.
-    pub fn discover(start: &Path) -> Option<PathBuf> {
-        start
+    /// Finds the config file the way cargo finds `Cargo.toml`: `start` (the
+    /// working directory) and its parents, then the directory of the
+    /// running executable (`exe_dir`: a deployed binary next to its
+    /// config). Every path tried is kept, for the error that says where it
+    /// looked.
+    pub fn discover(start: &Path, exe_dir: Option<&Path>) -> Discovery {
+        let mut d = Discovery::default();
+        let candidates = start
             .ancestors()
-            .map(|d| d.join(CONFIG_FILE_NAME))
-            .find(|p| p.is_file())
+            .map(|dir| dir.join(CONFIG_FILE_NAME))
+            .chain(exe_dir.map(|dir| dir.join(CONFIG_FILE_NAME)));
+        for p in candidates {
+            if d.tried.contains(&p) {
+                continue;
+            }
+            d.tried.push(p.clone());
+            if p.is_file() {
+                d.found = Some(p);
+                break;
+            }
+        }
+        d
     }
 
-    /// Loads the configuration the way the CLI does: `file` (or the discovered
-    /// `rcollect.toml` when `file` is `None`), then the environment
-    /// (`RCOLLECT_STATIC_ROOT`, `RCOLLECT_STATIC_URL`), then `overrides`.
-    /// `cwd` anchors discovery and relative paths from env and flags.
+    /// Loads the configuration the way the CLI does: `file`, else the file
+    /// `RCOLLECT_CONFIG` names, else the discovered `rcollect.toml`
+    /// ([`Config::discover`]); then the environment (`RCOLLECT_STATIC_ROOT`,
+    /// `RCOLLECT_STATIC_URL`, `RCOLLECT_DEBUG`), then `overrides`. `cwd`
+    /// anchors discovery and relative paths from env and flags.
     pub fn load(cwd: &Path, file: Option<&Path>, overrides: &Overrides) -> Result<Config> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Self::load_with_env(cwd, file, overrides, env)
@@ -65,11 +109,32 @@ impl Config {
         overrides: &Overrides,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config> {
-        let file = match file {
-            Some(f) => Some(absolute(cwd, f)),
-            None => Self::discover(cwd),
+        let (file, discovery) = match (file, env(CONFIG_ENV)) {
+            (Some(f), _) => (Some(absolute(cwd, f)), None),
+            (None, Some(named)) => {
+                let path = absolute(cwd, Path::new(&named));
+                if !path.is_file() {
+                    return Err(ConfigError {
+                        file: None,
+                        line: None,
+                        key: Some(CONFIG_ENV.into()),
+                        message: format!(
+                            "'{}' is not a file (from {CONFIG_ENV}={named})",
+                            crate::paths::shown(&path)
+                        ),
+                    }
+                    .into());
+                }
+                (Some(path), None)
+            }
+            (None, None) => {
+                let exe = std::env::current_exe().ok();
+                let d = Self::discover(cwd, exe.as_deref().and_then(Path::parent));
+                (d.found.clone(), Some(d))
+            }
         };
         let mut layered = Layered::from_file(cwd, file)?;
+        layered.discovery = discovery;
         layered.apply_env(cwd, env)?;
         layered.apply_flags(cwd, overrides)?;
         Ok(layered.resolve()?)
@@ -86,6 +151,8 @@ struct Layered {
     /// STATIC_ROOT as given and the directory it is relative to.
     root: Option<(String, PathBuf)>,
     storage: raw::RawStorage,
+    /// Where the config file was looked for, when it was not given.
+    discovery: Option<Discovery>,
 }
 
 impl Layered {
@@ -156,6 +223,7 @@ impl Layered {
             root: raw.static_root.map(|r| (r, base.clone())),
             base,
             storage: raw.storage.unwrap_or_default(),
+            discovery: None,
         })
     }
 
@@ -227,6 +295,7 @@ impl Layered {
             base,
             root,
             storage,
+            discovery,
         } = self;
         let file = c.config_file.clone();
         // Dev mode serves the source dirs; STATIC_ROOT is not used.
@@ -235,7 +304,13 @@ impl Layered {
             file: file.clone(),
             line: None,
             key: Some("static_root".into()),
-            message: "not set: add `static_root = \"...\"` to rcollect.toml, set RCOLLECT_STATIC_ROOT or pass --root DIR".into(),
+            message: match (&file, &discovery) {
+                (None, Some(d)) => format!(
+                    "not set: {}; run from the project directory, point {CONFIG_ENV} at the file, or set RCOLLECT_STATIC_ROOT (the CLI: --root DIR)",
+                    d.describe()
+                ),
+                _ => "not set: add `static_root = \"...\"` to rcollect.toml, set RCOLLECT_STATIC_ROOT (the CLI: --root DIR)".into(),
+            },
         })?;
         match storage_scheme(&root) {
             None => {

@@ -11,7 +11,9 @@ use serde::Deserialize;
 mod load;
 mod raw;
 
-pub use load::{DEBUG_ENV, Overrides};
+pub use load::{CONFIG_ENV, DEBUG_ENV, Discovery, Overrides};
+// Recorded in the manifest, which defines them; set here.
+pub use crate::manifest::{Linking, SourceMapMode};
 
 /// The name of the config file looked up from the current directory upward.
 pub const CONFIG_FILE_NAME: &str = "rcollect.toml";
@@ -228,17 +230,6 @@ pub struct JsConfig {
     pub imports: BTreeMap<String, String>,
 }
 
-/// How JS module specifiers are linked to hashed names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Linking {
-    /// Rewritten in the importing module.
-    #[default]
-    Rewrite,
-    /// Left as written; resolved by the import map.
-    Importmap,
-}
-
 /// The `[sourcemaps]` table: who gets the source maps.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -247,21 +238,11 @@ pub struct SourceMapsConfig {
     pub mode: SourceMapMode,
 }
 
-/// Who gets the source maps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceMapMode {
-    /// The `sourceMappingURL` comments stay and the maps are served.
-    #[default]
-    Public,
-    /// The comments are removed from the collected CSS and JS and the maps
-    /// are not served (they are still collected, for an error tracker).
-    Hidden,
-    /// The comments stay; a map is served only to a request carrying the
-    /// token (the middleware's `sourcemap_token`), never cached by shared
-    /// caches.
-    Private,
-}
+/// The environment variable that holds the token of private source maps
+/// (`[sourcemaps] mode = "private"`), read by the middleware's
+/// `from_config` and `rcollect serve`. Never in `rcollect.toml` nor in the
+/// manifest.
+pub const SOURCEMAP_TOKEN_ENV: &str = "RCOLLECT_SOURCEMAP_TOKEN";
 
 /// The `[serve]` table: how the middleware answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -328,17 +309,6 @@ pub struct ServeConfig {
     /// serves): the browser refuses any script without integrity metadata
     /// (default off; see `importmap()`).
     pub integrity_policy: bool,
-}
-
-impl ServeConfig {
-    /// Which previous manifest versions are served (`history_versions`,
-    /// `history_max_age`).
-    pub fn retention(&self) -> crate::history::Retention {
-        crate::history::Retention {
-            versions: self.history_versions,
-            max_age: std::time::Duration::from_secs(self.history_max_age),
-        }
-    }
 }
 
 impl Default for ServeConfig {
@@ -497,6 +467,57 @@ min_saving = 0.1
         assert!(!c.keep_unhashed);
         assert!(c.compress.zstd && c.compress.gzip);
         assert_eq!(c.compress.min_saving, 0.1);
+    }
+
+    #[test]
+    fn the_config_is_found_upward_then_next_to_the_executable_and_the_error_says_where() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let project = t.path().join("project");
+        let deep = project.join("a/b");
+        let bin = t.path().join("opt/app");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        std::fs::create_dir_all(&bin).expect("mkdir");
+        // Nowhere: every directory up to / and the executable's were tried.
+        let d = Config::discover(&deep, Some(&bin));
+        assert_eq!(d.found, None);
+        assert_eq!(d.tried.first(), Some(&deep.join(CONFIG_FILE_NAME)));
+        assert_eq!(d.tried.last(), Some(&bin.join(CONFIG_FILE_NAME)));
+        assert!(d.tried.contains(&project.join(CONFIG_FILE_NAME)));
+        // Next to the executable (a deployed binary, run from elsewhere).
+        write(&bin, "static_root = \"s\"\n");
+        let d = Config::discover(&deep, Some(&bin));
+        assert_eq!(d.found, Some(bin.join(CONFIG_FILE_NAME)));
+        // In a parent of the working directory: that one first.
+        write(&project, "static_root = \"s\"\n");
+        let d = Config::discover(&deep, Some(&bin));
+        assert_eq!(d.found, Some(project.join(CONFIG_FILE_NAME)));
+        assert_eq!(d.tried.len(), 3);
+
+        // The error of a run where none is found names the paths tried.
+        let elsewhere = t.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).expect("mkdir");
+        let e = Config::load_with_env(&elsewhere, None, &Overrides::default(), no_env)
+            .expect_err("no static_root")
+            .to_string();
+        assert!(e.contains("no rcollect.toml found"), "{e}");
+        assert!(
+            e.contains(&format!("{}", elsewhere.join(CONFIG_FILE_NAME).display())),
+            "{e}"
+        );
+        assert!(e.contains("RCOLLECT_CONFIG"), "{e}");
+        // RCOLLECT_CONFIG names the file; relative to the working directory.
+        let env = |k: &str| (k == CONFIG_ENV).then(|| "../project/rcollect.toml".to_string());
+        let c = Config::load_with_env(&elsewhere, None, &Overrides::default(), env).expect("load");
+        assert_eq!(c.config_file, Some(project.join(CONFIG_FILE_NAME)));
+        assert_eq!(c.static_root, project.join("s"));
+        let env = |k: &str| (k == CONFIG_ENV).then(|| "nope.toml".to_string());
+        let e = Config::load_with_env(&elsewhere, None, &Overrides::default(), env)
+            .expect_err("not a file")
+            .to_string();
+        assert!(
+            e.contains("RCOLLECT_CONFIG") && e.contains("nope.toml"),
+            "{e}"
+        );
     }
 
     #[test]

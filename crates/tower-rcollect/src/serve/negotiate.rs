@@ -40,10 +40,11 @@ struct Prefs {
 /// `Available-Dictionary` named a dictionary the file has deltas against:
 /// `dcb` or `dcz` if `Accept-Encoding` lists it with q > 0 (`*` does not
 /// count: a client that sends `Available-Dictionary` lists them), the higher
-/// q-value winning and `dcb` on a tie; `has` says which deltas exist.
+/// q-value winning and the smaller delta on a tie (`dcb` if equal); `size`
+/// gives the size of each delta that exists.
 pub(crate) fn negotiate_delta(
     headers: &HeaderMap,
-    has: impl Fn(DeltaCoding) -> bool,
+    size: impl Fn(DeltaCoding) -> Option<u64>,
 ) -> Option<DeltaCoding> {
     let mut p = Prefs::default();
     for value in headers.get_all(ACCEPT_ENCODING) {
@@ -51,18 +52,21 @@ pub(crate) fn negotiate_delta(
             parse_item(item, &mut p);
         }
     }
-    let mut best: Option<(DeltaCoding, Q)> = None;
+    let mut best: Option<(DeltaCoding, Q, u64)> = None;
     for c in DeltaCoding::ALL {
         let q = match c {
             DeltaCoding::Dcb => p.dcb,
             DeltaCoding::Dcz => p.dcz,
         }
         .unwrap_or(0);
-        if q > 0 && has(c) && best.is_none_or(|(_, b)| q > b) {
-            best = Some((c, q));
+        let Some(len) = size(c).filter(|_| q > 0) else {
+            continue;
+        };
+        if best.is_none_or(|(_, bq, blen)| q > bq || q == bq && len < blen) {
+            best = Some((c, q, len));
         }
     }
-    best.map(|(c, _)| c)
+    best.map(|(c, ..)| c)
 }
 
 /// The representation to send: `Ok(None)` for identity, `Ok(Some(e))` for a
@@ -178,12 +182,38 @@ mod tests {
     use super::*;
 
     fn delta_pick(ae: &str, dcb: bool, dcz: bool) -> Option<DeltaCoding> {
+        delta_sized(ae, dcb.then_some(100), dcz.then_some(100))
+    }
+
+    fn delta_sized(ae: &str, dcb: Option<u64>, dcz: Option<u64>) -> Option<DeltaCoding> {
         let mut h = HeaderMap::new();
         h.insert(ACCEPT_ENCODING, ae.parse().expect("header"));
         negotiate_delta(&h, |c| match c {
             DeltaCoding::Dcb => dcb,
             DeltaCoding::Dcz => dcz,
         })
+    }
+
+    #[test]
+    fn a_q_tie_between_deltas_goes_to_the_smaller() {
+        let both = "gzip, br, zstd, dcb, dcz";
+        assert_eq!(
+            delta_sized(both, Some(82), Some(78)),
+            Some(DeltaCoding::Dcz)
+        );
+        assert_eq!(
+            delta_sized(both, Some(78), Some(82)),
+            Some(DeltaCoding::Dcb)
+        );
+        assert_eq!(
+            delta_sized(both, Some(80), Some(80)),
+            Some(DeltaCoding::Dcb)
+        );
+        assert_eq!(
+            delta_sized("dcb, dcz;q=0.5", Some(900), Some(10)),
+            Some(DeltaCoding::Dcb),
+            "q first"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tower::{Layer, ServiceExt};
 use crate::StaticFiles;
 
 mod edges;
+mod sourcemaps;
 
 const BODY: &[u8] = b"body{}";
 const HASHED: &str = "a.0123456789ab.css";
@@ -978,4 +979,30 @@ async fn br_only_embedding_with_a_br_that_does_not_decode_to_the_file_is_a_500()
         .await
         .expect("infallible");
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[test]
+fn setup_follows_the_build_profile_unless_rcollect_debug_says_otherwise() {
+    if std::env::var_os("RCOLLECT_DEBUG").is_some() {
+        eprintln!("SKIPPED: RCOLLECT_DEBUG is set in this environment");
+        return;
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(t.path().join("static")).expect("mkdir");
+    std::fs::write(t.path().join("static/app.css"), "body{}").expect("write");
+    std::fs::write(
+        t.path().join("rcollect.toml"),
+        "static_root = \"staticfiles\"\ndirs = [\"static\"]\n",
+    )
+    .expect("write");
+    // No collect was run: a debug build serves the sources; a release
+    // build would need the manifest.
+    let files = StaticFiles::setup()
+        .config_file(t.path().join("rcollect.toml"))
+        .load();
+    if cfg!(debug_assertions) {
+        assert!(files.expect("dev mode").is_dev());
+    } else {
+        assert!(files.is_err(), "release builds serve the collected files");
+    }
 }
