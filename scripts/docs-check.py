@@ -190,10 +190,33 @@ def workflow_commands(path):
                 yield step["run"].strip()
 
 
+def check_release(path):
+    """The release workflow packs what the crate's binstall metadata names."""
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    wf = yaml.safe_load(text)
+    with open(os.path.join(ROOT, "crates", "rcollect", "Cargo.toml"), encoding="utf-8") as f:
+        cargo = f.read()
+    for want, where in [
+        ("rcollect-{ target }.tar.gz", cargo),
+        ("rcollect-{ target }/{ bin }", cargo),
+        ('dir=rcollect-${{ matrix.target }}', text),
+        ('tar czf "$dir.tar.gz" "$dir"', text),
+    ]:
+        if want not in where:
+            fail(f"release.yml / binstall metadata: `{want}` not found")
+    if "binaries" not in wf.get("jobs", {}):
+        fail("release.yml: no `binaries` job")
+
+
 def check_cookbook(home):
     book = os.path.join(ROOT, "docs", "cookbook")
     linter("Dockerfile", ["hadolint", os.path.join(book, "Dockerfile")])
     linter("Actions workflow", ["action-validator", os.path.join(book, "github-actions.yml")])
+    linter("Actions workflow", ["action-validator", os.path.join(book, "release.yml")])
+    check_release(os.path.join(book, "release.yml"))
     for name, cmds in [
         ("Dockerfile", list(dockerfile_commands(os.path.join(book, "Dockerfile")))),
         ("github-actions.yml", list(workflow_commands(os.path.join(book, "github-actions.yml")))),
