@@ -63,7 +63,9 @@
 //! `serve/` is the request pipeline (`path` → `decide` with `negotiate`,
 //! `conditional`, `range`, `respond` → `future` → `open` → `body`);
 //! `memory` the budget; `asset` the one noun for a servable file;
-//! `templates/` the helpers (`tags`, `preload`, `pages`, `engines`).
+//! `templates/` the helpers (`tags`, `preload`, `pages`, `engines`);
+//! `current` the files of the request being handled (for the askama
+//! filters).
 //!
 //! The `fuzzing` feature adds a hidden `fuzzing` module (wrappers around the
 //! request parsers for `fuzz/` and the property tests); it is not a stable
@@ -72,6 +74,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod asset;
+mod current;
 mod error;
 mod files;
 #[cfg(feature = "fuzzing")]
@@ -86,7 +89,10 @@ mod templates;
 #[cfg(test)]
 mod tests;
 
-pub use error::{Error, MissingAsset};
+pub use error::{Error, LookedIn, MissingAsset};
+#[cfg(feature = "askama")]
+#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
+pub use templates::engines::askama::filters as askama_filters;
 pub use files::StaticFiles;
 pub use serve::body::{BoxError, ResponseBody, StaticBody};
 pub use serve::future::ResponseFuture;
