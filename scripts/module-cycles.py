@@ -17,8 +17,8 @@ def top_module(src, path):
     return name[:-3] if name.endswith(".rs") else name
 
 def strip_tests(text):
-    i = text.find("#[cfg(test)]\nmod tests")
-    return text if i < 0 else text[:i]
+    m = re.search(r"#\[cfg\((?:all\()?test\b[^\n]*\]\nmod tests", text)
+    return text if m is None else text[:m.start()]
 
 def graph(src):
     edges = {}

@@ -108,6 +108,11 @@ pub struct Summary {
     pub cycles: Vec<Vec<String>>,
     /// Total files in the manifest.
     pub total: usize,
+    /// Bytes of the files in the manifest.
+    pub bytes: u64,
+    /// What those files weigh as a browser that accepts `br` gets them:
+    /// the brotli variant where one was kept, the file otherwise.
+    pub br_bytes: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// True for a dry run.
@@ -207,6 +212,14 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         .collect();
     // 4. The manifest, last, and only if it changed.
     let manifest = write_manifest(config, &plan, &outputs, &encodings, &before, &mut summary)?;
+    for meta in manifest.files.values() {
+        summary.bytes += meta.size;
+        summary.br_bytes += meta
+            .variants
+            .get(&Encoding::Br)
+            .copied()
+            .unwrap_or(meta.size);
+    }
     // 5. Unhashed copies, then cleanup.
     if config.keep_unhashed && !options.dry_run {
         plan.files

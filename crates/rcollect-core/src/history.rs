@@ -86,6 +86,16 @@ pub struct Retention {
     pub max_age: std::time::Duration,
 }
 
+impl From<&crate::config::ServeConfig> for Retention {
+    /// `[serve]`'s `history_versions` and `history_max_age`.
+    fn from(serve: &crate::config::ServeConfig) -> Self {
+        Retention {
+            versions: serve.history_versions,
+            max_age: std::time::Duration::from_secs(serve.history_max_age),
+        }
+    }
+}
+
 impl Default for Retention {
     /// The last 2 versions, and everything retired within the last hour.
     fn default() -> Self {

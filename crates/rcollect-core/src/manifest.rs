@@ -18,6 +18,33 @@ use crate::hash::hex;
 use crate::paths::is_safe_relative;
 use crate::write::write_atomic;
 
+/// How JS module specifiers are linked to hashed names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linking {
+    /// Rewritten in the importing module.
+    #[default]
+    Rewrite,
+    /// Left as written; resolved by the import map.
+    Importmap,
+}
+
+/// Who gets the source maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceMapMode {
+    /// The `sourceMappingURL` comments stay and the maps are served.
+    #[default]
+    Public,
+    /// The comments are removed from the collected CSS and JS and the maps
+    /// are not served (they are still collected, for an error tracker).
+    Hidden,
+    /// The comments stay; a map is served only to a request carrying the
+    /// token (the middleware's `sourcemap_token`), never cached by shared
+    /// caches.
+    Private,
+}
+
 /// File name of the manifest inside STATIC_ROOT (Django's name).
 pub const MANIFEST_NAME: &str = "staticfiles.json";
 
@@ -60,14 +87,14 @@ pub struct Manifest {
     /// their specifiers are as written and the import map
     /// ([`crate::importmap`]) resolves them. Absent: rewritten.
     #[serde(default, skip_serializing_if = "is_default")]
-    pub linking: crate::config::Linking,
+    pub linking: Linking,
     /// The import map's bare specifiers (`[js.imports]`, prefixes expanded),
     /// each to a logical path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub imports: BTreeMap<String, String>,
     /// Who gets the source maps (`[sourcemaps] mode`). Absent: public.
     #[serde(default, skip_serializing_if = "is_default")]
-    pub sourcemaps: crate::config::SourceMapMode,
+    pub sourcemaps: SourceMapMode,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {

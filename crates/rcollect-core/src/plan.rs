@@ -58,7 +58,8 @@ pub struct Planned {
     pub digests: Digests,
     /// Newest mtime of the file and everything it references (Unix seconds).
     pub modified: u64,
-    /// True if at least one reference was rewritten.
+    /// True if at least one reference was rewritten (or, with
+    /// `[sourcemaps] mode = "hidden"`, a source-map comment removed).
     pub rewritten: bool,
     /// Set for a file a bundler already hashed ([`crate::bundler`]): its
     /// hashed name is its logical path, its bytes are its source's.
@@ -190,6 +191,8 @@ struct Scanned {
     /// `linking = "importmap"`, bare specifiers of `[js.imports]`): in the
     /// reference graph for preloading, not rewritten, not hashed first.
     links: Vec<(RefKind, usize)>,
+    /// Source-map comments to remove (`[sourcemaps] mode = "hidden"`).
+    strip: Vec<std::ops::Range<usize>>,
     /// For a file without local references (its final bytes are its source
     /// bytes): the digests, computed while the bytes were at hand, which are
     /// then dropped; the file is copied from its source like an opaque one.
@@ -471,9 +474,17 @@ fn scan_asset(
     let bytes = std::fs::read(&asset.source).map_err(|e| Error::io(&asset.source, e))?;
     let mut edges = Vec::new();
     let mut links = Vec::new();
+    let mut strip = Vec::new();
     let mut broken = Vec::new();
     let mut omitted = 0;
+    let hidden = config.sourcemaps.mode == crate::config::SourceMapMode::Hidden;
     for r in scan::scan(syntax, &bytes) {
+        // Hidden source maps: the comment goes, whatever it names (a
+        // collected map, another URL, an inline `data:` map).
+        if hidden && r.kind == RefKind::SourceMap {
+            strip.extend(scan::source_map_comment(&bytes, &r.span));
+            continue;
+        }
         let Some(raw) = bytes.get(r.span.clone()) else {
             continue;
         };
@@ -534,18 +545,20 @@ fn scan_asset(
             resolved,
         });
     }
-    let scanned = if edges.is_empty() {
+    let scanned = if edges.is_empty() && strip.is_empty() {
         Scanned {
             digests: Some(Digests::of(&bytes)),
             bytes: Vec::new(),
             edges,
             links,
+            strip,
         }
     } else {
         Scanned {
             bytes,
             edges,
             links,
+            strip,
             digests: None,
         }
     };
@@ -569,12 +582,17 @@ fn mtime_secs(t: SystemTime) -> u64 {
 }
 
 /// Rewrites the edges of `scanned` whose targets already have names in
-/// `names` (edges for which `names` returns `None` are left as written).
+/// `names` (edges for which `names` returns `None` are left as written)
+/// and removes its hidden source-map comments.
 fn rewrite_with<'a>(
     scanned: &Scanned,
     names: impl Fn(usize) -> Option<&'a str>,
 ) -> (Vec<u8>, bool) {
-    let mut edits = Vec::new();
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = scanned
+        .strip
+        .iter()
+        .map(|r| (r.clone(), String::new()))
+        .collect();
     for e in &scanned.edges {
         let Some(hashed) = names(e.target) else {
             continue;
@@ -592,6 +610,9 @@ fn rewrite_with<'a>(
         }
     }
     let changed = !edits.is_empty();
+    // A comment and a reference never overlap (a hidden source map is not
+    // an edge), so sorting by start orders them for `splice`.
+    edits.sort_by_key(|(r, _)| r.start);
     (splice(&scanned.bytes, &edits), changed)
 }
 
@@ -857,6 +878,95 @@ mod tests {
         assert_eq!(planned.cycles, vec![vec!["self.css".to_string()]]);
         let p = &planned.files[0];
         assert!(text(p).contains(&p.hashed), "{}", text(p));
+    }
+
+    /// A JS file and a stylesheet linking their maps, a string that only
+    /// looks like a link, and the maps.
+    const WITH_MAPS: [(&str, &str); 4] = [
+        (
+            "app.js",
+            "const s = \"//# sourceMappingURL=app.js.map\";\nf();\n//# sourceMappingURL=app.js.map\n",
+        ),
+        ("app.js.map", "{\"version\":3,\"mappings\":\"\"}"),
+        (
+            "app.css",
+            "a { color: red }\n/*# sourceMappingURL=app.css.map */\n",
+        ),
+        ("app.css.map", "{\"version\":3}"),
+    ];
+
+    #[test]
+    fn public_source_maps_are_linked_by_their_hashed_names() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path(), &WITH_MAPS);
+        let planned = plan(&config, PlanOptions::default()).expect("plan");
+        let f = by_logical(&planned);
+        let js = text(f["app.js"]);
+        assert!(
+            js.ends_with(&format!(
+                "f();\n//# sourceMappingURL={}\n",
+                f["app.js.map"].hashed
+            )),
+            "{js}"
+        );
+        assert!(text(f["app.css"]).contains(&f["app.css.map"].hashed));
+    }
+
+    #[test]
+    fn hidden_source_maps_lose_their_comment_before_hashing_and_are_still_collected() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mut config = project(t.path(), &WITH_MAPS);
+        config.sourcemaps.mode = crate::config::SourceMapMode::Hidden;
+        let planned = plan(&config, PlanOptions::default()).expect("plan");
+        let f = by_logical(&planned);
+        // The comment only: the string that looks like one stays.
+        assert_eq!(
+            text(f["app.js"]),
+            "const s = \"//# sourceMappingURL=app.js.map\";\nf();\n\n"
+        );
+        assert_eq!(text(f["app.css"]), "a { color: red }\n\n");
+        for name in ["app.js", "app.css"] {
+            let p = f[name];
+            assert!(p.rewritten, "{name}");
+            // Digests (and so the name and SRI) are of the stripped bytes.
+            assert_eq!(Digests::of(text(p).as_bytes()), p.digests, "{name}");
+            assert_eq!(
+                p.hashed,
+                hashed_name(name, &name_hash(&p.digests.sha256)),
+                "{name}"
+            );
+        }
+        // The maps are collected all the same, hashed, for an error tracker.
+        for name in ["app.js.map", "app.css.map"] {
+            assert_ne!(f[name].hashed, name);
+        }
+        // A link to a map that does not exist is not a broken reference
+        // once it is removed.
+        std::fs::remove_file(t.path().join("assets/app.js.map")).expect("rm");
+        let planned = plan(&config, PlanOptions::default()).expect("no map, no link");
+        assert!(planned.broken.is_empty());
+        assert!(!by_logical(&planned)["app.js"].hashed.is_empty());
+    }
+
+    #[test]
+    fn hidden_mode_leaves_a_bundlers_hashed_files_as_they_are() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let js = "f();\n//# sourceMappingURL=app-Dz4e8K-7.js.map\n";
+        let mut config = project(
+            t.path(),
+            &[
+                ("app-Dz4e8K-7.js", js),
+                ("app-Dz4e8K-7.js.map", "{\"version\":3}"),
+            ],
+        );
+        config.bundler.hashed_names = vec!["vite".into()];
+        config.sourcemaps.mode = crate::config::SourceMapMode::Hidden;
+        let planned = plan(&config, PlanOptions::default()).expect("plan");
+        let f = by_logical(&planned);
+        let p = f["app-Dz4e8K-7.js"];
+        assert!(p.hashed_by.is_some());
+        assert_eq!(text(p), js);
+        assert!(!p.rewritten);
     }
 
     #[test]

@@ -43,6 +43,8 @@ Checks (IDs are stable; E = error, W = warning):
   W006 an HTML page names a missing file (collect leaves it as written)
   W007 a source file changed after the last collect (STATIC_ROOT is older
             than the sources)
+  W008 [sourcemaps] mode = \"private\" and RCOLLECT_SOURCEMAP_TOKEN is not
+            set: the middleware would refuse every source map
 
 Exit status:
   0  no errors (warnings allowed unless --deny-warnings)
@@ -129,6 +131,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn collect_findings(config: &Config, args: &Args) -> Vec<Finding> {
     let mut findings = checks::run(config);
     findings.extend(checks::check_tls(config));
+    findings.extend(checks::check_sourcemaps(config));
     findings.extend(checks::check_writable(config));
     match find::find(config) {
         Ok(found) => {

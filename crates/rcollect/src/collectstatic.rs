@@ -142,7 +142,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Format::Text = args.format {
         if !args.quiet {
-            print_text(&summary, &config.static_root, args.verbose);
+            print_text(
+                &summary,
+                &config.static_root,
+                config.cache_dir.as_deref(),
+                args.verbose,
+            );
         }
     }
     let published = match &config.storage {
@@ -189,7 +194,12 @@ fn confirm_clear(root: &std::path::Path) -> anyhow::Result<bool> {
     Ok(line.trim() == "yes")
 }
 
-fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
+fn print_text(
+    s: &Summary,
+    root: &std::path::Path,
+    cache_dir: Option<&std::path::Path>,
+    verbose: u8,
+) {
     // Configuration warnings were already logged (tracing, on stderr).
     if verbose > 0 {
         for sh in &s.shadowed {
@@ -237,6 +247,39 @@ fn print_text(s: &Summary, root: &std::path::Path, verbose: u8) {
         },
         s.elapsed.as_secs_f64()
     );
+    if s.total > 0 {
+        let saved = if s.bytes > 0 {
+            100.0 * (1.0 - s.br_bytes as f64 / s.bytes as f64)
+        } else {
+            0.0
+        };
+        println!(
+            "{} files, {}; {} with brotli ({saved:.0}% smaller).",
+            s.total,
+            human_bytes(s.bytes),
+            human_bytes(s.br_bytes)
+        );
+    }
+    if s.from_cache > 0 && s.collected > 0 {
+        if let Some(dir) = cache_dir {
+            println!(
+                "(\"from cache\": compressed earlier, by this or another project with the same file contents, in the shared cache {})",
+                dir.display()
+            );
+        }
+    }
+}
+
+/// `1.2 MB`, `340 kB`, `512 B` (SI units, as the summary is read, not parsed).
+fn human_bytes(n: u64) -> String {
+    let f = n as f64;
+    if n >= 1_000_000 {
+        format!("{:.1} MB", f / 1e6)
+    } else if n >= 1_000 {
+        format!("{:.0} kB", f / 1e3)
+    } else {
+        format!("{n} B")
+    }
 }
 
 /// A failed collect as annotations: each missing reference on its line.
@@ -311,6 +354,8 @@ fn to_json(s: &Summary) -> serde_json::Value {
         "post_processed": s.post_processed,
         "compressed": s.compressed,
         "from_cache": s.from_cache,
+        "bytes": s.bytes,
+        "br_bytes": s.br_bytes,
         "reused": s.reused,
         "repaired": s.repaired,
         "dropped_variants": s.dropped,

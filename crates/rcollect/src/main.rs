@@ -112,12 +112,44 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!(
-                "error: {}",
-                rcollect_core::checks::escape_controls(&message(&e), true)
-            );
+            report(&e);
             exit_code_for(&e)
         }
+    }
+}
+
+/// Prints the error: each of several errors (every missing reference of a
+/// failed collect) on its own `error:` line, then what to do about them.
+fn report(e: &anyhow::Error) {
+    use rcollect_core::Error;
+    let escape = |s: &str| rcollect_core::checks::escape_controls(s, true).into_owned();
+    let errors: &[Error] = match e.downcast_ref::<Error>() {
+        Some(Error::Many(errors)) => {
+            for one in errors {
+                eprintln!("error: {}", escape(&one.to_string()));
+            }
+            errors
+        }
+        Some(one @ Error::MissingReference { .. }) => {
+            eprintln!("error: {}", escape(&message(e)));
+            std::slice::from_ref(one)
+        }
+        _ => {
+            eprintln!("error: {}", escape(&message(e)));
+            return;
+        }
+    };
+    let missing = errors.iter().any(|one| {
+        matches!(
+            one,
+            Error::MissingReference { .. } | Error::MoreMissingReferences { .. }
+        )
+    });
+    if missing {
+        eprintln!(
+            "hint: add the missing files to a source dir or fix the references; to collect anyway, \
+             leaving them as written, set `missing_references = \"warn\"` in rcollect.toml"
+        );
     }
 }
 

@@ -146,3 +146,31 @@ fn a_static_root_holding_other_files_is_refused_and_nothing_is_written() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_collect_failing_on_missing_references_prefixes_every_line_and_names_the_way_out() {
+    let t = project();
+    write(
+        &t.path().join("static/css/app.css"),
+        "a{}\n.b { background: url(../img/nope.png) }\n.c { background: url(../img/gone.png) }\n",
+    );
+    let out = rcollect(t.path())
+        .args(["collectstatic", "--no-cache", "-q"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    for (line, (n, target)) in lines.iter().zip([(2, "nope.png"), (3, "gone.png")]) {
+        assert!(line.starts_with("error: "), "{err}");
+        assert!(
+            line.contains(&format!("app.css:{n}:")) && line.contains(target),
+            "{err}"
+        );
+    }
+    assert!(
+        lines[2].starts_with("hint: ") && lines[2].contains("missing_references = \"warn\""),
+        "{err}"
+    );
+}

@@ -113,6 +113,59 @@ fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
     h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// Starts nginx on a free port with `block` in its server, its files
+/// under `d/nginx`; returns it (stopped on drop) and the port.
+fn start_nginx(d: &Path, block: &str) -> (Nginx, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let modules = if Path::new("/etc/nginx/modules-enabled").is_dir() {
+        "include /etc/nginx/modules-enabled/*.conf;"
+    } else {
+        ""
+    };
+    let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .map(|p| format!("include {p};"))
+        .unwrap_or_default();
+    let tmp = d.join("nginx");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let t_ = tmp.display();
+    let conf = format!(
+        "{modules}\nuser root;\nworker_processes 1;\ndaemon off;\npid {t_}/nginx.pid;\nerror_log {t_}/error.log;\nevents {{}}\nhttp {{\n{mime}\naccess_log off;\nclient_body_temp_path {t_}/body;\nproxy_temp_path {t_}/proxy;\nfastcgi_temp_path {t_}/fastcgi;\nuwsgi_temp_path {t_}/uwsgi;\nscgi_temp_path {t_}/scgi;\nserver {{\nlisten 127.0.0.1:{port};\n{block}\n}}\n}}\n"
+    );
+    let conf_path = tmp.join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("write conf");
+    let check = Command::new("nginx")
+        .args(["-t", "-c"])
+        .arg(&conf_path)
+        .output()
+        .expect("nginx -t");
+    assert!(
+        check.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let nginx = Nginx(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&conf_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nginx did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (nginx, port)
+}
+
 #[test]
 #[ignore = "needs nginx on PATH; run with --ignored (.ci/run installs nginx and does)"]
 fn nginx_serves_the_collected_files_with_the_generated_block() {
@@ -157,53 +210,7 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
     let block = String::from_utf8(out.stdout).expect("utf8");
     let brotli = block.contains("\n    brotli_static on;");
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let modules = if Path::new("/etc/nginx/modules-enabled").is_dir() {
-        "include /etc/nginx/modules-enabled/*.conf;"
-    } else {
-        ""
-    };
-    let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file())
-        .map(|p| format!("include {p};"))
-        .unwrap_or_default();
-    let tmp = d.join("nginx");
-    std::fs::create_dir_all(&tmp).expect("mkdir");
-    let t_ = tmp.display();
-    let conf = format!(
-        "{modules}\nuser root;\nworker_processes 1;\ndaemon off;\npid {t_}/nginx.pid;\nerror_log {t_}/error.log;\nevents {{}}\nhttp {{\n{mime}\naccess_log off;\nclient_body_temp_path {t_}/body;\nproxy_temp_path {t_}/proxy;\nfastcgi_temp_path {t_}/fastcgi;\nuwsgi_temp_path {t_}/uwsgi;\nscgi_temp_path {t_}/scgi;\nserver {{\nlisten 127.0.0.1:{port};\n{block}\n}}\n}}\n"
-    );
-    let conf_path = tmp.join("nginx.conf");
-    std::fs::write(&conf_path, conf).expect("write conf");
-    let check = Command::new("nginx")
-        .args(["-t", "-c"])
-        .arg(&conf_path)
-        .output()
-        .expect("nginx -t");
-    assert!(
-        check.status.success(),
-        "nginx -t: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let mut nginx = Nginx(
-        Command::new("nginx")
-            .arg("-c")
-            .arg(&conf_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nginx did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut nginx, port) = start_nginx(d, &block);
 
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest"))
@@ -253,6 +260,72 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
         !nginx.workers().is_empty(),
         "nginx has a worker while it serves"
     );
+    let left = nginx.stop();
+    assert!(left.is_empty(), "nginx workers left running: {left:?}");
+}
+
+#[test]
+#[ignore = "needs nginx on PATH; run with --ignored (.ci/run installs nginx and does)"]
+fn nginx_does_not_serve_hidden_source_maps_by_any_name() {
+    assert!(
+        Command::new("nginx").arg("-v").output().is_ok(),
+        "nginx is not on PATH (apt-get install nginx libnginx-mod-http-brotli-static)"
+    );
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    support::write(
+        &d.join("rcollect.toml"),
+        "static_root = \"public\"\ndirs = [\"assets\"]\n[sourcemaps]\nmode = \"hidden\"\n",
+    );
+    support::write(
+        &d.join("assets/js/app.js"),
+        "f();\n//# sourceMappingURL=app.js.map\n",
+    );
+    let map = format!(
+        "{{\"version\":3,\"sources\":[\"app.ts\"],\"sourcesContent\":[\"{}\"]}}",
+        "const secret = 1;\\n".repeat(100)
+    );
+    support::write(&d.join("assets/js/app.js.map"), &map);
+    let out = run(d, &["collectstatic", "--no-input", "-q", "--no-cache"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(d, &["nginx-conf", "--brotli", "no"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let block = String::from_utf8(out.stdout).expect("utf8");
+    let (mut nginx, port) = start_nginx(d, &block);
+
+    let root = d.join("public");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("staticfiles.json")).expect("manifest"))
+            .expect("json");
+    let js = manifest["paths"]["js/app.js"].as_str().expect("js");
+    let hashed_map = manifest["paths"]["js/app.js.map"].as_str().expect("map");
+    // The script is served, without its link.
+    let (status, h, body) = get(port, &format!("/static/{js}"), "identity");
+    assert_eq!(status, 200);
+    assert_eq!(body, b"f();\n\n");
+    assert_eq!(header(&h, "sourcemap"), None);
+    // The map is in STATIC_ROOT (for an error tracker), with its gzip
+    // variant, and nginx serves it by no name.
+    assert!(root.join(hashed_map).is_file());
+    assert!(root.join(format!("{hashed_map}.gz")).is_file());
+    for (path, accept) in [
+        (format!("/static/{hashed_map}"), "identity"),
+        (format!("/static/{hashed_map}"), "gzip"),
+        (format!("/static/{hashed_map}.gz"), "identity"),
+        ("/static/js/app.js.map".to_string(), "identity"),
+    ] {
+        let (status, _, body) = get(port, &path, accept);
+        assert_eq!(status, 404, "{path} {accept}");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"), "{path}");
+    }
     let left = nginx.stop();
     assert!(left.is_empty(), "nginx workers left running: {left:?}");
 }

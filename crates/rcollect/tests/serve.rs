@@ -377,3 +377,97 @@ fn rolling_deploy_keeps_old_hashed_urls_working() {
         200
     );
 }
+
+#[test]
+fn private_source_maps_go_only_to_requests_with_the_token_from_the_environment() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    support::write(
+        &d.join("rcollect.toml"),
+        "static_root = \"out\"\ndirs = [\"assets\"]\n\n[sourcemaps]\nmode = \"private\"\n",
+    );
+    support::write(
+        &d.join("assets/js/app.js"),
+        "f();\n//# sourceMappingURL=app.js.map\n",
+    );
+    let map = "{\"version\":3,\"sources\":[\"app.ts\"],\"mappings\":\"AAAA\"}";
+    support::write(&d.join("assets/js/app.js.map"), map);
+    let out = support::run(d, &["collectstatic", "--no-input", "-q", "--no-cache"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/staticfiles.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["sourcemaps"], "private");
+    let js = manifest["paths"]["js/app.js"].as_str().expect("js");
+    let hashed = manifest["paths"]["js/app.js.map"].as_str().expect("map");
+
+    // `rcollect check` warns about the missing token (W008), not once set.
+    let check = |token: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rcollect"));
+        c.arg("check")
+            .current_dir(d)
+            .env_remove("RCOLLECT_SOURCEMAP_TOKEN");
+        if let Some(t) = token {
+            c.env("RCOLLECT_SOURCEMAP_TOKEN", t);
+        }
+        String::from_utf8_lossy(&c.output().expect("check").stdout).into_owned()
+    };
+    assert!(check(None).contains("W008"), "{}", check(None));
+    assert!(!check(Some("x")).contains("W008"));
+
+    let token = "e2e-t0ken-7f3a";
+    let server = support::start_with_env(d, &[("RCOLLECT_SOURCEMAP_TOKEN", token)], &[]);
+    // The script keeps its link (private, not hidden).
+    let r = send(server.addr, "GET", &format!("/static/{js}"), &[]);
+    assert_eq!(r.status, 200);
+    let name = support::basename(hashed);
+    assert!(
+        String::from_utf8_lossy(&r.body).contains(&format!("//# sourceMappingURL={name}")),
+        "{:?}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let cookie = format!("theme=dark; rcollect_sourcemap_token={token}");
+    for path in [
+        format!("/static/{hashed}"),
+        "/static/js/app.js.map".to_string(),
+    ] {
+        for headers in [
+            &[][..],
+            &[("SourceMap-Token", "wrong")],
+            &[("Cookie", "rcollect_sourcemap_token=wrong")],
+        ] {
+            let r = send(server.addr, "GET", &path, headers);
+            assert_eq!(r.status, 404, "{path} {headers:?}");
+            assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+            assert!(r.body.is_empty());
+        }
+        for headers in [
+            &[("SourceMap-Token", token)][..],
+            &[("Cookie", cookie.as_str())],
+        ] {
+            let r = send(server.addr, "GET", &path, headers);
+            assert_eq!(r.status, 200, "{path} {headers:?}");
+            assert_eq!(
+                r.header("cache-control").as_deref(),
+                Some("private, no-store"),
+                "{path}"
+            );
+            assert_eq!(r.body, map.as_bytes(), "{path}");
+        }
+    }
+    drop(server);
+
+    // Without the variable the token is unknown: refused to everyone.
+    let server = support::start(d, &[]);
+    let r = send(
+        server.addr,
+        "GET",
+        &format!("/static/{hashed}"),
+        &[("SourceMap-Token", token)],
+    );
+    assert_eq!(r.status, 404);
+}

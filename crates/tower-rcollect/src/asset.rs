@@ -398,6 +398,8 @@ pub(crate) struct Served {
     /// `Use-As-Dictionary` (RFC 9842): the pattern of this file's future
     /// hashed names, on hashed text files when dictionaries are on.
     pub(crate) use_as_dictionary: Option<HeaderValue>,
+    /// Who gets it (source maps of a hidden or private manifest).
+    pub(crate) gate: crate::sourcemap::Gate,
 }
 
 /// Which encoded variants exist, as a bit set over [`Encoding::ALL`].

@@ -225,6 +225,30 @@ impl StaticFiles {
         self.update(|s| s.vite_dev_server = Some(url))
     }
 
+    /// The token that unlocks private source maps (a manifest collected
+    /// with `[sourcemaps] mode = "private"`): a request for a file whose
+    /// logical path ends in `.map` is answered only when it carries this
+    /// token in the [`SourceMap-Token`](crate::SOURCEMAP_TOKEN_HEADER)
+    /// header or the [`rcollect_sourcemap_token`](crate::SOURCEMAP_TOKEN_COOKIE)
+    /// cookie (compared in constant time), with `Cache-Control: private,
+    /// no-store`; any other request gets a `no-store` 404, as for a name
+    /// that does not exist. DevTools sends the page's cookies with its
+    /// source-map requests, not custom headers: set the cookie for the
+    /// site to debug with stock DevTools. Without a token (or with an
+    /// empty one) private maps are refused to everyone, with a warning
+    /// when the table is built. No effect in other modes, nor in dev mode.
+    ///
+    /// [`from_config`](Self::from_config), [`from_env`](Self::from_env),
+    /// [`setup`](Self::setup) and `from_store` take it from the
+    /// `RCOLLECT_SOURCEMAP_TOKEN` environment variable; with
+    /// [`from_manifest`](Self::from_manifest) or
+    /// [`embedded`](Self::embedded), call this. Keep it out of
+    /// `rcollect.toml` and the repository.
+    pub fn sourcemap_token(self, token: impl Into<String>) -> Self {
+        let token = crate::sourcemap::Token::new(&token.into()).map(Arc::new);
+        self.update(|s| s.sourcemap_token = token)
+    }
+
     /// True in dev mode (serving the source dirs).
     pub fn is_dev(&self) -> bool {
         matches!(self.inner.source, Source::Dev(_))
@@ -235,7 +259,8 @@ impl StaticFiles {
         self.inner.url.mount_path()
     }
 
-    /// How many URL names are served (hashed and unhashed; 0 in dev mode).
+    /// How many URL names are answered (hashed and unhashed, hidden and
+    /// private source maps included; 0 in dev mode).
     pub fn len(&self) -> usize {
         self.table().routes.len()
     }

@@ -13,7 +13,9 @@
 //! # let rcollect_toml = dir.path().join("rcollect.toml");
 //! use tower_rcollect::StaticFiles;
 //! // After `rcollect collectstatic`: STATIC_ROOT holds hashed names and a manifest.
-//! let files = StaticFiles::setup().config_file(rcollect_toml).load()?; // or from_env()
+//! // `dev(false)`: the collected files even in a debug build (where the
+//! // default, like `from_env()`'s, is dev mode: the sources, unhashed).
+//! let files = StaticFiles::setup().config_file(rcollect_toml).dev(false).load()?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/", axum::routing::get(|| async { "hello" }))
 //!     .layer(files.clone());
@@ -85,6 +87,7 @@ mod serve;
 mod settings;
 mod setup;
 mod source;
+mod sourcemap;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -100,6 +103,7 @@ pub use serve::{NotFound, StaticFilesService};
 pub use setup::Setup;
 pub use source::embed::Embedded;
 pub use source::root::RootDir;
+pub use sourcemap::{SOURCEMAP_TOKEN_COOKIE, SOURCEMAP_TOKEN_HEADER};
 pub use templates::importmap::ImportMapTag;
 pub use templates::preload::{Preload, PreloadKind, PreloadLayer, Preloading};
 pub use templates::tags::HtmlTag;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use http::{HeaderName, HeaderValue};
 
 use crate::asset::{Asset, IMMUTABLE, Served};
+use crate::sourcemap::{Gate, Token};
 
 /// A header added to files whose logical path matches a glob.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub(crate) struct Settings {
     pub(crate) vite_dev_server: Option<String>,
     /// `Integrity-Policy` on HTML responses.
     pub(crate) integrity_policy: bool,
+    /// The token of private source maps.
+    pub(crate) sourcemap_token: Option<Arc<Token>>,
 }
 
 impl Default for Settings {
@@ -50,12 +53,13 @@ impl Default for Settings {
             memory_budget: d.memory_budget,
             allow_all_origins: d.allow_all_origins,
             dictionaries: d.dictionaries,
-            retention: d.retention(),
+            retention: rcollect_core::history::Retention::from(&d),
             headers: Vec::new(),
             mime_types: HashMap::new(),
             link_max_bytes: d.link_max_bytes,
             vite_dev_server: None,
             integrity_policy: d.integrity_policy,
+            sourcemap_token: None,
         }
     }
 }
@@ -127,6 +131,7 @@ impl Settings {
             extra: self.extra_headers(logical),
             asset,
             use_as_dictionary: None,
+            gate: Gate::Open,
         }
     }
 }

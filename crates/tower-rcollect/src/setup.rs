@@ -14,7 +14,7 @@ use globset::Glob;
 use http::{HeaderName, HeaderValue};
 use rcollect_core::Config;
 use rcollect_core::checks::{self, Level, Scope};
-use rcollect_core::config::{DEBUG_ENV, Overrides};
+use rcollect_core::config::{DEBUG_ENV, Overrides, SOURCEMAP_TOKEN_ENV};
 
 use rcollect_core::url::StaticUrl;
 
@@ -239,7 +239,9 @@ impl StaticFiles {
 
     /// Builds from a loaded configuration: STATIC_ROOT's manifest, or the
     /// source dirs when `config.debug` is set; the `[serve]` table and
-    /// `root_dir` apply. The configuration checks run, and those that
+    /// `root_dir` apply, and the token of private source maps is read from
+    /// `RCOLLECT_SOURCEMAP_TOKEN` ([`sourcemap_token`](Self::sourcemap_token)).
+    /// The configuration checks run, and those that
     /// concern serving ([`Scope::SERVE`], or [`Scope::DEV`] in dev mode)
     /// apply: an error-level finding fails start-up with its ID and hint
     /// (as Django refuses to start), warnings are logged with `tracing`.
@@ -250,8 +252,9 @@ impl StaticFiles {
     /// # Errors
     /// [`Error::Checks`] for error-level findings; as
     /// [`from_manifest`](Self::from_manifest) or [`dev`](Self::dev), plus
-    /// invalid `[serve]` values (header rules, MIME types) and a `root_dir`
-    /// that cannot be listed.
+    /// invalid `[serve]` values (header rules, MIME types), a `root_dir`
+    /// that cannot be listed and a `RCOLLECT_SOURCEMAP_TOKEN` that is not
+    /// UTF-8.
     pub fn from_config(config: &Config) -> Result<Self, Error> {
         refuse_checks(config)?;
         let files = if config.debug {
@@ -271,10 +274,11 @@ impl StaticFiles {
         Ok(files)
     }
 
-    /// Applies `config`'s `[serve]` table and `root_dir`.
+    /// Applies `config`'s `[serve]` table, `root_dir` and the token of
+    /// private source maps (`RCOLLECT_SOURCEMAP_TOKEN`).
     fn serve_settings(self, config: &Config) -> Result<Self, Error> {
         let s = &config.serve;
-        let retention = s.retention();
+        let retention = rcollect_core::history::Retention::from(s);
         let mut files = self
             .max_age(s.max_age)
             .index(s.index)
@@ -291,6 +295,12 @@ impl StaticFiles {
         }
         if let Some(server) = &config.bundler.dev_server {
             files = files.vite_dev_server(server);
+        }
+        if let Some(token) = std::env::var_os(SOURCEMAP_TOKEN_ENV) {
+            let token = token.into_string().map_err(|_| {
+                Error::setting(SOURCEMAP_TOKEN_ENV, "is not valid UTF-8".to_string())
+            })?;
+            files = files.sourcemap_token(token);
         }
         for (i, rule) in s.headers.iter().enumerate() {
             let key = |k: &str| format!("serve.headers[{i}].{k}");

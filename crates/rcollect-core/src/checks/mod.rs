@@ -25,6 +25,7 @@ mod config;
 mod manifest;
 mod render;
 mod skew;
+mod sourcemaps;
 mod sources;
 mod stale;
 mod tls;
@@ -36,6 +37,7 @@ pub use render::{
     count, escape_controls, github_annotation, render_github, render_json, render_text,
 };
 pub use skew::{check_skew, skew_findings};
+pub use sourcemaps::check_sourcemaps;
 pub use sources::{check_sources, walk_failed};
 pub use stale::check_stale;
 pub use tls::check_tls;
@@ -138,6 +140,10 @@ pub mod ids {
     /// A source file changed after the last collect: STATIC_ROOT serves
     /// older files than the sources hold.
     pub const STALE_ROOT: Check = Check::new("W007", Level::Warning, Scope::SERVE);
+    /// `[sourcemaps] mode = "private"` and `RCOLLECT_SOURCEMAP_TOKEN` is
+    /// not set: the middleware would refuse every source map.
+    pub const SOURCEMAP_TOKEN_UNSET: Check =
+        Check::new("W008", Level::Warning, Scope::SERVE).key("sourcemaps", "mode");
     /// `[serve] tls_cert` is set without `tls_key`, or the reverse.
     pub const TLS_INCOMPLETE: Check = Check::new("E014", Level::Error, Scope::SERVE);
     /// `[serve] tls_cert` or `tls_key` cannot be read or holds no PEM block

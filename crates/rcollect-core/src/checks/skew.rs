@@ -49,7 +49,7 @@ pub fn skew_findings(
     let Some(live) = &releases.live else {
         return Vec::new();
     };
-    let retention = config.serve.retention();
+    let retention = crate::history::Retention::from(&config.serve);
     let live_names: std::collections::BTreeSet<&str> =
         live.paths.values().map(String::as_str).collect();
     let mut out = Vec::new();

@@ -12,6 +12,8 @@ mod load;
 mod raw;
 
 pub use load::{CONFIG_ENV, DEBUG_ENV, Discovery, Overrides};
+// Recorded in the manifest, which defines them; set here.
+pub use crate::manifest::{Linking, SourceMapMode};
 
 /// The name of the config file looked up from the current directory upward.
 pub const CONFIG_FILE_NAME: &str = "rcollect.toml";
@@ -228,17 +230,6 @@ pub struct JsConfig {
     pub imports: BTreeMap<String, String>,
 }
 
-/// How JS module specifiers are linked to hashed names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Linking {
-    /// Rewritten in the importing module.
-    #[default]
-    Rewrite,
-    /// Left as written; resolved by the import map.
-    Importmap,
-}
-
 /// The `[sourcemaps]` table: who gets the source maps.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -247,21 +238,11 @@ pub struct SourceMapsConfig {
     pub mode: SourceMapMode,
 }
 
-/// Who gets the source maps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceMapMode {
-    /// The `sourceMappingURL` comments stay and the maps are served.
-    #[default]
-    Public,
-    /// The comments are removed from the collected CSS and JS and the maps
-    /// are not served (they are still collected, for an error tracker).
-    Hidden,
-    /// The comments stay; a map is served only to a request carrying the
-    /// token (the middleware's `sourcemap_token`), never cached by shared
-    /// caches.
-    Private,
-}
+/// The environment variable that holds the token of private source maps
+/// (`[sourcemaps] mode = "private"`), read by the middleware's
+/// `from_config` and `rcollect serve`. Never in `rcollect.toml` nor in the
+/// manifest.
+pub const SOURCEMAP_TOKEN_ENV: &str = "RCOLLECT_SOURCEMAP_TOKEN";
 
 /// The `[serve]` table: how the middleware answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -328,17 +309,6 @@ pub struct ServeConfig {
     /// serves): the browser refuses any script without integrity metadata
     /// (default off; see `importmap()`).
     pub integrity_policy: bool,
-}
-
-impl ServeConfig {
-    /// Which previous manifest versions are served (`history_versions`,
-    /// `history_max_age`).
-    pub fn retention(&self) -> crate::history::Retention {
-        crate::history::Retention {
-            versions: self.history_versions,
-            max_age: std::time::Duration::from_secs(self.history_max_age),
-        }
-    }
 }
 
 impl Default for ServeConfig {

@@ -360,7 +360,7 @@ fn unicode_space_len(src: &[u8], i: usize) -> usize {
 
 /// The position of the line terminator ending the line that contains
 /// `from` (or the end of input).
-fn line_end(src: &[u8], from: usize) -> usize {
+pub(super) fn line_end(src: &[u8], from: usize) -> usize {
     let mut j = from;
     loop {
         match src.get(j..).unwrap_or_default() {

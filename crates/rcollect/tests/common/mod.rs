@@ -34,6 +34,15 @@ pub(crate) fn start(cwd: &Path, args: &[&str]) -> Server {
 /// As [`start`], with the binary run by `wrapper` (a command that execs its
 /// arguments, such as `prlimit --nofile=256:`).
 pub(crate) fn start_under(wrapper: &[&str], cwd: &Path, args: &[&str]) -> Server {
+    spawn_server(wrapper, &[], cwd, args)
+}
+
+/// As [`start`], with these environment variables set.
+pub(crate) fn start_with_env(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+    spawn_server(&[], env, cwd, args)
+}
+
+fn spawn_server(wrapper: &[&str], env: &[(&str, &str)], cwd: &Path, args: &[&str]) -> Server {
     let bin = env!("CARGO_BIN_EXE_rcollect");
     let mut command = match wrapper.split_first() {
         Some((program, rest)) => {
@@ -50,6 +59,8 @@ pub(crate) fn start_under(wrapper: &[&str], cwd: &Path, args: &[&str]) -> Server
         .current_dir(cwd)
         .env_remove("RCOLLECT_STATIC_ROOT")
         .env_remove("RCOLLECT_STATIC_URL")
+        .env_remove("RCOLLECT_SOURCEMAP_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -138,12 +149,14 @@ pub(crate) fn http(addr: SocketAddr, method: &str, target: &str, headers: &str) 
 }
 
 /// Runs the `rcollect` binary in `dir` with `args` (without the
-/// `RCOLLECT_STATIC_*` environment of the caller).
+/// `RCOLLECT_STATIC_*` and `RCOLLECT_SOURCEMAP_TOKEN` environment of the
+/// caller).
 pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rcollect"))
         .current_dir(dir)
         .env_remove("RCOLLECT_STATIC_ROOT")
         .env_remove("RCOLLECT_STATIC_URL")
+        .env_remove("RCOLLECT_SOURCEMAP_TOKEN")
         .args(args)
         .output()
         .expect("run rcollect")

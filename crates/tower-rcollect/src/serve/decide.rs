@@ -1,9 +1,9 @@
 //! The synchronous part of a request, the same for every source of files:
-//! method → `negotiate` (or an RFC 9842 delta) → `conditional` / `range`
-//! (`respond::reply`) → headers. A response whose bytes are in memory (or
-//! that has no body) is complete here; otherwise the headers and the one
-//! chosen representation go to [`open`](super::open) as one
-//! [`OpenRequest`].
+//! the [source-map gate](super::sourcemap) → method → `negotiate` (or an
+//! RFC 9842 delta) → `conditional` / `range` (`respond::reply`) → headers.
+//! A response whose bytes are in memory (or that has no body) is complete
+//! here; otherwise the headers and the one chosen representation go to
+//! [`open`](super::open) as one [`OpenRequest`].
 
 use http::{HeaderMap, Method, Response};
 
@@ -66,6 +66,11 @@ pub(crate) fn decide(
     reader: Option<&Reader>,
     skip: Skip,
 ) -> Decision {
+    if !served.gate.admits(headers) {
+        // A hidden or private source map: the answer to a name that does
+        // not exist, whatever the method or conditionals.
+        return Decision::Ready(respond::unknown_hashed_name());
+    }
     let head_only = match *method {
         Method::GET => false,
         Method::HEAD => true,

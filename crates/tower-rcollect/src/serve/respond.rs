@@ -178,7 +178,8 @@ pub(crate) fn not_acceptable(vary: Vary) -> Response<StaticBody> {
 
 /// 404 for a name that looks hashed but is not known (a page of a newer
 /// or older release, mid-deploy): `Cache-Control: no-store`, so that a CDN
-/// does not keep the 404 once the file arrives.
+/// does not keep the 404 once the file arrives. Also the answer to a
+/// request refused a hidden or private source map (`sourcemap`).
 pub(crate) fn unknown_hashed_name() -> Response<StaticBody> {
     let mut res = status(StatusCode::NOT_FOUND);
     res.headers_mut()

@@ -68,6 +68,9 @@ pub(crate) struct Loaded {
     /// bare specifiers (`importmap()`).
     pub(crate) linking: rcollect_core::config::Linking,
     pub(crate) bare_imports: std::collections::BTreeMap<String, String>,
+    /// Who gets the source maps (the live manifest's mode applies to the
+    /// names of the previous versions too).
+    pub(crate) sourcemaps: rcollect_core::config::SourceMapMode,
 }
 
 impl Loaded {
@@ -256,6 +259,7 @@ impl Loaded {
             schemes: schemes_of(m),
             linking: m.linking,
             bare_imports: m.imports.clone(),
+            sourcemaps: m.sourcemaps,
         })
     }
 }

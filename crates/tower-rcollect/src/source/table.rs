@@ -9,6 +9,7 @@ use crate::asset::Served;
 use crate::settings::{Caching, Settings};
 use crate::source::dictionary;
 use crate::source::load::Loaded;
+use crate::sourcemap::{self, Gate};
 
 /// What a name in the table leads to.
 #[derive(Debug, Clone)]
@@ -38,6 +39,21 @@ impl Table {
             }
         };
         let now = std::time::SystemTime::now();
+        let mode = loaded.sourcemaps;
+        let token = s.sourcemap_token.as_ref();
+        if mode == rcollect_core::config::SourceMapMode::Private
+            && token.is_none()
+            && loaded
+                .names
+                .iter()
+                .any(|n| sourcemap::is_source_map(&n.logical))
+        {
+            tracing::warn!(
+                "the source maps are private (`[sourcemaps] mode = \"private\"` when collected) \
+                 and no token is set ({} or `sourcemap_token`): every request for them gets 404",
+                rcollect_core::config::SOURCEMAP_TOKEN_ENV
+            );
+        }
         for n in &loaded.names {
             if n.retired
                 .is_some_and(|(rank, at)| !s.retention.serves(rank, at, now))
@@ -45,7 +61,12 @@ impl Table {
                 continue;
             }
             let mut served = s.serve(&n.logical, n.asset.clone(), caching(n.immutable));
-            if s.dictionaries && n.immutable && is_compressible(&n.logical) {
+            served.gate = Gate::of(&n.logical, mode, token);
+            if served.gate.is_guarded() {
+                // Sent only to holders of the token (or to nobody): never
+                // stored by a cache, never a dictionary for anything else.
+                served.cache_control = sourcemap::PRIVATE;
+            } else if s.dictionaries && n.immutable && is_compressible(&n.logical) {
                 served.use_as_dictionary = match &n.family {
                     Some(family) => dictionary::family_pattern(mount, family),
                     None => dictionary::use_as_dictionary(mount, &n.name, &n.logical),

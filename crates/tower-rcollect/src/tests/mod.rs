@@ -13,6 +13,7 @@ use tower::{Layer, ServiceExt};
 use crate::StaticFiles;
 
 mod edges;
+mod sourcemaps;
 
 const BODY: &[u8] = b"body{}";
 const HASHED: &str = "a.0123456789ab.css";
