@@ -221,10 +221,22 @@ mod tests {
 
     #[test]
     fn a_typo_gets_the_closest_name() {
-        assert_eq!(suggest("css/apps.css", KNOWN).as_deref(), Some("css/app.css"));
-        assert_eq!(suggest("css/pap.css", KNOWN).as_deref(), Some("css/app.css"));
-        assert_eq!(suggest("CSS/App.css", KNOWN).as_deref(), Some("css/app.css"));
-        assert_eq!(suggest("img/logo.png", KNOWN).as_deref(), Some("img/logo.svg"));
+        assert_eq!(
+            suggest("css/apps.css", KNOWN).as_deref(),
+            Some("css/app.css")
+        );
+        assert_eq!(
+            suggest("css/pap.css", KNOWN).as_deref(),
+            Some("css/app.css")
+        );
+        assert_eq!(
+            suggest("CSS/App.css", KNOWN).as_deref(),
+            Some("css/app.css")
+        );
+        assert_eq!(
+            suggest("img/logo.png", KNOWN).as_deref(),
+            Some("img/logo.svg")
+        );
         assert_eq!(suggest("js/utils.js", KNOWN).as_deref(), Some("js/util.js"));
     }
 
@@ -235,8 +247,14 @@ mod tests {
             suggest("static/css/app.css", KNOWN).as_deref(),
             Some("css/app.css")
         );
-        assert_eq!(suggest("/static/js/app.js", KNOWN).as_deref(), Some("js/app.js"));
-        assert_eq!(suggest("lit/index.js", KNOWN).as_deref(), Some("vendor/lit/index.js"));
+        assert_eq!(
+            suggest("/static/js/app.js", KNOWN).as_deref(),
+            Some("js/app.js")
+        );
+        assert_eq!(
+            suggest("lit/index.js", KNOWN).as_deref(),
+            Some("vendor/lit/index.js")
+        );
     }
 
     #[test]
@@ -251,7 +269,10 @@ mod tests {
 
     #[test]
     fn ties_go_to_the_first_in_order() {
-        assert_eq!(suggest("b.css", ["c.css", "a.css"]).as_deref(), Some("a.css"));
+        assert_eq!(
+            suggest("b.css", ["c.css", "a.css"]).as_deref(),
+            Some("a.css")
+        );
         assert_eq!(closest("b.css", &["c.css", "a.css"]), Some(0));
     }
 

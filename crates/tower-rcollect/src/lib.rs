@@ -93,9 +93,6 @@ mod templates;
 mod tests;
 
 pub use error::{Error, LookedIn, MissingAsset};
-#[cfg(feature = "askama")]
-#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
-pub use templates::engines::askama::filters as askama_filters;
 pub use files::StaticFiles;
 pub use serve::body::{BoxError, ResponseBody, StaticBody};
 pub use serve::future::ResponseFuture;
@@ -104,9 +101,18 @@ pub use setup::Setup;
 pub use source::embed::Embedded;
 pub use source::root::RootDir;
 pub use sourcemap::{SOURCEMAP_TOKEN_COOKIE, SOURCEMAP_TOKEN_HEADER};
+#[cfg(feature = "askama")]
+#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
+pub use templates::engines::askama::filters as askama_filters;
 pub use templates::importmap::ImportMapTag;
 pub use templates::preload::{Preload, PreloadKind, PreloadLayer, Preloading};
 pub use templates::tags::HtmlTag;
+
+/// For the code `rcollect-build` generates: a misspelt `asset!` name is a
+/// compile error offering the closest known name, found by this `const fn`
+/// in the compiler. Not a stable API.
+#[doc(hidden)]
+pub use rcollect_core::suggest::closest as __closest;
 
 /// The configuration types, for apps that build a [`Config`] themselves
 /// (see [`StaticFiles::from_config`]).

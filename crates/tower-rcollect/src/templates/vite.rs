@@ -65,7 +65,9 @@ impl StaticFiles {
                     .collect();
                 all.iter()
                     .find_map(|b| entry_files(b, entry))
-                    .ok_or_else(|| missing(&mut all.iter().flat_map(|b| b.keys().map(String::as_str))))?
+                    .ok_or_else(|| {
+                        missing(&mut all.iter().flat_map(|b| b.keys().map(String::as_str)))
+                    })?
             }
         };
         self.entry_tags(&files)
