@@ -95,8 +95,8 @@ impl From<rcollect_core::Error> for Error {
 /// mode, the source dirs) does not have. Its message says where it looked
 /// and, when a known path is close, `did you mean 'css/app.css'?`; the
 /// engines add the template and line where they know them (minijinja:
-/// `(in page.html:6)`; Tera: `Failed to render 'page.html'`; askama: the
-/// Rust file and line of the template's `source`).
+/// `(in page.html:6)`; Tera: `Failed to render 'page.html'`; the askama
+/// filters: the Rust file and line of the template's `#[derive(Template)]`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("static file '{path}' not found {looked_in}{}{}", hint(self), at(self))]
 #[non_exhaustive]

@@ -175,6 +175,9 @@ mod askama_filters {
     )]
     struct Page;
 
+    /// The line askama's errors point at: its `#[derive(Template)]`.
+    const MISSPELT_LINE: u32 = line!() + 2;
+
     #[derive(Template)]
     #[template(ext = "html", source = "<head>\n\n{{ \"css/apps.css\"|stylesheet }}")]
     struct Misspelt;
@@ -192,7 +195,13 @@ mod askama_filters {
         let err = files.scope(|| Misspelt.render()).expect_err("missing");
         let text = err.to_string();
         assert!(text.contains("did you mean 'css/app.css'?"), "{text}");
-        assert!(text.contains(&format!("(at {}:", file!())), "{text}");
+        assert!(
+            text.ends_with(&format!(
+                "did you mean 'css/app.css'? (at {}:{MISSPELT_LINE})",
+                file!()
+            )),
+            "{text}"
+        );
         // Outside any request or scope: an error saying so, not a panic.
         let err = Page.render().expect_err("no files");
         assert!(

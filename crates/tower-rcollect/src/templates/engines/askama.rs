@@ -25,9 +25,9 @@
 //!
 //! A path that is not a collected file fails the render with a
 //! [`MissingAsset`] naming it, with `did you mean '…'?` and where askama
-//! asked for it: for a template in `source = "…"`, the Rust file and line
-//! of that template line; for a template file, the line of its
-//! `#[template]` (askama keeps no template positions at run time).
+//! asked for it: the Rust file and line of the template's
+//! `#[derive(Template)]` (askama keeps no template positions at run time,
+//! so the line within the template is not known).
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
