@@ -131,7 +131,7 @@ const fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
     }
     let (mut a, mut b) = (a, b);
     while let ([x, a_tail @ ..], [y, b_tail @ ..]) = (a, b) {
-        if x.to_ascii_lowercase() != y.to_ascii_lowercase() {
+        if !x.eq_ignore_ascii_case(y) {
             return false;
         }
         a = a_tail;
