@@ -151,6 +151,7 @@ impl MissingAsset {
     }
 
     /// The same error, asked for at `location` in a template.
+    #[cfg(feature = "askama")]
     pub(crate) fn at(mut self, location: String) -> MissingAsset {
         self.location = Some(location);
         self
