@@ -9,7 +9,8 @@ that says how it is checked:
                             itself must be the one .ci/run runs
   <!-- in: PATH -->         the block's lines are, in order, in consecutive lines
                             of PATH (an example or test file the tests run)
-  <!-- check: dependency --> a [dependencies] entry for tower-rcollect whose
+  <!-- check: dependency --> a [dependencies] entry for tower-rcollect and/or a
+                            [build-dependencies] entry for rcollect-build, whose
                             version and features the crate has
   <!-- not run: REASON -->  not checked, with the reason (e.g. needs crates.io)
 
@@ -99,20 +100,32 @@ def check_in(where, path, body):
 
 
 def check_dependency(where, body):
-    with open(os.path.join(ROOT, "crates/tower-rcollect/Cargo.toml"), "rb") as f:
-        crate = tomllib.load(f)
+    """A tower-rcollect entry under [dependencies] and/or an rcollect-build
+    one under [build-dependencies]: versions and features the crates have."""
     with open(os.path.join(ROOT, "Cargo.toml"), "rb") as f:
         version = tomllib.load(f)["workspace"]["package"]["version"]
-    dep = tomllib.loads("\n".join(body)).get("dependencies", {}).get("tower-rcollect")
-    if not isinstance(dep, dict):
-        return fail(f"{where}: no tower-rcollect table under [dependencies]")
-    req = dep.get("version", "")
-    if not version.startswith(req.lstrip("^=")):
-        fail(f"{where}: version '{req}' does not match the crate's {version}")
-    missing = [x for x in dep.get("features", []) if x not in crate.get("features", {})]
-    if missing:
-        return fail(f"{where}: tower-rcollect has no feature {missing}")
-    ok(f"{where}: dependency line matches tower-rcollect {version}")
+    toml = tomllib.loads("\n".join(body))
+    entries = [
+        (toml.get("dependencies", {}).get("tower-rcollect"), "tower-rcollect"),
+        (toml.get("build-dependencies", {}).get("rcollect-build"), "rcollect-build"),
+    ]
+    entries = [(dep, name) for dep, name in entries if dep is not None]
+    if not entries:
+        return fail(f"{where}: no tower-rcollect under [dependencies] nor rcollect-build under [build-dependencies]")
+    for dep, name in entries:
+        if isinstance(dep, str):
+            dep = {"version": dep}
+        if not isinstance(dep, dict):
+            return fail(f"{where}: {name}: not a version or a table")
+        with open(os.path.join(ROOT, "crates", name, "Cargo.toml"), "rb") as f:
+            crate = tomllib.load(f)
+        req = dep.get("version", "")
+        if not version.startswith(req.lstrip("^=")):
+            fail(f"{where}: {name} version '{req}' does not match the crate's {version}")
+        missing = [x for x in dep.get("features", []) if x not in crate.get("features", {})]
+        if missing:
+            return fail(f"{where}: {name} has no feature {missing}")
+        ok(f"{where}: dependency line matches {name} {version}")
 
 
 def run(where, cmd, cwd, env):

@@ -201,3 +201,31 @@ fn without_the_s3_feature_an_s3_static_root_names_the_feature() {
         );
     }
 }
+
+#[test]
+fn findstatic_offers_the_closest_name_for_a_misspelt_one() {
+    let t = project();
+    write(&t.path().join("static/js/app.js"), "1;\n");
+    let out = rcollect(t.path())
+        .args([
+            "findstatic",
+            "css/apps.css",
+            "js/app.js",
+            "fonts/none.woff2",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No matching file found for 'css/apps.css'.\nDid you mean 'css/app.css'?\n"),
+        "{err}"
+    );
+    // Nothing close: no suggestion.
+    assert!(
+        err.ends_with("No matching file found for 'fonts/none.woff2'.\n"),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Found 'js/app.js' here:"), "{stdout}");
+}
