@@ -9,7 +9,8 @@ that says how it is checked:
                             itself must be the one .ci/run runs
   <!-- in: PATH -->         the block's lines are, in order, in consecutive lines
                             of PATH (an example or test file the tests run)
-  <!-- check: dependency --> a [dependencies] entry for tower-rcollect whose
+  <!-- check: dependency --> a [dependencies] entry for tower-rcollect and/or a
+                            [build-dependencies] entry for rcollect-build, whose
                             version and features the crate has
   <!-- not run: REASON -->  not checked, with the reason (e.g. needs crates.io)
 
@@ -99,20 +100,32 @@ def check_in(where, path, body):
 
 
 def check_dependency(where, body):
-    with open(os.path.join(ROOT, "crates/tower-rcollect/Cargo.toml"), "rb") as f:
-        crate = tomllib.load(f)
+    """A tower-rcollect entry under [dependencies] and/or an rcollect-build
+    one under [build-dependencies]: versions and features the crates have."""
     with open(os.path.join(ROOT, "Cargo.toml"), "rb") as f:
         version = tomllib.load(f)["workspace"]["package"]["version"]
-    dep = tomllib.loads("\n".join(body)).get("dependencies", {}).get("tower-rcollect")
-    if not isinstance(dep, dict):
-        return fail(f"{where}: no tower-rcollect table under [dependencies]")
-    req = dep.get("version", "")
-    if not version.startswith(req.lstrip("^=")):
-        fail(f"{where}: version '{req}' does not match the crate's {version}")
-    missing = [x for x in dep.get("features", []) if x not in crate.get("features", {})]
-    if missing:
-        return fail(f"{where}: tower-rcollect has no feature {missing}")
-    ok(f"{where}: dependency line matches tower-rcollect {version}")
+    toml = tomllib.loads("\n".join(body))
+    entries = [
+        (toml.get("dependencies", {}).get("tower-rcollect"), "tower-rcollect"),
+        (toml.get("build-dependencies", {}).get("rcollect-build"), "rcollect-build"),
+    ]
+    entries = [(dep, name) for dep, name in entries if dep is not None]
+    if not entries:
+        return fail(f"{where}: no tower-rcollect under [dependencies] nor rcollect-build under [build-dependencies]")
+    for dep, name in entries:
+        if isinstance(dep, str):
+            dep = {"version": dep}
+        if not isinstance(dep, dict):
+            return fail(f"{where}: {name}: not a version or a table")
+        with open(os.path.join(ROOT, "crates", name, "Cargo.toml"), "rb") as f:
+            crate = tomllib.load(f)
+        req = dep.get("version", "")
+        if not version.startswith(req.lstrip("^=")):
+            fail(f"{where}: {name} version '{req}' does not match the crate's {version}")
+        missing = [x for x in dep.get("features", []) if x not in crate.get("features", {})]
+        if missing:
+            return fail(f"{where}: {name} has no feature {missing}")
+        ok(f"{where}: dependency line matches {name} {version}")
 
 
 def run(where, cmd, cwd, env):
@@ -190,10 +203,33 @@ def workflow_commands(path):
                 yield step["run"].strip()
 
 
+def check_release(path):
+    """The release workflow packs what the crate's binstall metadata names."""
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    wf = yaml.safe_load(text)
+    with open(os.path.join(ROOT, "crates", "rcollect", "Cargo.toml"), encoding="utf-8") as f:
+        cargo = f.read()
+    for want, where in [
+        ("rcollect-{ target }.tar.gz", cargo),
+        ("rcollect-{ target }/{ bin }", cargo),
+        ('dir=rcollect-${{ matrix.target }}', text),
+        ('tar czf "$dir.tar.gz" "$dir"', text),
+    ]:
+        if want not in where:
+            fail(f"release.yml / binstall metadata: `{want}` not found")
+    if "binaries" not in wf.get("jobs", {}):
+        fail("release.yml: no `binaries` job")
+
+
 def check_cookbook(home):
     book = os.path.join(ROOT, "docs", "cookbook")
     linter("Dockerfile", ["hadolint", os.path.join(book, "Dockerfile")])
     linter("Actions workflow", ["action-validator", os.path.join(book, "github-actions.yml")])
+    linter("Actions workflow", ["action-validator", os.path.join(book, "release.yml")])
+    check_release(os.path.join(book, "release.yml"))
     for name, cmds in [
         ("Dockerfile", list(dockerfile_commands(os.path.join(book, "Dockerfile")))),
         ("github-actions.yml", list(workflow_commands(os.path.join(book, "github-actions.yml")))),

@@ -311,14 +311,40 @@ fn header(config: &Config) -> String {
     )
 }
 
-/// `asset!` and `asset_integrity!`: one arm per logical path, then an arm
-/// that turns any other literal into a compile error naming it.
+/// `asset!`, `asset_integrity!` and the tag macros: one arm per logical
+/// path, then an arm that turns any other literal into a compile error
+/// naming it and, when a known path is close, the closest
+/// (`rcollect_core::suggest::closest`, run by the compiler).
 fn macros(urls: &[(String, String, String)]) -> String {
-    let mut url_arms = String::new();
-    let mut sri_arms = String::new();
+    let mut arms: [String; 5] = Default::default();
+    let [url_arms, sri_arms, css_arms, js_arms, module_arms] = &mut arms;
     for (logical, url, integrity) in urls {
+        let sri = if integrity.is_empty() {
+            String::new()
+        } else {
+            format!(r#" integrity="{integrity}""#)
+        };
         let _ = writeln!(url_arms, "    ({logical:?}) => {{ {url:?} }};");
         let _ = writeln!(sri_arms, "    ({logical:?}) => {{ {integrity:?} }};");
+        let tags = [
+            (
+                &mut *css_arms,
+                format!(r#"<link rel="stylesheet" href="{url}"{sri} crossorigin="anonymous">"#),
+            ),
+            (
+                &mut *js_arms,
+                format!(r#"<script src="{url}"{sri} crossorigin="anonymous"></script>"#),
+            ),
+            (
+                &mut *module_arms,
+                format!(
+                    r#"<script type="module" src="{url}"{sri} crossorigin="anonymous"></script>"#
+                ),
+            ),
+        ];
+        for (out, tag) in tags {
+            let _ = writeln!(out, "    ({logical:?}) => {{ {tag:?} }};");
+        }
     }
     let mut consts = String::new();
     let mut taken = std::collections::BTreeSet::new();
@@ -334,19 +360,77 @@ fn macros(urls: &[(String, String, String)]) -> String {
         let _ = writeln!(
             consts,
             "    /// The URL of `{logical}`.\n    pub const {name}: &str = {url:?};\n    \
-             /// The Subresource Integrity value of `{logical}`.\n    pub const {name}_SRI: &str = {integrity:?};"
+             /// The Subresource Integrity value of `{logical}` (empty in dev mode).\n    \
+             pub const {name}_SRI: &str = {integrity:?};"
         );
     }
-    let miss = "($other:literal) => { ::core::compile_error!(::core::concat!(\"rcollect: no static file \", ::core::stringify!($other), \" (not in a source dir, or ignored)\")) };";
+    let miss = "($other:literal) => { __rcollect_missing!($other) };";
+    let one = |doc: &str, name: &str, arms: &str| {
+        format!(
+            "\n/// {doc}\n#[allow(unused_macros)]\nmacro_rules! {name} {{\n{arms}    {miss}\n}}\n"
+        )
+    };
     format!(
-        "\n/// The URL of a collected file, checked at compile time.\n\
-         #[allow(unused_macros)]\nmacro_rules! asset {{\n{url_arms}    {miss}\n}}\n\
-         \n/// The Subresource Integrity value of a collected file (empty in dev mode).\n\
-         #[allow(unused_macros)]\nmacro_rules! asset_integrity {{\n{sri_arms}    {miss}\n}}\n\
-         \n/// The same as constants, for templates that take paths (askama:\n\
-         /// `{{{{ crate::assets::CSS_APP_CSS }}}}`): the logical path in capitals,\n\
-         /// other characters as `_`; `NAME_SRI` is the integrity.\n\
-         #[allow(dead_code)]\npub mod assets {{\n{consts}}}\n"
+        "{}{}{}{}{}{}\n/// The same as constants, for code that takes paths: the logical path\n\
+         /// in capitals, other characters as `_`; `NAME_SRI` is the integrity\n\
+         /// (empty in dev mode: write tags with `asset_stylesheet!` and the\n\
+         /// like, which leave the attribute out then).\n\
+         #[allow(dead_code)]\npub mod assets {{\n{consts}}}\n",
+        missing_macro(urls),
+        one(
+            "The URL of a collected file, checked at compile time.",
+            "asset",
+            url_arms
+        ),
+        one(
+            "The Subresource Integrity value of a collected file (empty in dev mode).",
+            "asset_integrity",
+            sri_arms
+        ),
+        one(
+            "`<link rel=\"stylesheet\" …>` for a collected file, with `integrity` (left out in dev mode).",
+            "asset_stylesheet",
+            css_arms
+        ),
+        one(
+            "`<script src=… >` for a collected file, with `integrity` (left out in dev mode).",
+            "asset_script",
+            js_arms
+        ),
+        one(
+            "`<script type=\"module\" …>` for a collected file, with `integrity` (left out in dev mode).",
+            "asset_module",
+            module_arms
+        ),
+    )
+}
+
+/// `__rcollect_missing!(literal)`: a compile error naming a path no arm
+/// knows, with the closest known one. The compiler runs
+/// `rcollect_core::suggest::closest` (a `const fn`, re-exported by
+/// `tower_rcollect`) over the sorted logical paths, and the arm for the
+/// index it gives panics with a message naming that path.
+fn missing_macro(urls: &[(String, String, String)]) -> String {
+    let mut names: Vec<&str> = urls.iter().map(|(l, _, _)| l.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut list = String::new();
+    let mut arms = String::new();
+    let start = "::core::panic!(::core::concat!(\"rcollect: no static file \", ::core::stringify!($other), \" (not in a source dir, or ignored)";
+    for (i, name) in names.iter().enumerate() {
+        let _ = writeln!(list, "            {name:?},");
+        let hint = format!(": did you mean {name:?}?");
+        let _ = writeln!(
+            arms,
+            "            ::core::option::Option::Some({i}) => {start}{}\")),",
+            hint.escape_default()
+        );
+    }
+    format!(
+        "\n#[doc(hidden)]\n#[allow(unused_macros)]\nmacro_rules! __rcollect_missing {{\n    \
+         ($other:literal) => {{{{\n        \
+         const _: () = match ::tower_rcollect::__closest($other, &[\n{list}        ]) {{\n\
+         {arms}            _ => {start}\")),\n        }};\n        \"\"\n    }}}};\n}}\n"
     )
 }
 
@@ -371,10 +455,97 @@ fn const_name(logical: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{FileMeta, const_name, embedded_names};
+    use super::{FileMeta, const_name, embedded_names, macros};
     use rcollect_core::Encoding;
     use rcollect_core::delta::DeltaCoding;
     use rcollect_core::manifest::Delta;
+
+    /// Compiles `uses` after the generated macros with rustc (edition 2015,
+    /// where `::tower_rcollect` names a module of the crate: a stand-in
+    /// holding the real `rcollect_core::suggest`), runs the program when it
+    /// builds, and gives (built, stdout or stderr).
+    fn compile(urls: &[(String, String, String)], uses: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let suggest = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../rcollect-core/src/suggest.rs"
+        );
+        let src = format!(
+            "extern crate core;\nmod tower_rcollect {{\n    #[path = {suggest:?}]\n    \
+             mod suggest;\n    pub use self::suggest::closest as __closest;\n}}\n{}\n\
+             fn main() {{\n{uses}\n}}\n",
+            macros(urls)
+        );
+        let main = dir.path().join("main.rs");
+        std::fs::write(&main, src).expect("write");
+        let exe = dir.path().join("generated");
+        let out = std::process::Command::new(std::env::var("RUSTC").unwrap_or("rustc".into()))
+            .args(["--edition", "2015", "--cap-lints", "allow", "-o"])
+            .arg(&exe)
+            .arg(&main)
+            .output()
+            .expect("run rustc");
+        if !out.status.success() {
+            return (false, String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let run = std::process::Command::new(&exe).output().expect("run");
+        (true, String::from_utf8_lossy(&run.stdout).into_owned())
+    }
+
+    #[test]
+    fn generated_macros_give_tags_and_a_misspelt_name_fails_with_the_closest() {
+        let url = |l: &str, u: &str, i: &str| (l.to_string(), u.to_string(), i.to_string());
+        let urls = [
+            url(
+                "css/app.css",
+                "/static/css/app.0123456789ab.css",
+                "sha384-AAA",
+            ),
+            url(
+                "img/logo.svg",
+                "/static/img/logo.0123456789ab.svg",
+                "sha384-BBB",
+            ),
+            url("js/app.js", "/static/js/app.js", ""),
+        ];
+        let (built, out) = compile(
+            &urls,
+            r#"println!("{}", asset!("css/app.css"));
+println!("{}", asset_stylesheet!("css/app.css"));
+println!("{}", asset_module!("js/app.js"));
+println!("{}", asset_script!("js/app.js"));
+println!("{}", asset_integrity!("img/logo.svg"));
+println!("{}", assets::IMG_LOGO_SVG);"#,
+        );
+        assert!(built, "{out}");
+        assert_eq!(
+            out,
+            "/static/css/app.0123456789ab.css\n\
+             <link rel=\"stylesheet\" href=\"/static/css/app.0123456789ab.css\" integrity=\"sha384-AAA\" crossorigin=\"anonymous\">\n\
+             <script type=\"module\" src=\"/static/js/app.js\" crossorigin=\"anonymous\"></script>\n\
+             <script src=\"/static/js/app.js\" crossorigin=\"anonymous\"></script>\n\
+             sha384-BBB\n/static/img/logo.0123456789ab.svg\n"
+        );
+        // A misspelt name: the compiler names it and the closest.
+        let (built, err) = compile(&urls, r#"let _ = asset!("css/apps.css");"#);
+        assert!(!built);
+        assert!(
+            err.contains(r#"rcollect: no static file "css/apps.css" (not in a source dir, or ignored): did you mean "css/app.css"?"#),
+            "{err}"
+        );
+        let (built, err) = compile(&urls, r#"let _ = asset_module!("app.js");"#);
+        assert!(!built);
+        assert!(err.contains(r#"did you mean "js/app.js"?"#), "{err}");
+        // Nothing close: the name alone.
+        let (built, err) = compile(&urls, r#"let _ = asset_integrity!("fonts/inter.woff2");"#);
+        assert!(!built);
+        assert!(
+            err.contains(
+                r#"rcollect: no static file "fonts/inter.woff2" (not in a source dir, or ignored)"#
+            ) && !err.contains("did you mean"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn constant_names() {

@@ -1,7 +1,8 @@
 //! The one-binary path end to end: the `embedded-demo` release binary, copied
 //! alone into an empty directory, serves its page and every asset with
 //! correct integrity over a real socket; and a misspelt asset name in a copy
-//! of the demo fails `cargo build` with a message naming it, as does a CSS
+//! of the demo fails `cargo build` with a message naming it and the closest
+//! collected name, as does a CSS
 //! reference to a missing file (naming the file and line).
 
 mod common;
@@ -163,14 +164,18 @@ fn a_misspelt_asset_or_a_broken_reference_fails_the_build_naming_it() {
     let code = std::fs::read_to_string(&main).expect("main.rs");
     std::fs::write(
         &main,
-        code.replace(r#"asset!("css/app.css")"#, r#"asset!("css/ap.css")"#),
+        code.replace(
+            r#"asset_stylesheet!("css/app.css")"#,
+            r#"asset_stylesheet!("css/ap.css")"#,
+        ),
     )
     .expect("write");
     for embed in [false, true] {
         let (ok, err) = check(dir, embed);
         assert!(!ok, "a misspelt asset must fail the build");
         assert!(
-            err.contains(r#"rcollect: no static file "css/ap.css""#),
+            err.contains(r#"rcollect: no static file "css/ap.css""#)
+                && err.contains(r#"did you mean "css/app.css"?"#),
             "embed={embed}:\n{err}"
         );
     }

@@ -292,6 +292,23 @@ impl Locator {
             .next()
     }
 
+    /// Every logical path the source dirs have, sorted, each once (a walk
+    /// of the dirs with the ignore rules, as collect finds them): what
+    /// dev mode can serve, for a "did you mean" when a name is not there.
+    /// A directory that cannot be walked to the end gives what was found.
+    pub fn logical_paths(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for (i, dir) in self.dirs.iter().enumerate() {
+            if !dir.path.is_dir() {
+                continue;
+            }
+            let _ = walk_dir(i, dir, &self.ignore, None, &mut |f| {
+                out.insert(f.logical);
+            });
+        }
+        out.into_iter().collect()
+    }
+
     /// True when `file`'s real path, from the deepest directory it shares
     /// with `dir`'s real path, has a segment the ignore rules match (or
     /// cannot be resolved).

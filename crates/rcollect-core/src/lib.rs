@@ -9,7 +9,8 @@
 //! kept by [`history`]) → [`clean`]. [`collect`] runs the stages in order.
 //! [`config`] loads `rcollect.toml`; [`checks`] validates it for the CLI,
 //! collect and the middleware (each finding's [`checks::Check`] carries its
-//! level and scope). [`paths`] is the one home for path handling and
+//! level and scope). [`paths`] is the one home for path handling,
+//! [`suggest`] the "did you mean" of every "not found" and
 //! [`progress`] the progress trait. `ARCHITECTURE.md` at the repository root
 //! is the map.
 #![deny(unsafe_code)]
@@ -43,6 +44,7 @@ pub mod plan;
 pub mod progress;
 pub mod rewrite;
 pub mod scan;
+pub mod suggest;
 pub mod url;
 mod write;
 

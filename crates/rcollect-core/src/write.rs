@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 #[cfg(feature = "collect")]
 use crate::hash::Digests;
 
-/// Name of the lock file that keeps two collects out of one STATIC_ROOT.
-#[cfg(feature = "collect")]
+/// Name of the lock file that keeps two collects out of one STATIC_ROOT
+/// (checks look for it without the `collect` feature).
 pub(crate) const LOCK_NAME: &str = ".rcollect.lock";
 
 /// Suffix of temp files; leftovers from killed runs end in it and are removed

@@ -1,12 +1,10 @@
 //! Opening a store from `static_root`'s URL and the `[storage]` table.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
-use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use rcollect_core::config::StorageConfig;
 
 use crate::{Error, Result, Store};
@@ -17,13 +15,17 @@ pub(crate) fn open(config: &StorageConfig) -> Result<Store> {
         message,
     };
     let url = url::Url::parse(&config.url).map_err(|e| bad(format!("invalid URL: {e}")))?;
-    let retry = RetryConfig {
-        max_retries: config.retries,
-        retry_timeout: Duration::from_secs(180),
-        ..RetryConfig::default()
-    };
     let (inner, prefix, attributes): (Arc<dyn ObjectStore>, String, bool) = match url.scheme() {
+        #[cfg(feature = "s3")]
         "s3" | "s3a" => {
+            use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+            use object_store::{ClientOptions, RetryConfig};
+            use std::time::Duration;
+            let retry = RetryConfig {
+                max_retries: config.retries,
+                retry_timeout: Duration::from_secs(180),
+                ..RetryConfig::default()
+            };
             let bucket = url.host_str().unwrap_or_default();
             if bucket.is_empty() {
                 return Err(bad("no bucket: use s3://bucket/prefix".into()));
@@ -75,6 +77,14 @@ pub(crate) fn open(config: &StorageConfig) -> Result<Store> {
             let s3 = b.build().map_err(|e| bad(e.to_string()))?;
             (Arc::new(s3), url.path().to_string(), true)
         }
+        #[cfg(not(feature = "s3"))]
+        "s3" | "s3a" => {
+            return Err(bad(
+                "S3 support was left out of this build (the `s3` feature of rcollect-store; \
+                 for the CLI: cargo install rcollect --features s3)"
+                    .into(),
+            ));
+        }
         "file" => {
             let path = url
                 .to_file_path()
@@ -120,6 +130,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "s3")]
     fn parses_bucket_and_prefix() {
         let s = open(&cfg("s3://bucket/site/static/")).expect("open");
         assert_eq!(s.prefix.as_ref(), "site/static");
@@ -132,7 +143,10 @@ mod tests {
     fn bad_urls_name_the_url() {
         for (url, needle) in [
             ("gs://b/p", "unsupported scheme"),
+            #[cfg(feature = "s3")]
             ("s3:///p", "no bucket"),
+            #[cfg(not(feature = "s3"))]
+            ("s3://b/p", "cargo install rcollect --features s3"),
             ("not a url", "invalid URL"),
         ] {
             let e = open(&cfg(url)).expect_err(url).to_string();

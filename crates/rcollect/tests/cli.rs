@@ -18,5 +18,6 @@ mod importmap;
 mod limits;
 mod nginx;
 mod serve;
+#[cfg(feature = "s3")]
 mod store;
 mod tls;

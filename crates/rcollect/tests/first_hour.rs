@@ -174,3 +174,58 @@ fn a_collect_failing_on_missing_references_prefixes_every_line_and_names_the_way
         "{err}"
     );
 }
+
+/// Built without the `s3` feature (the default since it halves what a first
+/// install compiles of the store stack), an `s3://` static_root fails at
+/// once, naming the URL and the way to get S3 support, for every command
+/// that opens the store; nothing is written.
+#[cfg(not(feature = "s3"))]
+#[test]
+fn without_the_s3_feature_an_s3_static_root_names_the_feature() {
+    let t = project();
+    write(
+        &t.path().join("rcollect.toml"),
+        "static_root = \"s3://bucket/static\"\nstatic_url = \"https://cdn.example.com/static/\"\ndirs = [\"static\"]\n",
+    );
+    for args in [
+        &["collectstatic", "--no-cache", "-q"][..],
+        &["clean", "--keep", "2"],
+        &["serve", "--addr", "127.0.0.1:0"],
+    ] {
+        let out = rcollect(t.path()).args(args).output().expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("s3://bucket/static") && err.contains("--features s3"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn findstatic_offers_the_closest_name_for_a_misspelt_one() {
+    let t = project();
+    write(&t.path().join("static/js/app.js"), "1;\n");
+    let out = rcollect(t.path())
+        .args([
+            "findstatic",
+            "css/apps.css",
+            "js/app.js",
+            "fonts/none.woff2",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No matching file found for 'css/apps.css'.\nDid you mean 'css/app.css'?\n"),
+        "{err}"
+    );
+    // Nothing close: no suggestion.
+    assert!(
+        err.ends_with("No matching file found for 'fonts/none.woff2'.\n"),
+        "{err}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Found 'js/app.js' here:"), "{stdout}");
+}

@@ -1,20 +1,19 @@
 //! An axum app whose Tera templates get hashed URLs, SRI and precompressed
-//! assets: three lines of rcollect (marked).
+//! assets: three lines of rcollect (marked). The README shows this file,
+//! from its first `use`, as a complete `main.rs`.
 //!
 //! ```text
 //! cd fixtures && rcollect collectstatic
-//! cargo run -p tower-rcollect --features tera --example tera_app -- --addr 127.0.0.1:3000
+//! ADDR=127.0.0.1:3000 cargo run -p tower-rcollect --features tera --example tera_app
 //! ```
-
-mod common;
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Html;
 use axum::{Router, routing::get};
 use tera::{Context, Tera};
-use tower_rcollect::StaticFiles;
 
 const PAGE: &str = r#"<!doctype html>
 <html>
@@ -31,7 +30,7 @@ const PAGE: &str = r#"<!doctype html>
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = StaticFiles::from_env()?; // rcollect: reads ./rcollect.toml
+    let files = tower_rcollect::StaticFiles::from_env()?; // rcollect: reads ./rcollect.toml
     let mut tera = Tera::default();
     files.register_tera(&mut tera); // rcollect: static(path=…), stylesheet(path=…), …
     tera.add_raw_template("page.html", PAGE)?;
@@ -39,11 +38,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(page))
         .with_state(Arc::new(tera))
         .layer(files); // rcollect: serves /static/
-    common::serve(app).await
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("listening on http://{}/", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
 }
 
-async fn page(State(tera): State<Arc<Tera>>) -> Result<Html<String>, common::AppError> {
+/// The page, or a 500 naming the error and its causes (a misspelt asset:
+/// the template, its name and the closest collected name).
+async fn page(State(tera): State<Arc<Tera>>) -> Result<Html<String>, (StatusCode, String)> {
     let mut context = Context::new();
     context.insert("title", "Hello");
-    Ok(Html(tera.render("page.html", &context)?))
+    tera.render("page.html", &context).map(Html).map_err(|e| {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message = format!("{message}: {s}");
+            source = s.source();
+        }
+        (StatusCode::INTERNAL_SERVER_ERROR, message)
+    })
 }

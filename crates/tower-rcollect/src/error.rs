@@ -92,10 +92,91 @@ impl From<rcollect_core::Error> for Error {
 }
 
 /// A template helper was asked for a logical path the manifest (or, in dev
-/// mode, the source dirs) does not have.
+/// mode, the source dirs) does not have. Its message says where it looked
+/// and, when a known path is close, `did you mean 'css/app.css'?`; the
+/// engines add the template and line where they know them (minijinja:
+/// `(in page.html:6)`; Tera: `Failed to render 'page.html'`; the askama
+/// filters: the Rust file and line of the template's `#[derive(Template)]`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("static file '{path}' not found (is it in a source dir, and was collectstatic run?)")]
+#[error("static file '{path}' not found {looked_in}{}{}", hint(self), at(self))]
+#[non_exhaustive]
 pub struct MissingAsset {
     /// The logical path that was asked for.
     pub path: String,
+    /// Where it was looked for.
+    pub looked_in: LookedIn,
+    /// The closest known logical path ([`rcollect_core::suggest`]), if one
+    /// is close.
+    pub suggestion: Option<String>,
+    /// Where in the templates it was asked for (`src/main.rs:24`), when
+    /// the engine can tell.
+    pub location: Option<String>,
+}
+
+/// Where a [`MissingAsset`] was looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LookedIn {
+    /// The manifest (collected files, on disk, in a store or embedded).
+    Manifest,
+    /// The source dirs (dev mode).
+    SourceDirs,
+    /// The entries of the Vite manifest (`vite_entry`).
+    ViteEntries,
+}
+
+impl std::fmt::Display for LookedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LookedIn::Manifest => "in the manifest",
+            LookedIn::SourceDirs => "in the source dirs",
+            LookedIn::ViteEntries => "among the Vite entries",
+        })
+    }
+}
+
+impl MissingAsset {
+    /// `path` looked for in `looked_in`, with the closest of `known`.
+    pub(crate) fn new<'a>(
+        path: &str,
+        looked_in: LookedIn,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> MissingAsset {
+        MissingAsset {
+            path: path.to_string(),
+            looked_in,
+            suggestion: rcollect_core::suggest::suggest(path, known),
+            location: None,
+        }
+    }
+
+    /// The same error, asked for at `location` in a template.
+    #[cfg(feature = "askama")]
+    pub(crate) fn at(mut self, location: String) -> MissingAsset {
+        self.location = Some(location);
+        self
+    }
+}
+
+/// `: did you mean '…'?`, or what to check when nothing is close.
+fn hint(e: &MissingAsset) -> String {
+    match (&e.suggestion, e.looked_in) {
+        (Some(s), _) => format!(": did you mean '{s}'?"),
+        (None, LookedIn::Manifest) => {
+            " (is it in a source dir, and was collectstatic run after it was added?)".into()
+        }
+        (None, LookedIn::SourceDirs) => {
+            " (dev mode serves the source dirs as they are: check the name, `dirs` and `ignore` in rcollect.toml)".into()
+        }
+        (None, LookedIn::ViteEntries) => {
+            " (an entry is a source name of the Vite build, e.g. 'src/main.ts')".into()
+        }
+    }
+}
+
+fn at(e: &MissingAsset) -> String {
+    e.location
+        .as_deref()
+        .map(|l| format!(" (at {l})"))
+        .unwrap_or_default()
 }

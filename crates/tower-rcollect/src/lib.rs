@@ -65,7 +65,9 @@
 //! `serve/` is the request pipeline (`path` → `decide` with `negotiate`,
 //! `conditional`, `range`, `respond` → `future` → `open` → `body`);
 //! `memory` the budget; `asset` the one noun for a servable file;
-//! `templates/` the helpers (`tags`, `preload`, `pages`, `engines`).
+//! `templates/` the helpers (`tags`, `preload`, `pages`, `engines`);
+//! `current` the files of the request being handled (for the askama
+//! filters).
 //!
 //! The `fuzzing` feature adds a hidden `fuzzing` module (wrappers around the
 //! request parsers for `fuzz/` and the property tests); it is not a stable
@@ -74,6 +76,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod asset;
+mod current;
 mod error;
 mod files;
 #[cfg(feature = "fuzzing")]
@@ -89,7 +92,7 @@ mod templates;
 #[cfg(test)]
 mod tests;
 
-pub use error::{Error, MissingAsset};
+pub use error::{Error, LookedIn, MissingAsset};
 pub use files::StaticFiles;
 pub use serve::body::{BoxError, ResponseBody, StaticBody};
 pub use serve::future::ResponseFuture;
@@ -98,9 +101,18 @@ pub use setup::Setup;
 pub use source::embed::Embedded;
 pub use source::root::RootDir;
 pub use sourcemap::{SOURCEMAP_TOKEN_COOKIE, SOURCEMAP_TOKEN_HEADER};
+#[cfg(feature = "askama")]
+#[cfg_attr(docsrs, doc(cfg(feature = "askama")))]
+pub use templates::engines::askama::filters as askama_filters;
 pub use templates::importmap::ImportMapTag;
 pub use templates::preload::{Preload, PreloadKind, PreloadLayer, Preloading};
 pub use templates::tags::HtmlTag;
+
+/// For the code `rcollect-build` generates: a misspelt `asset!` name is a
+/// compile error offering the closest known name, found by this `const fn`
+/// in the compiler. Not a stable API.
+#[doc(hidden)]
+pub use rcollect_core::suggest::closest as __closest;
 
 /// The configuration types, for apps that build a [`Config`] themselves
 /// (see [`StaticFiles::from_config`]).

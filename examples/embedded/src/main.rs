@@ -1,7 +1,8 @@
 //! An axum app in one binary: its static files were collected at build time
 //! by `rcollect-build` (hashed names, rewritten CSS/JS references, br/gzip
 //! variants) and compiled in. The page's tags come from the compile-time
-//! checked `asset!` / `asset_integrity!` names.
+//! checked `asset_stylesheet!` / `asset_module!` names (a
+//! misspelt one fails `cargo build`, naming the closest collected name).
 //!
 //! ```text
 //! cargo build --release -p embedded-demo
@@ -14,7 +15,8 @@ use tower_rcollect::StaticFiles;
 
 include!(concat!(env!("OUT_DIR"), "/rcollect.rs"));
 
-/// The page: every URL and integrity value was fixed at compile time.
+/// The page: every URL and integrity value was fixed at compile time (a
+/// debug build serves the sources: its tags have no `integrity`).
 fn page() -> String {
     format!(
         r#"<!doctype html>
@@ -22,8 +24,8 @@ fn page() -> String {
 <head>
 <meta charset="utf-8">
 <title>embedded-demo</title>
-<link rel="stylesheet" href="{css}" integrity="{css_sri}" crossorigin="anonymous">
-<script type="module" src="{js}" integrity="{js_sri}" crossorigin="anonymous"></script>
+{css}
+{js}
 </head>
 <body>
 <h1>embedded-demo</h1>
@@ -31,12 +33,8 @@ fn page() -> String {
 </body>
 </html>
 "#,
-        css = asset!("css/app.css"),
-        css_sri = asset_integrity!("css/app.css"),
-        js = asset!("js/app.js"),
-        // The same values as constants, for templates that take paths
-        // (askama: `{{ crate::assets::JS_APP_JS_SRI }}`).
-        js_sri = assets::JS_APP_JS_SRI,
+        css = asset_stylesheet!("css/app.css"),
+        js = asset_module!("js/app.js"),
     )
 }
 

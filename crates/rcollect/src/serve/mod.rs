@@ -287,8 +287,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The files `config` names: STATIC_ROOT, the source dirs in dev mode, or,
 /// when static_root is an object-store URL, the objects published there.
 async fn load(config: &rcollect_core::Config) -> anyhow::Result<StaticFiles> {
+    #[cfg(feature = "s3")]
     if config.storage.is_some() && !config.debug {
         return Ok(StaticFiles::from_store(config).await?);
+    }
+    #[cfg(not(feature = "s3"))]
+    if let Some(storage) = config.storage.as_ref().filter(|_| !config.debug) {
+        anyhow::bail!(
+            "static_root '{}' is an object store: serving from one needs S3 support, \
+             which was left out of this build (cargo install rcollect --features s3)",
+            storage.url
+        );
     }
     Ok(StaticFiles::from_config(config)?)
 }

@@ -12,6 +12,7 @@ use pin_project_lite::pin_project;
 
 use super::body::{ResponseBody, StaticBody};
 use super::respond;
+use crate::files::StaticFiles;
 
 /// A response that needs I/O before it is complete.
 pub(crate) type OpenFuture = Pin<Box<dyn Future<Output = io::Result<Response<StaticBody>>> + Send>>;
@@ -32,7 +33,8 @@ pin_project! {
     enum State<F> {
         Ready { res: Option<Response<StaticBody>> },
         Open { fut: OpenFuture },
-        Inner { #[pin] fut: F },
+        // The files are current (`StaticFiles::current`) during each poll.
+        Inner { #[pin] fut: F, files: StaticFiles },
     }
 }
 
@@ -60,8 +62,8 @@ impl<F, B> ResponseFuture<F, B> {
         Self::new(State::Open { fut })
     }
 
-    pub(crate) fn inner(fut: F) -> Self {
-        Self::new(State::Inner { fut })
+    pub(crate) fn inner(fut: F, files: StaticFiles) -> Self {
+        Self::new(State::Inner { fut, files })
     }
 }
 
@@ -83,8 +85,8 @@ where
                     respond::internal_error()
                 }
             },
-            StateProj::Inner { fut } => {
-                return fut.poll(cx).map_ok(|mut res| {
+            StateProj::Inner { fut, files } => {
+                return crate::current::with(files, || fut.poll(cx)).map_ok(|mut res| {
                     if policy {
                         add_integrity_policy(&mut res);
                     }

@@ -159,7 +159,9 @@ where
 
     /// Answers requests for static files; passes the others on with the
     /// [`StaticFiles`] in their extensions, so a handler can take
-    /// `Extension<StaticFiles>` for its templates.
+    /// `Extension<StaticFiles>` for its templates, and as
+    /// [`StaticFiles::current`] while the inner service works on them (the
+    /// askama filters use it).
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let policy = self.files.inner.settings.integrity_policy;
         match self.decide(&req) {
@@ -170,7 +172,8 @@ where
             Some(Answer::Later(fut)) => ResponseFuture::open(fut),
             None => {
                 req.extensions_mut().insert(self.files.clone());
-                ResponseFuture::inner(self.inner.call(req))
+                let fut = crate::current::with(&self.files, || self.inner.call(req));
+                ResponseFuture::inner(fut, self.files.clone())
             }
         }
         .integrity_policy(policy)

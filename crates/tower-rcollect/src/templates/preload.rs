@@ -80,7 +80,8 @@ impl Preload {
         }
     }
 
-    /// The `<link>` tag, with `integrity`.
+    /// The `<link>` tag, with `integrity` (left out when unknown, never
+    /// empty).
     pub fn tag(&self) -> HtmlTag {
         let (rel, as_, cors) = match self.kind {
             PreloadKind::Module => ("modulepreload", "", true),
@@ -94,8 +95,9 @@ impl Preload {
             ""
         };
         HtmlTag::new(format!(
-            r#"<link rel="{rel}" href="{}"{as_} integrity="{}"{cors}>"#,
-            self.url, self.integrity
+            r#"<link rel="{rel}" href="{}"{as_}{}{cors}>"#,
+            self.url,
+            crate::templates::tags::integrity_attr(&self.integrity)
         ))
     }
 }
@@ -135,9 +137,10 @@ impl StaticFiles {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut queue: VecDeque<&str> = VecDeque::new();
         for entry in entries {
-            let (start, _) = loaded.logical.get(*entry).ok_or_else(|| MissingAsset {
-                path: entry.to_string(),
-            })?;
+            let (start, _) = loaded
+                .logical
+                .get(*entry)
+                .ok_or_else(|| self.missing(entry))?;
             if seen.insert(start.as_str()) {
                 queue.push_back(start.as_str());
             }

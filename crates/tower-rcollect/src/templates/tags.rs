@@ -2,7 +2,7 @@
 //! `integrity` and `crossorigin`, shared by every template-engine
 //! integration.
 
-use crate::error::MissingAsset;
+use crate::error::{LookedIn, MissingAsset};
 use crate::files::StaticFiles;
 use crate::source::Source;
 
@@ -27,18 +27,29 @@ impl Tag {
         logical: &str,
     ) -> Result<HtmlTag, MissingAsset> {
         let url = files.static_url(logical)?;
-        let integrity = files.integrity(logical)?;
+        let sri = integrity_attr(&files.integrity(logical)?);
         Ok(HtmlTag(match self {
-            Tag::Stylesheet => format!(
-                r#"<link rel="stylesheet" href="{url}" integrity="{integrity}" crossorigin="anonymous">"#
-            ),
-            Tag::Script => format!(
-                r#"<script src="{url}" integrity="{integrity}" crossorigin="anonymous"></script>"#
-            ),
+            Tag::Stylesheet => {
+                format!(r#"<link rel="stylesheet" href="{url}"{sri} crossorigin="anonymous">"#)
+            }
+            Tag::Script => {
+                format!(r#"<script src="{url}"{sri} crossorigin="anonymous"></script>"#)
+            }
             Tag::Module => format!(
-                r#"<script type="module" src="{url}" integrity="{integrity}" crossorigin="anonymous"></script>"#
+                r#"<script type="module" src="{url}"{sri} crossorigin="anonymous"></script>"#
             ),
         }))
+    }
+}
+
+/// ` integrity="…"`, or nothing when the value is unknown (a manifest
+/// written without integrity values): an empty `integrity=""` is never
+/// written.
+pub(crate) fn integrity_attr(integrity: &str) -> String {
+    if integrity.is_empty() {
+        String::new()
+    } else {
+        format!(r#" integrity="{integrity}""#)
     }
 }
 
@@ -142,22 +153,40 @@ impl StaticFiles {
         };
         match name {
             Some(n) => Ok(self.inner.url.file(n)),
-            None => Err(MissingAsset {
-                path: logical.to_string(),
-            }),
+            None => Err(self.missing(logical)),
+        }
+    }
+
+    /// The error for a logical path these files do not have, with the
+    /// closest one they have: the manifest's logical paths, or in dev mode
+    /// the source dirs' files (walked now: this is the error path).
+    pub(crate) fn missing(&self, logical: &str) -> MissingAsset {
+        match &self.inner.source {
+            Source::Manifest(l) => MissingAsset::new(
+                logical,
+                LookedIn::Manifest,
+                l.logical.keys().map(String::as_str),
+            ),
+            Source::Dev(d) => {
+                let known = d.locator.logical_paths();
+                MissingAsset::new(
+                    logical,
+                    LookedIn::SourceDirs,
+                    known.iter().map(String::as_str),
+                )
+            }
         }
     }
 
     /// The Subresource Integrity value (`sha384-…`) of a logical path, for
     /// `<script integrity="…">`. In dev mode it is computed from the source
-    /// file on each call.
+    /// file on each call. Empty only for a manifest written without
+    /// integrity values (the tag helpers then leave the attribute out).
     ///
     /// # Errors
     /// The path is not in the manifest (in dev mode: in no source dir).
     pub fn integrity(&self, logical: &str) -> Result<String, MissingAsset> {
-        let missing = || MissingAsset {
-            path: logical.to_string(),
-        };
+        let missing = || self.missing(logical);
         match &self.inner.source {
             Source::Manifest(l) => l
                 .logical

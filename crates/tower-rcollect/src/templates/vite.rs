@@ -6,7 +6,7 @@
 use rcollect_core::bundler::{EntryFiles, entry_files};
 
 use super::tags::HtmlTag;
-use crate::error::MissingAsset;
+use crate::error::{LookedIn, MissingAsset};
 use crate::files::StaticFiles;
 use crate::source::Source;
 
@@ -44,11 +44,12 @@ impl StaticFiles {
     /// # Errors
     /// `entry` is not a key of the Vite manifest.
     pub fn vite_entry(&self, entry: &str) -> Result<HtmlTag, MissingAsset> {
-        let missing = || MissingAsset {
-            path: entry.to_string(),
+        let missing = |known: &mut dyn Iterator<Item = &str>| {
+            MissingAsset::new(entry, LookedIn::ViteEntries, known)
         };
         let files = match &self.inner.source {
-            Source::Manifest(loaded) => entry_files(&loaded.bundles, entry).ok_or_else(missing)?,
+            Source::Manifest(loaded) => entry_files(&loaded.bundles, entry)
+                .ok_or_else(|| missing(&mut loaded.bundles.keys().map(String::as_str)))?,
             Source::Dev(dev) => {
                 if let Some(server) = &self.inner.settings.vite_dev_server {
                     return Ok(HtmlTag::new(format!(
@@ -57,13 +58,16 @@ impl StaticFiles {
                         rcollect_core::paths::static_url("", entry)
                     )));
                 }
-                let bundles = dev
+                let all: Vec<_> = dev
                     .dirs
                     .iter()
                     .filter_map(|d| rcollect_core::bundler::vite_bundles(d).ok())
-                    .find(|b| b.contains_key(entry))
-                    .ok_or_else(missing)?;
-                entry_files(&bundles, entry).ok_or_else(missing)?
+                    .collect();
+                all.iter()
+                    .find_map(|b| entry_files(b, entry))
+                    .ok_or_else(|| {
+                        missing(&mut all.iter().flat_map(|b| b.keys().map(String::as_str)))
+                    })?
             }
         };
         self.entry_tags(&files)
@@ -79,9 +83,9 @@ impl StaticFiles {
         for chunk in &e.preload {
             let logical = self.logical_of(chunk);
             out.push(format!(
-                r#"<link rel="modulepreload" href="{}" integrity="{}" crossorigin="anonymous">"#,
+                r#"<link rel="modulepreload" href="{}"{} crossorigin="anonymous">"#,
                 self.static_url(&logical)?,
-                self.integrity(&logical)?
+                crate::templates::tags::integrity_attr(&self.integrity(&logical)?)
             ));
         }
         out.push(self.module_tag(&self.logical_of(&e.file))?.into_string());

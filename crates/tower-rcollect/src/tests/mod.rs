@@ -13,6 +13,7 @@ use tower::{Layer, ServiceExt};
 use crate::StaticFiles;
 
 mod edges;
+mod missing;
 mod sourcemaps;
 
 const BODY: &[u8] = b"body{}";

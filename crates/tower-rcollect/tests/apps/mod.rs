@@ -1,6 +1,6 @@
 //! The example apps, run as their users run them: a project directory with
 //! `rcollect.toml` and sources, collected by the engine; the example binary
-//! (built by `cargo test`) started in it with `--addr 127.0.0.1:0`; its page
+//! (built by `cargo test`) started in it with `ADDR=127.0.0.1:0`; its page
 //! fetched over a real socket, and every asset the page references fetched
 //! and checked against the page's `integrity`.
 
@@ -83,7 +83,7 @@ fn example(name: &str) -> PathBuf {
 fn start(name: &str, project: &Path, dev: bool) -> App {
     let mut child = Command::new(example(name))
         .current_dir(project)
-        .args(["--addr", "127.0.0.1:0"])
+        .env("ADDR", "127.0.0.1:0")
         .env("RCOLLECT_DEBUG", if dev { "1" } else { "0" })
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -3,7 +3,7 @@
 //! [`integrity`](crate::StaticFiles::integrity) and the tags of `tags`.
 
 #[cfg(feature = "askama")]
-mod askama;
+pub(crate) mod askama;
 #[cfg(feature = "maud")]
 mod maud;
 #[cfg(feature = "minijinja")]
