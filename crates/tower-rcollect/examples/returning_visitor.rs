@@ -6,8 +6,9 @@
 //! `/page` is `Cache-Control: no-cache` (the hashed files are immutable)
 //! and sent with `Content-Encoding: br` (quality 5, as a compressing layer
 //! would send HTML) to a client that accepts it. With `--importmap` its
-//! `<head>` starts with `files.importmap()`, the inline map of the live
-//! manifest. The page imports the entry by its hashed URL (a module
+//! `<head>` starts with `files.importmap()`, the inline map of every
+//! module of the live manifest (with `--page-map`,
+//! `files.importmap_for(&[entry])`: only the modules the page loads). The page imports the entry by its hashed URL (a module
 //! script's own URL is not mapped; with the map, the modules it imports
 //! resolve through it), creates an editor and writes `CodeMirror
 //! <version>, <n> lines` (or what failed) into `<div id=out>`; with
@@ -18,7 +19,7 @@
 //!
 //! ```text
 //! returning_visitor --root STATIC_ROOT --entry vendor/codemirror/src/codemirror.js
-//!     [--importmap] [--no-dictionaries] [--wait URL] [--addr 127.0.0.1:0]
+//!     [--importmap [--page-map]] [--no-dictionaries] [--wait URL] [--addr 127.0.0.1:0]
 //! ```
 
 use std::io::Write as _;
@@ -33,6 +34,7 @@ use tower_rcollect::StaticFiles;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut root, mut entry, mut wait) = (None, None, None);
     let (mut addr, mut importmap, mut dictionaries) = ("127.0.0.1:0".to_string(), false, true);
+    let mut page_map = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -41,6 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--wait" => wait = args.next(),
             "--addr" => addr = args.next().ok_or("--addr needs HOST:PORT")?,
             "--importmap" => importmap = true,
+            // The page's own map (`importmap_for`), not every module's.
+            "--page-map" => page_map = true,
             "--no-dictionaries" => dictionaries = false,
             other => return Err(format!("unknown argument '{other}'").into()),
         }
@@ -50,7 +54,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         entry.ok_or("--entry is required")?,
     );
     let files = StaticFiles::from_manifest(&root, "/static/")?.dictionaries(dictionaries);
-    let map = files.importmap();
+    let map = if page_map {
+        files.importmap_for(&[entry.as_str()])?
+    } else {
+        files.importmap()
+    };
     let head = if importmap {
         map.to_string()
     } else {

@@ -14,6 +14,7 @@ use tower::{Layer, Service};
 use crate::error::MissingAsset;
 use crate::files::StaticFiles;
 use crate::source::Source;
+use crate::source::load::Loaded;
 use crate::templates::tags::HtmlTag;
 
 /// How a preloaded file will be used (`rel=modulepreload` or `as=`).
@@ -134,37 +135,53 @@ impl StaticFiles {
                 return Ok(Vec::new());
             }
         };
+        let reached = self.reachable(loaded, entries)?;
+        let mut out = Vec::new();
+        for (target, logical) in reached.into_iter().skip_while(|(_, l)| entries.contains(l)) {
+            let (Some(kind), Some((_, asset))) =
+                (PreloadKind::of(logical), loaded.logical.get(logical))
+            else {
+                continue;
+            };
+            out.push(Preload {
+                url: self.inner.url.file(target),
+                kind,
+                integrity: asset.integrity.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The files `entries` load, transitively, through the reference graph
+    /// (imports, dynamic imports, `url()`s), each once as (hashed name,
+    /// logical path): the entries first, then nearest first.
+    pub(crate) fn reachable<'a>(
+        &self,
+        loaded: &'a Loaded,
+        entries: &[&str],
+    ) -> Result<Vec<(&'a str, &'a str)>, MissingAsset> {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut queue: VecDeque<&str> = VecDeque::new();
+        let mut out = Vec::new();
         for entry in entries {
-            let (start, _) = loaded
+            let (logical, (start, _)) = loaded
                 .logical
-                .get(*entry)
+                .get_key_value(*entry)
                 .ok_or_else(|| self.missing(entry))?;
             if seen.insert(start.as_str()) {
                 queue.push_back(start.as_str());
+                out.push((start.as_str(), logical.as_str()));
             }
         }
-        let mut out = Vec::new();
         while let Some(hashed) = queue.pop_front() {
             for target in loaded.graph.get(hashed).into_iter().flatten() {
                 if !seen.insert(target.as_str()) {
                     continue;
                 }
                 queue.push_back(target.as_str());
-                let Some(logical) = loaded.logical_of.get(target) else {
-                    continue;
-                };
-                let (Some(kind), Some((_, asset))) =
-                    (PreloadKind::of(logical), loaded.logical.get(logical))
-                else {
-                    continue;
-                };
-                out.push(Preload {
-                    url: self.inner.url.file(target),
-                    kind,
-                    integrity: asset.integrity.clone(),
-                });
+                if let Some(logical) = loaded.logical_of.get(target) {
+                    out.push((target.as_str(), logical.as_str()));
+                }
             }
         }
         Ok(out)

@@ -25,7 +25,9 @@ impl StaticFiles {
     /// * `vite_entry('src/main.ts')`: the tags of a Vite entry
     ///   ([`StaticFiles::vite_entry`]);
     /// * `importmap()`, `importmap(nonce=csp_nonce)`: the inline import map
-    ///   ([`StaticFiles::importmap`]), first in `<head>`.
+    ///   ([`StaticFiles::importmap`]), first in `<head>`;
+    ///   `importmap(entries=['js/app.js'])` holds only what the page's
+    ///   modules load ([`StaticFiles::importmap_for`]).
     ///
     /// Their output is marked safe (it needs no escaping). A path that is
     /// not a collected file fails the render with an error naming it, at
@@ -65,8 +67,15 @@ impl StaticFiles {
             "importmap",
             move |kwargs: minijinja::value::Kwargs| -> Result<Value, Error> {
                 let nonce: Option<String> = kwargs.get("nonce")?;
+                let entries: Option<Vec<String>> = kwargs.get("entries")?;
                 kwargs.assert_all_used()?;
-                let map = files.importmap();
+                let map = match entries {
+                    None => files.importmap(),
+                    Some(e) => {
+                        let e: Vec<&str> = e.iter().map(String::as_str).collect();
+                        files.importmap_for(&e).map_err(to_error)?
+                    }
+                };
                 let map = match nonce {
                     Some(n) => map.nonce(n),
                     None => map,

@@ -34,14 +34,31 @@ impl tera::Function for Function {
     }
 }
 
-/// `importmap()` / `importmap(nonce="…")`.
+/// `importmap()` / `importmap(nonce="…")`, `importmap(entries=["js/app.js"])`.
 struct ImportMapFunction {
     files: StaticFiles,
 }
 
 impl tera::Function for ImportMapFunction {
     fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
-        let map = self.files.importmap();
+        let map = match args.get("entries") {
+            None => self.files.importmap(),
+            Some(Value::Array(entries)) => {
+                let mut names = Vec::with_capacity(entries.len());
+                for e in entries {
+                    let Value::String(e) = e else {
+                        return Err(tera::Error::msg(
+                            "importmap(): `entries` holds a non-string",
+                        ));
+                    };
+                    names.push(e.as_str());
+                }
+                self.files
+                    .importmap_for(&names)
+                    .map_err(|e| tera::Error::msg(e.to_string()))?
+            }
+            Some(_) => return Err(tera::Error::msg("importmap(): `entries` is not a list")),
+        };
         let map = match args.get("nonce") {
             None => map,
             Some(Value::String(n)) => map.nonce(n.clone()),
