@@ -9,14 +9,18 @@
 # (default 5) timed no-op re-runs, then RUNS runs that each change one SVG
 # (so one SVG and the stylesheet that uses it are new). Prints a markdown
 # table: median wall seconds [range], median user+sys CPU seconds, peak RSS.
-# RCOLLECT_BIN may name the binary to time (default: a release build here).
+# RCOLLECT_BIN may name the binary to time (default: a release build here);
+# RCOLLECT_BASE another one (an older build) timed in the same run,
+# interleaved. NOOP_DIR keeps the tree and STATIC_ROOT there for another run.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FILES=${1:-50000} RUNS=${2:-5}
 need /usr/bin/time
 build_rcollect
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-SRC=$T/src; mkdir -p "$SRC"
+if [[ -n ${NOOP_DIR:-} ]]; then T=$NOOP_DIR; mkdir -p "$T"; else T=$(mktemp -d); trap 'rm -rf "$T"' EXIT; fi
+SRC=$T/src ROOT=$T/root
+if [[ ! -f $T/.made-$FILES ]]; then
+rm -rf "$SRC" "$ROOT"; mkdir -p "$SRC"
 log "making $FILES files in $SRC"
 python3 - "$SRC" "$FILES" <<'PY'
 import os, sys
@@ -39,29 +43,35 @@ PY
 # Settle the sources (the stat cache does not keep files changed within 2 s
 # of a run's start).
 sleep 3
-ROOT=$T/root
-rc() { "$RCOLLECT_BIN" collectstatic --no-input -q --dir "$SRC" --root "$ROOT" --no-cache; }
 log "cold collect"
-rc >/dev/null
+"$RCOLLECT_BIN" collectstatic --no-input -q --dir "$SRC" --root "$ROOT" --no-cache >/dev/null
+touch "$T/.made-$FILES"
+fi
+rc() { "$RCOLLECT_BIN" collectstatic --no-input -q --dir "$SRC" --root "$ROOT" --no-cache; }
+BASE=${RCOLLECT_BASE:-}
 TIME_OUT=$T/time
-declare -a WALL CPU
-declare RSS
-timed() {
-  /usr/bin/time -f '%e %U %S %M' -o "$TIME_OUT" "$@" >/dev/null
+declare -A WALL CPU RSS
+timed() {  # timed KEY BINARY
+  /usr/bin/time -f '%e %U %S %M' -o "$TIME_OUT" "$2" collectstatic --no-input -q --dir "$SRC" --root "$ROOT" --no-cache >/dev/null
   read -r w u s m <"$TIME_OUT"
-  WALL+=("$w"); CPU+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')"); RSS=$((m / 1024))
+  WALL[$1]="${WALL[$1]:-} $w"; CPU[$1]="${CPU[$1]:-} $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')"; RSS[$1]=$((m / 1024))
 }
-row() {  # row NAME
-  printf '| %s | %d | %s | %s | %s | %s |\n' "$1" "${#WALL[@]}" "$(median "${WALL[@]}")" "$(spread "${WALL[@]}")" "$(median "${CPU[@]}")" "$RSS"
-  WALL=(); CPU=()
-}
-printf '\n%s files\n\n| case | runs | wall s (median) | range | CPU s (median) | peak RSS MB |\n|---|---:|---:|---|---:|---:|\n' "$FILES"
 rc >/dev/null  # one untimed re-run first (page cache warm, as for every timed run)
-for ((i = 0; i < RUNS; i++)); do wait_quiet; timed rc; done
-row no-op
+bins=("$RCOLLECT_BIN"); [[ -n $BASE ]] && bins+=("$BASE")
+name() { [[ $1 == "$RCOLLECT_BIN" ]] && echo rcollect || echo base; }
 for ((i = 0; i < RUNS; i++)); do
-  f=$(find "$SRC/d007" -name '*.svg' | head -n 1)
-  sed -i "s/<title>/<title>edit $i /" "$f"
-  wait_quiet; timed rc
+  for b in "${bins[@]}"; do wait_quiet; timed "no-op $(name "$b")" "$b"; done
 done
-row one-change
+for ((i = 0; i < RUNS; i++)); do
+  for b in "${bins[@]}"; do
+    f=$(find "$SRC/d007" -name '*.svg' | sort | head -n 1)
+    sed -i "s/<title>/<title>edit $i $(name "$b") /" "$f"
+    wait_quiet; timed "one-change $(name "$b")" "$b"
+  done
+done
+printf '\n%s files\n\n| case | runs | wall s (median) | range | CPU s (median) | peak RSS MB |\n|---|---:|---:|---|---:|---:|\n' "$FILES"
+for k in "no-op rcollect" "no-op base" "one-change rcollect" "one-change base"; do
+  [[ -n ${WALL[$k]:-} ]] || continue
+  # shellcheck disable=SC2086
+  printf '| %s | %d | %s | %s | %s | %s |\n' "$k" "$RUNS" "$(median ${WALL[$k]})" "$(spread ${WALL[$k]})" "$(median ${CPU[$k]})" "${RSS[$k]}"
+done

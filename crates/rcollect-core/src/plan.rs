@@ -1067,6 +1067,15 @@ mod tests {
     }
 
     #[test]
+    fn a_source_named_like_the_stat_cache_is_refused() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mut config = project(t.path(), &[(".rcollect.stat", "{}"), ("a.css", "a{}")]);
+        config.default_ignore = false;
+        let err = plan(&config, PlanOptions::default()).expect_err("refused");
+        assert!(err.to_string().contains("the stat cache"), "{err}");
+    }
+
+    #[test]
     fn columns_counted_in_one_pass_are_the_columns() {
         let texts: [&[u8]; 4] = [
             b"ab\ncd url(x) \xc3\xa9 url(y)\r\nz \xe2\x82 q",

@@ -27,7 +27,7 @@
 //!   a stale one (a run that failed later) only holds true facts about
 //!   file contents.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -100,11 +100,13 @@ pub(crate) struct Entry {
     pub output: Option<Output>,
 }
 
+/// The file: read into a hash map, written from a sorted one (the same
+/// entries give the same bytes).
 #[derive(Serialize, Deserialize)]
-struct OnDisk {
+struct OnDisk<M> {
     format: String,
     key: String,
-    entries: HashMap<String, Entry>,
+    entries: M,
 }
 
 /// The entries of a previous run, by source path.
@@ -126,7 +128,7 @@ impl StatCache {
                 return StatCache::default();
             }
         };
-        match serde_json::from_slice::<OnDisk>(&bytes) {
+        match serde_json::from_slice::<OnDisk<HashMap<String, Entry>>>(&bytes) {
             Ok(d) if d.format == FORMAT && d.key == key => StatCache { entries: d.entries },
             Ok(_) => {
                 tracing::debug!("stat cache ignored: another format or configuration");
@@ -164,7 +166,7 @@ pub(crate) fn save(
     key: &str,
     entries: impl IntoIterator<Item = (PathBuf, Entry)>,
 ) -> crate::Result<()> {
-    let entries = entries
+    let entries: BTreeMap<String, Entry> = entries
         .into_iter()
         .filter_map(|(p, e)| Some((p.into_os_string().into_string().ok()?, e)))
         .collect();
@@ -175,6 +177,10 @@ pub(crate) fn save(
     };
     let path = root.join(STAT_CACHE_NAME);
     let bytes = serde_json::to_vec(&d).map_err(|e| crate::Error::io(&path, e.into()))?;
+    // The same entries (sources that have not settled yet): leave it.
+    if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
     crate::write::write_atomic(&path, &bytes, false)
 }
 
