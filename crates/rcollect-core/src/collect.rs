@@ -158,10 +158,12 @@ fn collect_started(config: &Config, options: &Options, started: SystemTime) -> R
     // start from nothing), then the walk: its stamps are taken after
     // `started`, which decides which entries are kept for the next run.
     let stat_key = crate::statcache::config_key(config);
-    let known = (!options.clear && !options.verify).then(|| plan::Known {
-        cache: StatCache::load(root, &stat_key),
-        started,
-    });
+    let cache = if options.clear || options.verify {
+        StatCache::default()
+    } else {
+        StatCache::load(root, &stat_key)
+    };
+    let recorded_manifest = cache.manifest;
     let found = crate::find::find(config)?;
     let (plan, learnt) = plan::plan_known(
         config,
@@ -171,10 +173,7 @@ fn collect_started(config: &Config, options: &Options, started: SystemTime) -> R
             reuse_root: (!options.verify).then(|| root.clone()),
             ..PlanOptions::default()
         },
-        Some(known.unwrap_or(plan::Known {
-            cache: StatCache::default(),
-            started,
-        })),
+        Some(plan::Known { cache, started }),
     )?;
     if plan.files.is_empty() && !config.allow_empty {
         return Err(Error::NothingToCollect {
@@ -189,7 +188,15 @@ fn collect_started(config: &Config, options: &Options, started: SystemTime) -> R
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
         Some(lock(root)?)
     };
-    let before = Before::read(root, config.manifest_max_size)?;
+    // The older manifest versions are read only when something changed:
+    // the live manifest is the one the run that wrote the stat cache left,
+    // and it records these very files.
+    let before = Before::read(root, config.manifest_max_size, |live| {
+        !options.verify
+            && recorded_manifest.is_some()
+            && recorded_manifest == manifest_stamp(root)
+            && records_exactly(live, &plan.files)
+    })?;
     let cache = config.cache_dir.as_ref().map(Cache::new);
     let encodings = enabled_encodings(config);
     let jobs = Jobs {
@@ -222,9 +229,14 @@ fn collect_started(config: &Config, options: &Options, started: SystemTime) -> R
     }
     // 3. Deltas against the previous versions still in STATIC_ROOT.
     let deltas = if config.compress.deltas > 0 && !options.dry_run {
-        let (deltas, made) = jobs.make_deltas(&plan.files, &variants, config.compress.deltas)?;
-        summary.deltas = made;
-        deltas
+        if before.history_skipped {
+            jobs.recorded_deltas(&plan.files)
+        } else {
+            let (deltas, made) =
+                jobs.make_deltas(&plan.files, &variants, config.compress.deltas)?;
+            summary.deltas = made;
+            deltas
+        }
     } else {
         vec![BTreeMap::new(); plan.files.len()]
     };
@@ -256,9 +268,10 @@ fn collect_started(config: &Config, options: &Options, started: SystemTime) -> R
     summary.deleted = crate::clean::sweep(root, &manifest, options.clear, options.dry_run)?;
     // Last, what this run learnt about the sources, for the next one (when
     // it is not what the cache says already).
+    let manifest_now = manifest_stamp(root);
     if !options.dry_run
-        && learnt.changed
-        && let Err(e) = crate::statcache::save(root, &stat_key, learnt.entries)
+        && (learnt.changed || manifest_now != recorded_manifest)
+        && let Err(e) = crate::statcache::save(root, &stat_key, manifest_now, learnt.entries)
     {
         tracing::warn!("{e}; the next collect reads every source again");
     }
@@ -273,12 +286,40 @@ struct Before {
     live: Manifest,
     live_bytes: Option<Vec<u8>>,
     versions: Vec<(String, Manifest)>,
+    /// The older versions were not read (`versions` holds the live one).
+    history_skipped: bool,
+}
+
+/// The stamp of the live manifest, if there is one.
+fn manifest_stamp(root: &Path) -> Option<crate::stamp::Stamp> {
+    std::fs::metadata(root.join(MANIFEST_NAME))
+        .ok()
+        .map(|m| crate::stamp::Stamp::of(&m))
+}
+
+/// Whether `live` maps exactly the logical paths of `files` to their hashed
+/// names, with their sizes and SHA-256s.
+fn records_exactly(live: &Manifest, files: &[Planned]) -> bool {
+    live.paths.len() == files.len()
+        && files.iter().all(|p| {
+            live.paths.get(&p.logical) == Some(&p.hashed)
+                && live
+                    .files
+                    .get(&p.hashed)
+                    .is_some_and(|m| m.size == p.digests.size && m.sha256 == p.digests.sha256_hex())
+        })
 }
 
 impl Before {
     /// An unreadable live manifest is replaced (with a warning); an
     /// unreadable history version is left alone (no deltas against it).
-    fn read(root: &Path, max_bytes: u64) -> Result<Before> {
+    /// The history is not read when `skip_history` says so of the live
+    /// manifest.
+    fn read(
+        root: &Path,
+        max_bytes: u64,
+        skip_history: impl FnOnce(&Manifest) -> bool,
+    ) -> Result<Before> {
         let path = root.join(MANIFEST_NAME);
         let (live, live_bytes) = match crate::manifest::read(&path, max_bytes).and_then(|b| {
             Ok((
@@ -294,7 +335,12 @@ impl Before {
                 (None, None)
             }
         };
-        let history = crate::history::load_history(root, max_bytes)?;
+        let history_skipped = live.as_ref().is_some_and(skip_history);
+        let history = if history_skipped {
+            Vec::new()
+        } else {
+            crate::history::load_history(root, max_bytes)?
+        };
         let mut versions = Vec::with_capacity(history.len() + 1);
         if let Some(m) = &live {
             versions.push((MANIFEST_NAME.to_string(), m.clone()));
@@ -309,6 +355,7 @@ impl Before {
             live: live.unwrap_or_default(),
             live_bytes,
             versions,
+            history_skipped,
         })
     }
 }
@@ -781,6 +828,40 @@ mod tests {
         // util.js, and app.js that imports it, are new.
         assert_eq!(changed.collected, 2, "{changed:?}");
         assert!(changed.manifest_changed);
+    }
+
+    #[test]
+    fn a_no_op_keeps_the_recorded_deltas_without_reading_the_history() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        settled_run(&config, &Options::default());
+        let util = t.path().join("assets/js/util.js");
+        let mut text = std::fs::read_to_string(&util).expect("read");
+        text.push_str("export const y = 2;\n");
+        std::fs::write(&util, text).expect("write");
+        let changed = settled_run(&config, &Options::default());
+        assert!(changed.deltas > 0, "{changed:?}");
+        let live = config.static_root.join(MANIFEST_NAME);
+        let with_deltas = std::fs::read(&live).expect("read");
+        // A run that read the older version would find no dictionary in it.
+        let old = config
+            .static_root
+            .join(changed.history.as_deref().expect("history"));
+        std::fs::write(&old, "not a manifest").expect("write");
+        let noop = settled_run(&config, &Options::default());
+        assert!(!noop.manifest_changed, "{noop:?}");
+        assert_eq!(std::fs::read(&live).expect("read"), with_deltas);
+        // A dictionary that is gone: its deltas are dropped.
+        let m = Manifest::from_slice(&live, &with_deltas).expect("manifest");
+        let meta = &m.files[&m.paths["js/util.js"]];
+        let dictionary = &meta.deltas.values().next().expect("a delta").dictionary;
+        std::fs::remove_file(config.static_root.join(dictionary)).expect("rm");
+        let after = settled_run(&config, &Options::default());
+        assert!(after.manifest_changed, "{after:?}");
+        let m = Manifest::load(&config.static_root, config.manifest_max_size)
+            .expect("load")
+            .expect("manifest");
+        assert!(m.files[&m.paths["js/util.js"]].deltas.is_empty());
     }
 
     #[test]

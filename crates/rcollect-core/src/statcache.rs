@@ -106,6 +106,8 @@ pub(crate) struct Entry {
 struct OnDisk<M> {
     format: String,
     key: String,
+    /// The stamp of the live manifest the run left.
+    manifest: Option<Stamp>,
     entries: M,
 }
 
@@ -113,6 +115,8 @@ struct OnDisk<M> {
 #[derive(Debug, Default)]
 pub(crate) struct StatCache {
     entries: HashMap<String, Entry>,
+    /// The stamp of the live manifest the run that wrote it left.
+    pub(crate) manifest: Option<Stamp>,
 }
 
 impl StatCache {
@@ -129,7 +133,10 @@ impl StatCache {
             }
         };
         match serde_json::from_slice::<OnDisk<HashMap<String, Entry>>>(&bytes) {
-            Ok(d) if d.format == FORMAT && d.key == key => StatCache { entries: d.entries },
+            Ok(d) if d.format == FORMAT && d.key == key => StatCache {
+                entries: d.entries,
+                manifest: d.manifest,
+            },
             Ok(_) => {
                 tracing::debug!("stat cache ignored: another format or configuration");
                 StatCache::default()
@@ -164,6 +171,7 @@ impl StatCache {
 pub(crate) fn save(
     root: &Path,
     key: &str,
+    manifest: Option<Stamp>,
     entries: impl IntoIterator<Item = (PathBuf, Entry)>,
 ) -> crate::Result<()> {
     let entries: BTreeMap<String, Entry> = entries
@@ -173,6 +181,7 @@ pub(crate) fn save(
     let d = OnDisk {
         format: FORMAT.to_string(),
         key: key.to_string(),
+        manifest,
         entries,
     };
     let path = root.join(STAT_CACHE_NAME);
@@ -185,15 +194,17 @@ pub(crate) fn save(
 }
 
 /// What the cache is valid for: the settings that decide what a source
-/// file's references are and resolve to, and the executable that scans
-/// (its version, size and times: another build scans with other code).
+/// file's references are and resolve to, and what is compressed (the
+/// deltas a manifest records are taken as they are when nothing changed),
+/// and the executable that scans (its version, size and times: another
+/// build scans with other code).
 pub(crate) fn config_key(config: &Config) -> String {
     let exe = std::env::current_exe()
         .and_then(std::fs::metadata)
         .map(|m| Stamp::of(&m))
         .ok();
     let what = format!(
-        "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
         env!("CARGO_PKG_VERSION"),
         exe,
         config.static_url,
@@ -202,6 +213,7 @@ pub(crate) fn config_key(config: &Config) -> String {
         config.js,
         config.sourcemaps,
         config.bundler,
+        config.compress,
     );
     crate::hash::hex(&Sha256::digest(what.as_bytes()))
 }
@@ -312,11 +324,12 @@ mod tests {
         save(
             t.path(),
             "k",
+            Some(stamp),
             [(a.clone(), entry(stamp)), (b.clone(), entry(stamp))],
         )
         .expect("save");
         let mut c = StatCache::load(t.path(), "k");
-        assert_eq!(c.len(), 2);
+        assert_eq!((c.len(), c.manifest), (2, Some(stamp)));
         let e = c.take(&a, &stamp).expect("hit");
         assert_eq!(e.source, Digests::of(b"a{}"));
         let out = e.output.expect("output");
@@ -338,6 +351,7 @@ mod tests {
         save(
             t.path(),
             "k",
+            None,
             [(t.path().join("a"), entry(Stamp::default()))],
         )
         .expect("save");
