@@ -402,7 +402,7 @@ pub(crate) fn plan_known(
         reuse_root,
     };
     for level in &order.levels {
-        let done: Vec<Result<Vec<(Planned, Option<Output>)>>> = level
+        let done: Vec<Result<Vec<PlannedWith>>> = level
             .par_iter()
             .map(|comp| {
                 if comp.len() == 1 && !graph.has_self_edge(comp[0]) {
@@ -859,6 +859,10 @@ fn dep_modified(scanned: Option<&Scanned>, results: &[Option<Planned>]) -> u64 {
     })
 }
 
+/// A planned file and, for a rewritten one, what its final bytes are made
+/// of (for the stat cache).
+type PlannedWith = (Planned, Option<Output>);
+
 /// What planning one file (not in a cycle) needs besides the results so far.
 struct Single<'a> {
     assets: &'a [SourceFile],
@@ -876,7 +880,7 @@ impl Single<'_> {
         scanned: &[Option<Scanned>],
         results: &[Option<Planned>],
         i: usize,
-    ) -> Result<(Planned, Option<Output>)> {
+    ) -> Result<PlannedWith> {
         let a = &self.assets[i];
         let source_digests = || match self.known.get(i).copied().flatten() {
             Some(d) => Ok(d),
