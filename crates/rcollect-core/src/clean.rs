@@ -165,7 +165,7 @@ pub fn clean_dir(
         Some(crate::write::lock(root)?)
     };
     let releases = Releases::load(root, max_manifest_bytes)?;
-    let (objects, dirs) = walk_root(root)?;
+    let (objects, dirs) = walk_root(root, true)?;
     let place = root.display().to_string();
     let result = plan(&place, &releases, &objects, options, SystemTime::now())?;
     if !dry_run {
@@ -175,10 +175,13 @@ pub fn clean_dir(
 }
 
 /// Every file under `root` as an [`Object`] (file names that are not UTF-8
-/// are never rcollect's and are left out), and every directory, parents
-/// first.
+/// are never rcollect's and are left out; the modification time only with
+/// `times`, the epoch otherwise), and every directory, parents first.
 #[cfg(feature = "collect")]
-fn walk_root(root: &std::path::Path) -> crate::Result<(Vec<Object>, Vec<std::path::PathBuf>)> {
+fn walk_root(
+    root: &std::path::Path,
+    times: bool,
+) -> crate::Result<(Vec<Object>, Vec<std::path::PathBuf>)> {
     use crate::error::Error;
     let mut objects = Vec::new();
     let mut dirs = Vec::new();
@@ -200,11 +203,16 @@ fn walk_root(root: &std::path::Path) -> crate::Result<(Vec<Object>, Vec<std::pat
         else {
             continue;
         };
-        let modified = entry
-            .metadata()
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .unwrap_or_else(SystemTime::now);
+        // A `stat` per file, only when the caller looks at ages.
+        let modified = if times {
+            entry
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .unwrap_or_else(SystemTime::now)
+        } else {
+            SystemTime::UNIX_EPOCH
+        };
         objects.push(Object { key, modified });
     }
     Ok((objects, dirs))
@@ -249,6 +257,7 @@ pub(crate) fn sweep(
     let mut keep: BTreeSet<String> = BTreeSet::new();
     keep.insert(MANIFEST_NAME.to_string());
     keep.insert(crate::write::LOCK_NAME.to_string());
+    keep.insert(crate::statcache::STAT_CACHE_NAME.to_string());
     if manifest.linking == crate::config::Linking::Importmap {
         keep.insert(crate::importmap::IMPORTMAP_NAME.to_string());
     }
@@ -266,7 +275,7 @@ pub(crate) fn sweep(
             }
         }
     }
-    let (objects, dirs) = walk_root(root)?;
+    let (objects, dirs) = walk_root(root, false)?;
     let mut doomed = Vec::new();
     let mut deleted = 0;
     for o in objects {

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rayon::prelude::*;
 
@@ -32,6 +32,7 @@ use crate::manifest::{Delta, Encoding, FileMeta, MANIFEST_NAME, Manifest};
 use crate::paths::with_suffix;
 use crate::plan::{self, BrokenReference, Content, PlanOptions, Planned};
 use crate::progress::{Phase, Progress};
+use crate::statcache::StatCache;
 use crate::write::{copy_verified, file_len, link_or_copy, lock, write_atomic};
 
 /// Knobs of one collect run.
@@ -69,6 +70,10 @@ pub struct Summary {
     pub collected: usize,
     /// Files whose hashed output already existed.
     pub unchanged: usize,
+    /// Source files the stat cache knew (same stamp as when a previous
+    /// run read them): not read, hashed nor scanned again, unless a file
+    /// they reference changed.
+    pub known: usize,
     /// Files whose references were rewritten.
     pub post_processed: usize,
     /// Variants produced by running a compressor.
@@ -140,16 +145,35 @@ pub struct Summary {
 /// # Ok(()) }
 /// ```
 pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
+    collect_started(config, options, SystemTime::now())
+}
+
+/// [`collect`] that takes `started` as the time the run started (what
+/// decides which sources had settled for the stat cache).
+fn collect_started(config: &Config, options: &Options, started: SystemTime) -> Result<Summary> {
     let start = Instant::now();
     let findings = refuse_config_errors(config)?;
     let root = &config.static_root;
-    let plan = plan::plan(
+    // What earlier runs learnt about the sources (`clear` and `verify`
+    // start from nothing), then the walk: its stamps are taken after
+    // `started`, which decides which entries are kept for the next run.
+    let stat_key = crate::statcache::config_key(config);
+    let cache = if options.clear || options.verify {
+        StatCache::default()
+    } else {
+        StatCache::load(root, &stat_key)
+    };
+    let recorded_manifest = cache.manifest;
+    let found = crate::find::find(config)?;
+    let (plan, learnt) = plan::plan_known(
         config,
+        found,
         PlanOptions {
             // A damaged hashed file must not stand in for the final bytes.
             reuse_root: (!options.verify).then(|| root.clone()),
             ..PlanOptions::default()
         },
+        Some(plan::Known { cache, started }),
     )?;
     if plan.files.is_empty() && !config.allow_empty {
         return Err(Error::NothingToCollect {
@@ -157,13 +181,22 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
         });
     }
     let mut summary = Summary::new(config, options, &plan, findings);
+    summary.known = learnt.known;
     let _lock = if options.dry_run {
         None
     } else {
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
         Some(lock(root)?)
     };
-    let before = Before::read(root, config.manifest_max_size)?;
+    // The older manifest versions are read only when something changed:
+    // the live manifest is the one the run that wrote the stat cache left,
+    // and it records these very files.
+    let before = Before::read(root, config.manifest_max_size, |live| {
+        !options.verify
+            && recorded_manifest.is_some()
+            && recorded_manifest == manifest_stamp(root)
+            && records_exactly(live, &plan.files)
+    })?;
     let cache = config.cache_dir.as_ref().map(Cache::new);
     let encodings = enabled_encodings(config);
     let jobs = Jobs {
@@ -196,9 +229,14 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
     }
     // 3. Deltas against the previous versions still in STATIC_ROOT.
     let deltas = if config.compress.deltas > 0 && !options.dry_run {
-        let (deltas, made) = jobs.make_deltas(&plan.files, &variants, config.compress.deltas)?;
-        summary.deltas = made;
-        deltas
+        if before.history_skipped {
+            jobs.recorded_deltas(&plan.files)
+        } else {
+            let (deltas, made) =
+                jobs.make_deltas(&plan.files, &variants, config.compress.deltas)?;
+            summary.deltas = made;
+            deltas
+        }
     } else {
         vec![BTreeMap::new(); plan.files.len()]
     };
@@ -228,6 +266,15 @@ pub fn collect(config: &Config, options: &Options) -> Result<Summary> {
             .try_for_each(|(p, o)| write_unhashed(root, p, o, &encodings, &manifest))?;
     }
     summary.deleted = crate::clean::sweep(root, &manifest, options.clear, options.dry_run)?;
+    // Last, what this run learnt about the sources, for the next one (when
+    // it is not what the cache says already).
+    let manifest_now = manifest_stamp(root);
+    if !options.dry_run
+        && (learnt.changed || manifest_now != recorded_manifest)
+        && let Err(e) = crate::statcache::save(root, &stat_key, manifest_now, learnt.entries)
+    {
+        tracing::warn!("{e}; the next collect reads every source again");
+    }
     summary.elapsed = start.elapsed();
     Ok(summary)
 }
@@ -239,12 +286,40 @@ struct Before {
     live: Manifest,
     live_bytes: Option<Vec<u8>>,
     versions: Vec<(String, Manifest)>,
+    /// The older versions were not read (`versions` holds the live one).
+    history_skipped: bool,
+}
+
+/// The stamp of the live manifest, if there is one.
+fn manifest_stamp(root: &Path) -> Option<crate::stamp::Stamp> {
+    std::fs::metadata(root.join(MANIFEST_NAME))
+        .ok()
+        .map(|m| crate::stamp::Stamp::of(&m))
+}
+
+/// Whether `live` maps exactly the logical paths of `files` to their hashed
+/// names, with their sizes and SHA-256s.
+fn records_exactly(live: &Manifest, files: &[Planned]) -> bool {
+    live.paths.len() == files.len()
+        && files.iter().all(|p| {
+            live.paths.get(&p.logical) == Some(&p.hashed)
+                && live
+                    .files
+                    .get(&p.hashed)
+                    .is_some_and(|m| m.size == p.digests.size && m.sha256 == p.digests.sha256_hex())
+        })
 }
 
 impl Before {
     /// An unreadable live manifest is replaced (with a warning); an
     /// unreadable history version is left alone (no deltas against it).
-    fn read(root: &Path, max_bytes: u64) -> Result<Before> {
+    /// The history is not read when `skip_history` says so of the live
+    /// manifest.
+    fn read(
+        root: &Path,
+        max_bytes: u64,
+        skip_history: impl FnOnce(&Manifest) -> bool,
+    ) -> Result<Before> {
         let path = root.join(MANIFEST_NAME);
         let (live, live_bytes) = match crate::manifest::read(&path, max_bytes).and_then(|b| {
             Ok((
@@ -260,7 +335,12 @@ impl Before {
                 (None, None)
             }
         };
-        let history = crate::history::load_history(root, max_bytes)?;
+        let history_skipped = live.as_ref().is_some_and(skip_history);
+        let history = if history_skipped {
+            Vec::new()
+        } else {
+            crate::history::load_history(root, max_bytes)?
+        };
         let mut versions = Vec::with_capacity(history.len() + 1);
         if let Some(m) = &live {
             versions.push((MANIFEST_NAME.to_string(), m.clone()));
@@ -275,6 +355,7 @@ impl Before {
             live: live.unwrap_or_default(),
             live_bytes,
             versions,
+            history_skipped,
         })
     }
 }
@@ -683,6 +764,248 @@ mod tests {
         // And not tried again.
         let again = collect(&config, &Options::default()).expect("collect");
         assert_eq!(again.compressed, 0);
+    }
+
+    /// A run whose start is an hour ahead: every source has settled, so
+    /// the stat cache keeps them all (a test need not wait out the margin).
+    fn settled_run(config: &Config, options: &Options) -> Summary {
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        collect_started(config, options, later).expect("collect")
+    }
+
+    fn set_mtime(path: &Path, t: SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(t))
+            .expect("set_modified");
+    }
+
+    /// Every file under `dir` with its bytes, but the stat cache, the lock
+    /// and the manifest versions (named for when they were replaced).
+    fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy();
+                name != crate::statcache::STAT_CACHE_NAME
+                    && name != crate::write::LOCK_NAME
+                    && !crate::history::is_history_name(&name)
+            })
+            .map(|e| {
+                let key = e
+                    .path()
+                    .strip_prefix(dir)
+                    .expect("under")
+                    .display()
+                    .to_string();
+                (key, std::fs::read(e.path()).expect("read"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_settled_source_is_taken_from_the_stat_cache_and_a_change_is_seen() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        let first = settled_run(&config, &Options::default());
+        assert_eq!(first.known, 0);
+        let again = settled_run(&config, &Options::default());
+        assert_eq!((again.known, again.collected), (2, 0), "{again:?}");
+        assert!(!again.manifest_changed);
+        // Same size, and the mtime put back: the change time still differs.
+        let util = t.path().join("assets/js/util.js");
+        let mtime = std::fs::metadata(&util)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        let text = std::fs::read_to_string(&util).expect("read");
+        std::fs::write(&util, text.replacen("x = 1", "x = 2", 1)).expect("write");
+        set_mtime(&util, mtime);
+        let changed = settled_run(&config, &Options::default());
+        assert_eq!(changed.known, 1, "app.js is known, util.js is not");
+        // util.js, and app.js that imports it, are new.
+        assert_eq!(changed.collected, 2, "{changed:?}");
+        assert!(changed.manifest_changed);
+    }
+
+    #[test]
+    fn a_no_op_keeps_the_recorded_deltas_without_reading_the_history() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        settled_run(&config, &Options::default());
+        let util = t.path().join("assets/js/util.js");
+        let mut text = std::fs::read_to_string(&util).expect("read");
+        text.push_str("export const y = 2;\n");
+        std::fs::write(&util, text).expect("write");
+        let changed = settled_run(&config, &Options::default());
+        assert!(changed.deltas > 0, "{changed:?}");
+        let live = config.static_root.join(MANIFEST_NAME);
+        let with_deltas = std::fs::read(&live).expect("read");
+        // A run that read the older version would find no dictionary in it.
+        let old = config
+            .static_root
+            .join(changed.history.as_deref().expect("history"));
+        std::fs::write(&old, "not a manifest").expect("write");
+        let noop = settled_run(&config, &Options::default());
+        assert!(!noop.manifest_changed, "{noop:?}");
+        assert_eq!(std::fs::read(&live).expect("read"), with_deltas);
+        // A dictionary that is gone: its deltas are dropped.
+        let m = Manifest::from_slice(&live, &with_deltas).expect("manifest");
+        let meta = &m.files[&m.paths["js/util.js"]];
+        let dictionary = &meta.deltas.values().next().expect("a delta").dictionary;
+        std::fs::remove_file(config.static_root.join(dictionary)).expect("rm");
+        let after = settled_run(&config, &Options::default());
+        assert!(after.manifest_changed, "{after:?}");
+        let m = Manifest::load(&config.static_root, config.manifest_max_size)
+            .expect("load")
+            .expect("manifest");
+        assert!(m.files[&m.paths["js/util.js"]].deltas.is_empty());
+    }
+
+    #[test]
+    fn a_racy_source_is_not_trusted_even_with_its_size_and_mtime() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        // The sources were written just now: racy for this run's start,
+        // so nothing is kept for the next one.
+        collect(&config, &Options::default()).expect("collect");
+        let cache = crate::statcache::StatCache::load(
+            &config.static_root,
+            &crate::statcache::config_key(&config),
+        );
+        assert_eq!(cache.len(), 0);
+        let util = t.path().join("assets/js/util.js");
+        let mtime = std::fs::metadata(&util)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        let text = std::fs::read_to_string(&util).expect("read");
+        std::fs::write(&util, text.replacen("x = 1", "x = 3", 1)).expect("write");
+        set_mtime(&util, mtime);
+        let s = collect(&config, &Options::default()).expect("collect");
+        assert_eq!((s.known, s.collected), (0, 2), "{s:?}");
+        let m = Manifest::load(&config.static_root, config.manifest_max_size)
+            .expect("load")
+            .expect("manifest");
+        let util_out =
+            std::fs::read_to_string(config.static_root.join(&m.paths["js/util.js"])).expect("read");
+        assert!(util_out.contains("x = 3"));
+    }
+
+    #[test]
+    fn a_corrupted_stat_cache_is_ignored() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let config = project(t.path());
+        settled_run(&config, &Options::default());
+        let path = config.static_root.join(crate::statcache::STAT_CACHE_NAME);
+        let good = std::fs::read(&path).expect("read");
+        for bad in [
+            good.get(..good.len() / 3).expect("prefix").to_vec(),
+            b"\0\0\0 not json".to_vec(),
+            Vec::new(),
+        ] {
+            std::fs::write(&path, &bad).expect("write");
+            let s = settled_run(&config, &Options::default());
+            assert_eq!((s.known, s.collected), (0, 0), "{s:?}");
+            // And it was written again.
+            let key = crate::statcache::config_key(&config);
+            assert_eq!(
+                crate::statcache::StatCache::load(&config.static_root, &key).len(),
+                2
+            );
+        }
+    }
+
+    #[test]
+    fn a_config_change_or_clear_starts_from_nothing() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mut config = project(t.path());
+        settled_run(&config, &Options::default());
+        config.ignore.push("*.txt".into());
+        let s = settled_run(&config, &Options::default());
+        assert_eq!(s.known, 0, "another configuration");
+        assert_eq!(settled_run(&config, &Options::default()).known, 2);
+        let clear = Options {
+            clear: true,
+            ..Options::default()
+        };
+        assert_eq!(settled_run(&config, &clear).known, 0);
+        // The clear run kept the cache it wrote.
+        assert_eq!(settled_run(&config, &Options::default()).known, 2);
+    }
+
+    #[test]
+    fn the_output_is_the_same_with_and_without_the_stat_cache() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mut config = project(t.path());
+        let assets = t.path().join("assets");
+        let files = [
+            (
+                "css/app.css",
+                "@import \"base.css\";\n.a { background: url(../img/a.svg?v=1#x) }\n/*# sourceMappingURL=app.css.map */\n",
+            ),
+            ("css/app.css.map", "{\"version\":3}"),
+            (
+                "css/base.css",
+                "body { background: url(\"/static/img/b.svg\") }\n",
+            ),
+            // A cycle.
+            ("css/x.css", "@import \"y.css\";\n.x{}\n"),
+            (
+                "css/y.css",
+                "@import \"x.css\";\n.y { background: url(../img/a.svg) }\n",
+            ),
+            ("img/a.svg", "<svg/>"),
+            ("img/b.svg", "<svg></svg>"),
+            (
+                "page.html",
+                "<!doctype html><link rel=stylesheet href=css/app.css><script src=js/app.js></script><img src=img/missing.png>",
+            ),
+        ];
+        for (name, text) in files {
+            let p = assets.join(name);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, text).expect("write");
+        }
+        config.missing_references = crate::config::MissingReferences::Warn;
+        config.sourcemaps.mode = crate::config::SourceMapMode::Hidden;
+        let cached = config.clone();
+        let mut plain = config.clone();
+        plain.static_root = t.path().join("plain");
+        let run = |c: &Config| settled_run(c, &Options::default());
+        // Both warm, then a change to an image two files reference.
+        run(&cached);
+        let warm = run(&cached);
+        assert_eq!(warm.known, 10, "{warm:?}");
+        run(&plain);
+        assert_eq!(tree(&cached.static_root), tree(&plain.static_root));
+        std::fs::write(assets.join("img/a.svg"), "<svg id=\"a\"/>").expect("write");
+        let changed = run(&cached);
+        assert_eq!(changed.known, 9, "{changed:?}");
+        assert!(
+            changed.collected >= 4,
+            "a.svg, app.css, x.css, y.css: {changed:?}"
+        );
+        std::fs::remove_file(plain.static_root.join(crate::statcache::STAT_CACHE_NAME))
+            .expect("rm");
+        let fresh = run(&plain);
+        assert_eq!(fresh.known, 0);
+        assert_eq!(tree(&cached.static_root), tree(&plain.static_root));
+        assert_eq!(
+            (changed.broken.len(), changed.cycles.len()),
+            (fresh.broken.len(), fresh.cycles.len())
+        );
+        // With every hashed file but one removed by hand, the cache stands
+        // in for nothing it cannot show: the missing file is written again.
+        let m = Manifest::load(&cached.static_root, cached.manifest_max_size)
+            .expect("load")
+            .expect("manifest");
+        let app = cached.static_root.join(&m.paths["css/app.css"]);
+        std::fs::remove_file(&app).expect("rm");
+        let repaired = run(&cached);
+        assert_eq!(repaired.collected, 1, "{repaired:?}");
+        assert_eq!(tree(&cached.static_root), tree(&plain.static_root));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct SourceFile {
     pub size: u64,
     /// Modification time when found.
     pub modified: SystemTime,
+    /// What `stat` said when found (size, times, inode), to tell an
+    /// unchanged file from a changed one without reading it.
+    pub stamp: crate::stamp::Stamp,
 }
 
 /// A file hidden by a file with the same logical path in an earlier dir.
@@ -182,6 +185,7 @@ fn walk_dir(
             dir: index,
             size: meta.len(),
             modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            stamp: crate::stamp::Stamp::of(&meta),
         });
     }
     Ok(())

@@ -44,6 +44,9 @@ pub mod plan;
 pub mod progress;
 pub mod rewrite;
 pub mod scan;
+pub mod stamp;
+#[cfg(feature = "collect")]
+mod statcache;
 pub mod suggest;
 pub mod url;
 mod write;

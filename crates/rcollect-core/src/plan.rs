@@ -15,8 +15,9 @@
 //! them, the name hash is not the hash of the final bytes; the manifest's
 //! `sha256` always is.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -30,6 +31,7 @@ use crate::graph::Graph;
 use crate::hash::{Digests, hashed_name, name_hash};
 use crate::rewrite::{Target, replacement, resolve, splice};
 use crate::scan::{self, RefKind, Syntax};
+use crate::statcache::{Entry, Output, RACY_MARGIN, RawRef, StatCache};
 
 /// Where a planned file's final bytes come from.
 #[derive(Debug, Clone)]
@@ -184,8 +186,17 @@ pub const MAX_LISTED: usize = 20;
 type ScanResult = Result<Option<(Scanned, Vec<BrokenReference>, usize)>>;
 
 struct Scanned {
-    /// The source bytes; empty when `digests` is set.
+    /// The source bytes when `loaded`; empty when `digests` is set.
     bytes: Vec<u8>,
+    /// Whether `bytes` holds the source (false when the stat cache told
+    /// what the file holds: it is read only if its final bytes are needed).
+    loaded: bool,
+    /// Digests of the source bytes.
+    source: Digests,
+    /// The references as the bytes hold them (kept in the stat cache).
+    raw: Vec<RawRef>,
+    /// The final bytes a previous run made of this source (stat cache).
+    output: Option<Output>,
     edges: Vec<Edge>,
     /// References left as written (JS module specifiers with
     /// `linking = "importmap"`, bare specifiers of `[js.imports]`): in the
@@ -207,6 +218,42 @@ pub fn plan(config: &Config, options: PlanOptions) -> Result<Plan> {
 
 /// Plans from an existing walk result.
 pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result<Plan> {
+    plan_known(config, found, options, None).map(|(plan, _)| plan)
+}
+
+/// What a previous run learnt about the sources ([`crate::statcache`]),
+/// and when this run started (before the walk).
+pub(crate) struct Known {
+    pub(crate) cache: StatCache,
+    pub(crate) started: SystemTime,
+}
+
+/// What a run learnt about the sources.
+#[derive(Debug, Default)]
+pub(crate) struct Learnt {
+    /// The stat cache entries of the sources that had settled when the run
+    /// started.
+    pub(crate) entries: Vec<(PathBuf, Entry)>,
+    /// How many sources the stat cache knew (unchanged stamps).
+    pub(crate) known: usize,
+    /// False when `entries` are the ones the stat cache held (nothing to
+    /// write).
+    pub(crate) changed: bool,
+}
+
+/// [`plan_found`] that takes what `known` says about unchanged sources
+/// instead of reading them, and returns what this run learnt (nothing
+/// without `known`).
+pub(crate) fn plan_known(
+    config: &Config,
+    found: Found,
+    options: PlanOptions,
+    known: Option<Known>,
+) -> Result<(Plan, Learnt)> {
+    let (mut cache, started) = match known {
+        Some(k) => (k.cache, Some(k.started)),
+        None => (StatCache::default(), None),
+    };
     let bundled = crate::bundler::detect(config, &found)?;
     let assets = &found.assets;
     let index: HashMap<&str, usize> = assets
@@ -221,16 +268,31 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         bare: &bare,
     };
 
-    // 1. Read and scan CSS/JS/HTML; resolve references to asset indices.
-    // Files a bundler hashed are taken as they are: never scanned nor
-    // rewritten (their references come from the bundler's manifest).
+    // 1. Read and scan CSS/JS/HTML (unless the stat cache knows them);
+    // resolve references to asset indices. Files a bundler hashed are
+    // taken as they are: never scanned nor rewritten (their references
+    // come from the bundler's manifest).
+    let cached: Vec<Option<Entry>> = assets
+        .iter()
+        .map(|a| cache.take(&a.source, &a.stamp))
+        .collect();
+    let leftover = !cache.is_empty();
+    drop(cache);
+    let hits: Vec<bool> = cached.iter().map(Option::is_some).collect();
+    let known_count = hits.iter().filter(|h| **h).count();
+    let mut changed = leftover || known_count < assets.len();
+    let known: Vec<Option<Digests>> = cached
+        .iter()
+        .map(|c| c.as_ref().map(|e| e.source))
+        .collect();
     let scanned: Vec<ScanResult> = assets
         .par_iter()
-        .map(|a| {
+        .zip(cached)
+        .map(|(a, c)| {
             if bundled.hashed.contains_key(&a.logical) {
                 Ok(None)
             } else {
-                scan_asset(config, &linking, a, &index)
+                scan_asset(config, &linking, a, &index, c)
             }
         })
         .collect();
@@ -330,38 +392,63 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
 
     // 3. Hash level by level; each level in parallel.
     let mut results: Vec<Option<Planned>> = vec![None; assets.len()];
+    let mut learnt: Vec<(PathBuf, Entry)> = Vec::new();
     let mut cycles = Vec::new();
+    let reuse_root = options.reuse_root.as_deref();
+    let single = Single {
+        assets,
+        bundled: &bundled,
+        known: &known,
+        reuse_root,
+    };
     for level in &order.levels {
-        let done: Vec<Result<Vec<Planned>>> = level
+        let done: Vec<Result<Vec<PlannedWith>>> = level
             .par_iter()
             .map(|comp| {
                 if comp.len() == 1 && !graph.has_self_edge(comp[0]) {
                     let i = comp[0];
-                    plan_single(assets, &files_scanned, &results, &bundled, i).map(|p| vec![p])
+                    single.plan(&files_scanned, &results, i).map(|p| vec![p])
                 } else {
                     plan_cycle(assets, &files_scanned, &results, comp)
+                        .map(|v| v.into_iter().map(|p| (p, None)).collect())
                 }
                 .map(|planned| {
                     planned
                         .into_iter()
-                        .map(|p| reuse(p, options.reuse_root.as_deref()))
+                        .map(|(p, o)| (reuse(p, reuse_root), o))
                         .collect()
                 })
             })
             .collect();
-        // A file's source bytes are only needed for its own final bytes.
-        for comp in level {
-            for &i in comp {
-                files_scanned[i] = None;
-            }
-        }
         for (comp, r) in level.iter().zip(done) {
             if comp.len() > 1 || graph.has_self_edge(comp[0]) {
                 cycles.push(comp.iter().map(|&i| assets[i].logical.clone()).collect());
             }
             match r {
                 Ok(planned) => {
-                    for (&i, p) in comp.iter().zip(planned) {
+                    for (&i, (p, output)) in comp.iter().zip(planned) {
+                        // A file's source bytes are only needed for its own
+                        // final bytes; what was learnt about it is kept.
+                        let s = files_scanned.get_mut(i).and_then(Option::take);
+                        let was = s.as_ref().and_then(|s| s.output.as_ref()).map(|o| o.inputs);
+                        if was != output.as_ref().map(|o| o.inputs)
+                            || !hits.get(i).copied().unwrap_or(false)
+                        {
+                            changed = true;
+                        }
+                        if let (Some(started), Some(a)) = (started, assets.get(i))
+                            && a.stamp.settled_before(started, RACY_MARGIN)
+                        {
+                            learnt.push((
+                                a.source.clone(),
+                                Entry {
+                                    stamp: a.stamp,
+                                    source: s.as_ref().map_or(p.digests, |s| s.source),
+                                    refs: s.map(|s| s.raw),
+                                    output,
+                                },
+                            ));
+                        }
                         results[i] = Some(p);
                     }
                 }
@@ -374,7 +461,7 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
     }
     let files: Vec<Planned> = results.into_iter().flatten().collect();
     refuse_taken_names(&files, linking.importmap)?;
-    Ok(Plan {
+    let plan = Plan {
         found,
         files,
         broken,
@@ -383,7 +470,15 @@ pub fn plan_found(config: &Config, found: Found, options: PlanOptions) -> Result
         references,
         bundles: bundled.bundles,
         imports: bare,
-    })
+    };
+    Ok((
+        plan,
+        Learnt {
+            entries: learnt,
+            known: known_count,
+            changed,
+        },
+    ))
 }
 
 /// Refuses source files whose logical path is a name rcollect writes for
@@ -410,6 +505,8 @@ fn refuse_taken_names(files: &[Planned], importmap: bool) -> Result<()> {
             Some("a previous manifest version".to_string())
         } else if top_level && p.logical == crate::write::LOCK_NAME {
             Some("the lock file".to_string())
+        } else if top_level && p.logical == crate::statcache::STAT_CACHE_NAME {
+            Some("the stat cache".to_string())
         } else if top_level && p.logical == crate::importmap::IMPORTMAP_NAME && importmap {
             Some("the import map (`[js] linking = \"importmap\"`)".to_string())
         } else if p.logical.ends_with(crate::write::TEMP_SUFFIX) {
@@ -444,7 +541,7 @@ fn refuse_taken_names(files: &[Planned], importmap: bool) -> Result<()> {
 }
 
 /// Points `p`'s content at an existing hashed file in `root`, dropping the bytes.
-fn reuse(mut p: Planned, root: Option<&std::path::Path>) -> Planned {
+fn reuse(mut p: Planned, root: Option<&Path>) -> Planned {
     if let (Some(root), Content::Memory(_)) = (root, &p.content) {
         let existing = root.join(&p.hashed);
         if std::fs::metadata(&existing).is_ok_and(|m| m.is_file() && m.len() == p.digests.size) {
@@ -462,33 +559,43 @@ fn many(mut errors: Vec<Error>) -> Error {
     }
 }
 
+/// Scans `asset` (or takes what the stat cache entry `cached` recorded of
+/// its bytes) and resolves its references.
 fn scan_asset(
     config: &Config,
     linking: &Linking<'_>,
     asset: &SourceFile,
     index: &HashMap<&str, usize>,
+    cached: Option<Entry>,
 ) -> ScanResult {
     let Some(syntax) = Syntax::of(&asset.logical) else {
         return Ok(None);
     };
-    let bytes = std::fs::read(&asset.source).map_err(|e| Error::io(&asset.source, e))?;
+    let (bytes, loaded, source, raw, output) = match cached
+        .and_then(|e| Some((e.source, e.refs?, e.output)))
+    {
+        Some((source, raw, output)) => (Vec::new(), false, source, raw, output),
+        None => {
+            let bytes = std::fs::read(&asset.source).map_err(|e| Error::io(&asset.source, e))?;
+            let raw = raw_refs(syntax, &bytes);
+            let source = Digests::of(&bytes);
+            (bytes, true, source, raw, None)
+        }
+    };
     let mut edges = Vec::new();
     let mut links = Vec::new();
     let mut strip = Vec::new();
     let mut broken = Vec::new();
     let mut omitted = 0;
     let hidden = config.sourcemaps.mode == crate::config::SourceMapMode::Hidden;
-    for r in scan::scan(syntax, &bytes) {
+    for r in &raw {
         // Hidden source maps: the comment goes, whatever it names (a
         // collected map, another URL, an inline `data:` map).
         if hidden && r.kind == RefKind::SourceMap {
-            strip.extend(scan::source_map_comment(&bytes, &r.span));
+            strip.extend(r.comment.clone());
             continue;
         }
-        let Some(raw) = bytes.get(r.span.clone()) else {
-            continue;
-        };
-        let Ok(text) = std::str::from_utf8(raw) else {
+        let Some(text) = r.text.as_deref() else {
             continue;
         };
         let js = matches!(r.kind, RefKind::JsImport | RefKind::JsDynamicImport);
@@ -521,7 +628,7 @@ fn scan_asset(
             } => match index.get(logical.as_str()) {
                 Some(&target) => {
                     edges.push(Edge {
-                        span: r.span,
+                        span: r.span.clone(),
                         kind: r.kind,
                         target,
                         name_start,
@@ -540,15 +647,19 @@ fn scan_asset(
             source: asset.source.clone(),
             logical: asset.logical.clone(),
             line: r.line,
-            col: column(&bytes, r.span.start),
+            col: r.col,
             target: text.to_string(),
             resolved,
         });
     }
     let scanned = if edges.is_empty() && strip.is_empty() {
         Scanned {
-            digests: Some(Digests::of(&bytes)),
+            digests: Some(source),
             bytes: Vec::new(),
+            loaded: false,
+            source,
+            raw,
+            output,
             edges,
             links,
             strip,
@@ -556,6 +667,10 @@ fn scan_asset(
     } else {
         Scanned {
             bytes,
+            loaded,
+            source,
+            raw,
+            output,
             edges,
             links,
             strip,
@@ -563,6 +678,68 @@ fn scan_asset(
         }
     };
     Ok(Some((scanned, broken, omitted)))
+}
+
+/// The references `bytes` hold, as the stat cache keeps them.
+fn raw_refs(syntax: Syntax, bytes: &[u8]) -> Vec<RawRef> {
+    let mut columns = Columns {
+        bytes,
+        at: 0,
+        chars: 0,
+    };
+    scan::scan(syntax, bytes)
+        .into_iter()
+        .map(|r| RawRef {
+            comment: if r.kind == RefKind::SourceMap {
+                scan::source_map_comment(bytes, &r.span)
+            } else {
+                None
+            },
+            text: bytes
+                .get(r.span.clone())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .map(str::to_owned),
+            col: columns.of(r.span.start),
+            line: r.line,
+            kind: r.kind,
+            span: r.span,
+        })
+        .collect()
+}
+
+/// [`column`] of positions in increasing order, in one pass: a long
+/// minified line with many references is counted once, not once per
+/// reference.
+struct Columns<'a> {
+    bytes: &'a [u8],
+    /// The last position asked for.
+    at: usize,
+    /// Characters between its line's start and it.
+    chars: usize,
+}
+
+impl Columns<'_> {
+    fn of(&mut self, at: usize) -> u32 {
+        // Counting on from the last position gives the same count when
+        // the bytes from there on start with an ASCII byte (no UTF-8
+        // sequence spans it); otherwise, count from the line's start.
+        let on = at >= self.at && self.bytes.get(self.at).is_some_and(u8::is_ascii);
+        let chars = match self.bytes.get(self.at..at).filter(|_| on) {
+            Some(seg) => match seg.iter().rposition(|&b| b == b'\n' || b == b'\r') {
+                Some(nl) => lossy_chars(seg.get(nl + 1..).unwrap_or_default()),
+                None => self.chars.saturating_add(lossy_chars(seg)),
+            },
+            None => (column(self.bytes, at) as usize).saturating_sub(1),
+        };
+        self.at = at;
+        self.chars = chars;
+        u32::try_from(chars).unwrap_or(u32::MAX).saturating_add(1)
+    }
+}
+
+/// Characters in `bytes` decoded lossily (as [`column`] counts them).
+fn lossy_chars(bytes: &[u8]) -> usize {
+    String::from_utf8_lossy(bytes).chars().count()
 }
 
 /// 1-based column, in characters, of byte `at` on its line.
@@ -586,6 +763,7 @@ fn mtime_secs(t: SystemTime) -> u64 {
 /// and removes its hidden source-map comments.
 fn rewrite_with<'a>(
     scanned: &Scanned,
+    bytes: &[u8],
     names: impl Fn(usize) -> Option<&'a str>,
 ) -> (Vec<u8>, bool) {
     let mut edits: Vec<(std::ops::Range<usize>, String)> = scanned
@@ -597,8 +775,7 @@ fn rewrite_with<'a>(
         let Some(hashed) = names(e.target) else {
             continue;
         };
-        let Some(text) = scanned
-            .bytes
+        let Some(text) = bytes
             .get(e.span.clone())
             .and_then(|b| std::str::from_utf8(b).ok())
         else {
@@ -613,7 +790,54 @@ fn rewrite_with<'a>(
     // A comment and a reference never overlap (a hidden source map is not
     // an edge), so sorting by start orders them for `splice`.
     edits.sort_by_key(|(r, _)| r.start);
-    (splice(&scanned.bytes, &edits), changed)
+    (splice(bytes, &edits), changed)
+}
+
+impl Scanned {
+    /// The source bytes: those read while scanning, or (when the stat
+    /// cache stood in for them) the file's bytes now, which must be the
+    /// ones the cache recorded.
+    fn source_bytes(&self, a: &SourceFile) -> Result<Cow<'_, [u8]>> {
+        if self.loaded {
+            return Ok(Cow::Borrowed(&self.bytes));
+        }
+        let bytes = std::fs::read(&a.source).map_err(|e| Error::io(&a.source, e))?;
+        if Digests::of(&bytes) != self.source {
+            return Err(Error::SourceChanged {
+                path: a.source.clone(),
+            });
+        }
+        Ok(Cow::Owned(bytes))
+    }
+
+    /// What the final bytes are made of besides the source: each
+    /// rewritten span, how it is rewritten and the name put there
+    /// (`names`), and the removed ranges. Equal inputs over equal source
+    /// bytes give equal final bytes.
+    fn inputs<'a>(&self, names: impl Fn(usize) -> Option<&'a str>) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let num = |h: &mut Sha256, n: usize| h.update((n as u64).to_le_bytes());
+        h.update(self.source.sha256);
+        for e in &self.edges {
+            for n in [e.span.start, e.span.end, e.name_start, e.path_end] {
+                num(&mut h, n);
+            }
+            match names(e.target) {
+                Some(name) => {
+                    h.update([1]);
+                    num(&mut h, name.len());
+                    h.update(name.as_bytes());
+                }
+                None => h.update([0]),
+            }
+        }
+        h.update([2]);
+        for r in &self.strip {
+            num(&mut h, r.start);
+            num(&mut h, r.end);
+        }
+        h.finalize().into()
+    }
 }
 
 /// The hashed name already planned for asset `t`.
@@ -635,67 +859,114 @@ fn dep_modified(scanned: Option<&Scanned>, results: &[Option<Planned>]) -> u64 {
     })
 }
 
-fn plan_single(
-    assets: &[SourceFile],
-    scanned: &[Option<Scanned>],
-    results: &[Option<Planned>],
-    bundled: &crate::bundler::Bundled,
-    i: usize,
-) -> Result<Planned> {
-    let a = &assets[i];
-    if let Some(by) = bundled.hashed.get(&a.logical) {
-        return Ok(Planned {
-            logical: a.logical.clone(),
-            hashed: a.logical.clone(),
-            source: a.source.clone(),
-            content: Content::Source(a.source.clone()),
-            digests: Digests::of_file(&a.source)?,
-            modified: mtime_secs(a.modified),
-            rewritten: false,
-            hashed_by: Some(by.clone()),
-        });
-    }
-    let own = mtime_secs(a.modified);
-    match &scanned[i] {
-        Some(Scanned {
-            digests: Some(digests),
-            ..
-        }) => Ok(Planned {
-            logical: a.logical.clone(),
-            hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
-            source: a.source.clone(),
-            content: Content::Source(a.source.clone()),
-            digests: *digests,
-            modified: own,
-            rewritten: false,
-            hashed_by: None,
-        }),
-        Some(s) => {
-            let (bytes, rewritten) = rewrite_with(s, |t| name_of(results, t));
-            let digests = Digests::of(&bytes);
-            Ok(Planned {
+/// A planned file and, for a rewritten one, what its final bytes are made
+/// of (for the stat cache).
+type PlannedWith = (Planned, Option<Output>);
+
+/// What planning one file (not in a cycle) needs besides the results so far.
+struct Single<'a> {
+    assets: &'a [SourceFile],
+    bundled: &'a crate::bundler::Bundled,
+    /// Source digests the stat cache knows, by asset.
+    known: &'a [Option<Digests>],
+    reuse_root: Option<&'a Path>,
+}
+
+impl Single<'_> {
+    /// Plans asset `i`, and says what its final bytes are made of when
+    /// references are rewritten in it (for the stat cache).
+    fn plan(
+        &self,
+        scanned: &[Option<Scanned>],
+        results: &[Option<Planned>],
+        i: usize,
+    ) -> Result<PlannedWith> {
+        let a = &self.assets[i];
+        let source_digests = || match self.known.get(i).copied().flatten() {
+            Some(d) => Ok(d),
+            None => Digests::of_file(&a.source),
+        };
+        if let Some(by) = self.bundled.hashed.get(&a.logical) {
+            let planned = Planned {
                 logical: a.logical.clone(),
-                hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
-                source: a.source.clone(),
-                content: Content::Memory(Arc::new(bytes)),
-                digests,
-                modified: own.max(dep_modified(Some(s), results)),
-                rewritten,
-                hashed_by: None,
-            })
-        }
-        None => {
-            let digests = Digests::of_file(&a.source)?;
-            Ok(Planned {
-                logical: a.logical.clone(),
-                hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
+                hashed: a.logical.clone(),
                 source: a.source.clone(),
                 content: Content::Source(a.source.clone()),
-                digests,
-                modified: own,
+                digests: source_digests()?,
+                modified: mtime_secs(a.modified),
                 rewritten: false,
+                hashed_by: Some(by.clone()),
+            };
+            return Ok((planned, None));
+        }
+        let own = mtime_secs(a.modified);
+        let planned =
+            |digests: Digests, content: Content, modified: u64, rewritten: bool| Planned {
+                logical: a.logical.clone(),
+                hashed: hashed_name(&a.logical, &name_hash(&digests.sha256)),
+                source: a.source.clone(),
+                content,
+                digests,
+                modified,
+                rewritten,
                 hashed_by: None,
-            })
+            };
+        match &scanned[i] {
+            Some(Scanned {
+                digests: Some(digests),
+                ..
+            }) => Ok((
+                planned(*digests, Content::Source(a.source.clone()), own, false),
+                None,
+            )),
+            Some(s) => {
+                let modified = own.max(dep_modified(Some(s), results));
+                let inputs = s.inputs(|t| name_of(results, t));
+                // The same source rewritten the same way: the final bytes
+                // a previous run made, if STATIC_ROOT still holds them.
+                if let (Some(out), Some(root)) = (&s.output, self.reuse_root)
+                    && out.inputs == inputs
+                {
+                    let p = planned(
+                        out.digests,
+                        Content::Memory(Arc::default()),
+                        modified,
+                        out.rewritten,
+                    );
+                    let existing = root.join(&p.hashed);
+                    if crate::write::file_len(&existing) == Some(out.digests.size) {
+                        let p = Planned {
+                            content: Content::Source(existing),
+                            ..p
+                        };
+                        return Ok((p, Some(out.clone())));
+                    }
+                }
+                let source = s.source_bytes(a)?;
+                let (bytes, rewritten) = rewrite_with(s, &source, |t| name_of(results, t));
+                let digests = Digests::of(&bytes);
+                let output = Output {
+                    inputs,
+                    digests,
+                    rewritten,
+                };
+                let p = planned(
+                    digests,
+                    Content::Memory(Arc::new(bytes)),
+                    modified,
+                    rewritten,
+                );
+                Ok((p, Some(output)))
+            }
+            None => Ok((
+                planned(
+                    source_digests()?,
+                    Content::Source(a.source.clone()),
+                    own,
+                    false,
+                ),
+                None,
+            )),
         }
     }
 }
@@ -709,12 +980,14 @@ fn plan_cycle(
     // Pass 1: rewrite references that leave the cycle; hash the members together.
     let mut cycle_hash = Sha256::new();
     let mut modified = 0;
+    let mut sources: HashMap<usize, Cow<'_, [u8]>> = HashMap::new();
     for &i in comp {
         let a = &assets[i];
         let s = scanned[i].as_ref();
         let partial = match s {
             Some(s) => {
-                rewrite_with(s, |t| {
+                let source = sources.entry(i).or_insert(s.source_bytes(a)?);
+                rewrite_with(s, source, |t| {
                     if comp.contains(&t) {
                         None
                     } else {
@@ -754,7 +1027,8 @@ fn plan_cycle(
                     message: "a file without references cannot be part of a cycle",
                 });
             };
-            let (bytes, rewritten) = rewrite_with(s, |t| {
+            let source = sources.get(&i).map_or(&[][..], |b| &b[..]);
+            let (bytes, rewritten) = rewrite_with(s, source, |t| {
                 names
                     .get(&t)
                     .map(String::as_str)
@@ -794,6 +1068,37 @@ mod tests {
             path: dir.join("assets"),
         });
         config
+    }
+
+    #[test]
+    fn a_source_named_like_the_stat_cache_is_refused() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mut config = project(t.path(), &[(".rcollect.stat", "{}"), ("a.css", "a{}")]);
+        config.default_ignore = false;
+        let err = plan(&config, PlanOptions::default()).expect_err("refused");
+        assert!(err.to_string().contains("the stat cache"), "{err}");
+    }
+
+    #[test]
+    fn columns_counted_in_one_pass_are_the_columns() {
+        let texts: [&[u8]; 4] = [
+            b"ab\ncd url(x) \xc3\xa9 url(y)\r\nz \xe2\x82 q",
+            "é€😀 a\rb\n\n".as_bytes(),
+            b"\xff\xfe\xc3 x",
+            b"",
+        ];
+        for text in texts {
+            let mut c = Columns {
+                bytes: text,
+                at: 0,
+                chars: 0,
+            };
+            for at in 0..=text.len() {
+                assert_eq!(c.of(at), column(text, at), "{text:?} at {at}");
+            }
+            // Going back starts over.
+            assert_eq!(c.of(1), column(text, 1));
+        }
     }
 
     fn by_logical(plan: &Plan) -> HashMap<&str, &Planned> {

@@ -351,6 +351,7 @@ fn to_json(s: &Summary) -> serde_json::Value {
     json!({
         "collected": s.collected,
         "unchanged": s.unchanged,
+        "known_sources": s.known,
         "post_processed": s.post_processed,
         "compressed": s.compressed,
         "from_cache": s.from_cache,

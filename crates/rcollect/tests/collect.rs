@@ -121,9 +121,12 @@ fn verify_root(root: &Path) {
     }
 }
 
+/// The mtime of every output (not the stat cache, which records sources as
+/// they settle, whatever the outputs do).
 fn mtimes(root: &Path) -> BTreeMap<PathBuf, SystemTime> {
     walk(root)
         .into_iter()
+        .filter(|p| !p.ends_with(".rcollect.stat"))
         .map(|p| {
             let m = std::fs::metadata(&p)
                 .expect("meta")
@@ -305,6 +308,53 @@ fn no_op_rerun_touches_nothing_and_compresses_nothing() {
     assert_eq!(mtimes(&root), before, "no file may be rewritten");
 }
 
+/// Issue 25: sources whose stamp did not change since a run that read them
+/// are not read again; an edit that keeps the size and puts the mtime back
+/// is still seen (the change time moves).
+#[test]
+fn a_rerun_reads_only_the_sources_that_changed() {
+    let t = fixture_project();
+    // Let the copied sources settle (files changed within 2 s of a run's
+    // start are not recorded: an edit in the same tick could keep the stamp).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let first = collect(t.path(), &["--no-cache"]);
+    assert_eq!(first["known_sources"], 0);
+    let root = t.path().join("staticfiles");
+    assert!(root.join(".rcollect.stat").is_file());
+    let total = first["total"].as_u64().expect("total");
+    let again = collect(t.path(), &["--no-cache"]);
+    assert_eq!(again["known_sources"].as_u64(), Some(total));
+    assert_eq!(again["collected"], 0);
+    let before = manifest(&root);
+    let css = t.path().join("assets/css/components/buttons.css");
+    let mtime = std::fs::metadata(&css)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let text = std::fs::read_to_string(&css).expect("read");
+    let edited: String = text.chars().rev().collect();
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&css, &edited).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&css)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set_modified");
+    let changed = collect(t.path(), &["--no-cache"]);
+    assert_eq!(changed["known_sources"].as_u64(), Some(total - 1));
+    assert_ne!(
+        hashed(&manifest(&root), "css/components/buttons.css"),
+        hashed(&before, "css/components/buttons.css")
+    );
+    assert_eq!(
+        read(
+            &root,
+            hashed(&manifest(&root), "css/components/buttons.css")
+        ),
+        edited
+    );
+    verify_root(&root);
+}
+
 #[test]
 fn two_runs_give_byte_identical_output() {
     let t = fixture_project();
@@ -314,7 +364,7 @@ fn two_runs_give_byte_identical_output() {
     let files = |r: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
         walk(r)
             .into_iter()
-            .filter(|p| !p.ends_with(".rcollect.lock"))
+            .filter(|p| !p.ends_with(".rcollect.lock") && !p.ends_with(".rcollect.stat"))
             .map(|p| {
                 (
                     p.strip_prefix(r).expect("prefix").to_path_buf(),

@@ -182,6 +182,7 @@ fn traversal_and_malformed_paths_never_escape_the_manifest() {
         "/static/css/".into(),
         "/static/staticfiles.json".into(),
         "/static/.rcollect.lock".into(),
+        "/static/.rcollect.stat".into(),
         "/STATIC/css/app.css".into(),
         "/static/css/APP.css".into(),
         format!("/static/{long}"),

@@ -245,10 +245,11 @@ fn nginx_serves_the_collected_files_with_the_generated_block() {
     assert_eq!(status, 200);
     assert_eq!(header(&h, "cache-control"), Some("public, max-age=60"));
 
-    // Not assets: the manifest, the lock file, a missing name.
+    // Not assets: the manifest, the lock file, the stat cache, a missing name.
     for path in [
         "/static/staticfiles.json",
         "/static/.rcollect.lock",
+        "/static/.rcollect.stat",
         "/static/nope.css",
     ] {
         let (status, _, _) = get(port, path, "identity");

@@ -145,6 +145,32 @@ impl Jobs<'_> {
         Ok((out, made))
     }
 
+    /// The deltas the replaced manifest records for each of `files` whose
+    /// dictionary and delta files are still in STATIC_ROOT (the deltas with
+    /// their recorded sizes): what a collect that changed nothing keeps,
+    /// without reading the older manifest versions.
+    pub(crate) fn recorded_deltas(&self, files: &[Planned]) -> Vec<BTreeMap<String, Delta>> {
+        files
+            .iter()
+            .map(|p| {
+                let Some(meta) = self.previous.files.get(&p.hashed) else {
+                    return BTreeMap::new();
+                };
+                meta.deltas
+                    .iter()
+                    .filter(|(sha, d)| {
+                        file_len(&self.root.join(&d.dictionary)).is_some()
+                            && d.encodings.iter().all(|(c, size)| {
+                                let name = delta::delta_name(&p.hashed, sha, *c);
+                                file_len(&self.root.join(name)) == Some(*size)
+                            })
+                    })
+                    .map(|(sha, d)| (sha.clone(), d.clone()))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Encodes one job's deltas (through the cache) and writes those worth
     /// keeping; `None` when the dictionary's bytes are not the recorded
     /// ones (changed in place).

@@ -11,7 +11,7 @@ pub mod js;
 use std::ops::Range;
 
 /// Which syntax produced a reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RefKind {
     /// CSS `url(...)` (quoted or not, any case), including `@import url(...)`.
     CssUrl,
