@@ -351,6 +351,7 @@ pub(super) fn finish(src: &[u8], mut found: Vec<(Range<usize>, RefKind)>) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::check_invariants;
     use RefKind::{CssImport, CssUrl, SourceMap};
     use proptest::prelude::*;
 
@@ -369,22 +370,6 @@ mod tests {
 
     fn r(text: &str, line: u32, kind: RefKind) -> (String, u32, RefKind) {
         (text.to_owned(), line, kind)
-    }
-
-    /// Spans inside the input, sorted, non-overlapping, non-empty; lines
-    /// match a naive count.
-    fn check_invariants(src: &[u8], found: &[Reference]) {
-        let mut last_end = 0;
-        for r in found {
-            assert!(r.span.start < r.span.end, "empty or reversed {r:?}");
-            assert!(r.span.end <= src.len(), "out of input {r:?}");
-            assert!(r.span.start >= last_end, "overlapping or unsorted {r:?}");
-            last_end = r.span.end;
-            let before = &src[..r.span.start];
-            let crlf = before.windows(2).filter(|w| w == b"\r\n").count();
-            let breaks = before.iter().filter(|&&b| b == b'\n' || b == b'\r').count() - crlf;
-            assert_eq!(r.line as usize, breaks + 1, "line of {r:?}");
-        }
     }
 
     #[test]

@@ -125,6 +125,23 @@ pub fn source_map_comment(src: &[u8], url: &Range<usize>) -> Option<Range<usize>
     Some(start..end)
 }
 
+/// The invariants every scanner keeps (its tests check them): spans inside
+/// the input, sorted, non-overlapping, non-empty; lines match a naive count.
+#[cfg(test)]
+pub(crate) fn check_invariants(src: &[u8], found: &[Reference]) {
+    let mut last_end = 0;
+    for r in found {
+        assert!(r.span.start < r.span.end, "empty or reversed {r:?}");
+        assert!(r.span.end <= src.len(), "out of input {r:?}");
+        assert!(r.span.start >= last_end, "overlapping or unsorted {r:?}");
+        last_end = r.span.end;
+        let before = &src[..r.span.start];
+        let crlf = before.windows(2).filter(|w| w == b"\r\n").count();
+        let breaks = before.iter().filter(|&&b| b == b'\n' || b == b'\r').count() - crlf;
+        assert_eq!(r.line as usize, breaks + 1, "line of {r:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
