@@ -351,25 +351,13 @@ pub(super) fn finish(src: &[u8], mut found: Vec<(Range<usize>, RefKind)>) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::check_invariants;
+    use crate::scan::{check_invariants, found_texts, r};
     use RefKind::{CssImport, CssUrl, SourceMap};
     use proptest::prelude::*;
 
     /// The references in `src` as (text, line, kind).
     fn refs(src: &[u8]) -> Vec<(String, u32, RefKind)> {
-        let found = scan(src);
-        check_invariants(src, &found);
-        found
-            .into_iter()
-            .map(|r| {
-                let text = src.get(r.span.clone()).expect("span in input");
-                (String::from_utf8_lossy(text).into_owned(), r.line, r.kind)
-            })
-            .collect()
-    }
-
-    fn r(text: &str, line: u32, kind: RefKind) -> (String, u32, RefKind) {
-        (text.to_owned(), line, kind)
+        found_texts(src, &scan(src))
     }
 
     #[test]

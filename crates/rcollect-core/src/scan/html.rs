@@ -369,30 +369,18 @@ fn trim(src: &[u8], r: Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::check_invariants;
+    use crate::scan::{check_invariants, found_texts, r};
     use RefKind::{HtmlLink, HtmlLoad};
     use proptest::prelude::*;
 
     /// The references in `src` as (text, line, kind).
     fn refs(src: &str) -> Vec<(String, u32, RefKind)> {
         let src = src.as_bytes();
-        let found = scan(src);
-        check_invariants(src, &found);
-        found
-            .into_iter()
-            .map(|r| {
-                let text = src.get(r.span.clone()).expect("span in input");
-                (String::from_utf8_lossy(text).into_owned(), r.line, r.kind)
-            })
-            .collect()
+        found_texts(src, &scan(src))
     }
 
     fn texts(src: &str) -> Vec<String> {
         refs(src).into_iter().map(|(t, _, _)| t).collect()
-    }
-
-    fn r(text: &str, line: u32, kind: RefKind) -> (String, u32, RefKind) {
-        (text.to_owned(), line, kind)
     }
 
     #[test]

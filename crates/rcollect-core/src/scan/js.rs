@@ -565,7 +565,7 @@ fn report(found: &mut Vec<(Range<usize>, RefKind)>, span: Range<usize>, kind: Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::check_invariants;
+    use crate::scan::{check_invariants, found_texts, r};
     use RefKind::{JsDynamicImport, JsImport, SourceMap};
     use proptest::prelude::*;
 
@@ -575,19 +575,7 @@ mod tests {
     }
 
     fn refs_bytes(src: &[u8]) -> Vec<(String, u32, RefKind)> {
-        let found = scan(src);
-        check_invariants(src, &found);
-        found
-            .into_iter()
-            .map(|r| {
-                let text = src.get(r.span.clone()).expect("span in input");
-                (String::from_utf8_lossy(text).into_owned(), r.line, r.kind)
-            })
-            .collect()
-    }
-
-    fn r(text: &str, line: u32, kind: RefKind) -> (String, u32, RefKind) {
-        (text.to_owned(), line, kind)
+        found_texts(src, &scan(src))
     }
 
     /// The specifiers found, ignoring lines and kinds.

@@ -142,6 +142,26 @@ pub(crate) fn check_invariants(src: &[u8], found: &[Reference]) {
     }
 }
 
+/// What a scanner found in `src`, as (text, line, kind), after checking
+/// [`check_invariants`] (the scanners' tests compare these).
+#[cfg(test)]
+pub(crate) fn found_texts(src: &[u8], found: &[Reference]) -> Vec<(String, u32, RefKind)> {
+    check_invariants(src, found);
+    found
+        .iter()
+        .map(|r| {
+            let text = src.get(r.span.clone()).expect("span in input");
+            (String::from_utf8_lossy(text).into_owned(), r.line, r.kind)
+        })
+        .collect()
+}
+
+/// An expected (text, line, kind) of [`found_texts`].
+#[cfg(test)]
+pub(crate) fn r(text: &str, line: u32, kind: RefKind) -> (String, u32, RefKind) {
+    (text.to_owned(), line, kind)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
