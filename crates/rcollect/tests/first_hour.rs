@@ -27,6 +27,19 @@ fn rcollect(dir: &std::path::Path) -> Command {
     c
 }
 
+/// `rcollect collectstatic` in `dir`, which must succeed.
+fn collect_ok(dir: &std::path::Path) {
+    let out = rcollect(dir)
+        .args(["collectstatic", "--no-cache", "-q"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn from_another_directory_the_error_says_where_it_looked_and_rcollect_config_finds_it() {
     let t = project();
@@ -60,15 +73,7 @@ fn from_another_directory_the_error_says_where_it_looked_and_rcollect_config_fin
 #[test]
 fn serve_warns_when_a_source_changed_after_the_collect() {
     let t = project();
-    let out = rcollect(t.path())
-        .args(["collectstatic", "--no-cache", "-q"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    collect_ok(t.path());
     let css = t.path().join("static/css/app.css");
     let f = std::fs::File::options()
         .append(true)
@@ -127,24 +132,8 @@ fn a_static_root_holding_other_files_is_refused_and_nothing_is_written() {
         .collect();
     assert_eq!(left, ["main.rs"], "nothing written into it");
     // An empty or new directory, or one a collect wrote, is fine.
-    let out = rcollect(t.path())
-        .args(["collectstatic", "--no-cache", "-q"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = rcollect(t.path())
-        .args(["collectstatic", "--no-cache", "-q"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    collect_ok(t.path());
+    collect_ok(t.path());
 }
 
 #[test]
