@@ -175,7 +175,7 @@ async fn chromium_offers_the_longest_matching_dictionary_when_a_dotted_sibling_o
 
 /// Serves `app` on a free port, has Chromium (a fresh profile) load its
 /// `/page`, stops the server, and returns what Chromium printed.
-async fn load_page(app: Router) -> String {
+pub(crate) async fn load_page(app: Router) -> String {
     let (addr, server) = serve_app(app).await;
     let profile = tempfile::tempdir().expect("profile");
     let url = format!("http://{addr}/page");

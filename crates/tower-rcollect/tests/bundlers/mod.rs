@@ -16,9 +16,6 @@ use axum::response::Html;
 use axum::routing::get;
 use tower_rcollect::StaticFiles;
 
-use super::browser::chromium::{chromium, run_chromium};
-use super::common::serve_app;
-
 /// `fixtures/bundlers`, with its builds (v1 in `dist/`, v2 in
 /// `build/v2/dist/`).
 pub(crate) fn fixture() -> PathBuf {
@@ -114,16 +111,7 @@ async fn load(files: &StaticFiles, page1: Html<String>, page2: Html<String>, log
                 }
             },
         ));
-    let (addr, server) = serve_app(app).await;
-    let url = format!("http://{addr}/page");
-    let profile = tempfile::tempdir().expect("profile");
-    let browser = chromium();
-    let out =
-        tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url, &[]))
-            .await
-            .expect("join");
-    server.abort();
-    out
+    super::browser::load_page(app).await
 }
 
 /// The page ran (the fixture's report) and listed what it fetched.

@@ -15,9 +15,6 @@ use axum::response::Html;
 use axum::routing::get;
 use tower_rcollect::StaticFiles;
 
-use super::browser::chromium::{chromium, run_chromium};
-use super::common::serve_app;
-
 /// What the server answered: (path, status, Cache-Control).
 type Log = Arc<Mutex<Vec<(String, u16, String)>>>;
 
@@ -116,15 +113,7 @@ async fn load(files: StaticFiles, page: Html<String>, policy: bool, log: &Log) -
                 }
             },
         ));
-    let (addr, server) = serve_app(app).await;
-    let url = format!("http://{addr}/page");
-    let profile = tempfile::tempdir().expect("profile");
-    let browser = chromium();
-    let dom =
-        tokio::task::spawn_blocking(move || run_chromium(&browser, profile.path(), &url, &[]))
-            .await
-            .expect("join");
-    server.abort();
+    let dom = super::browser::load_page(app).await;
     dom.split("<pre id=\"result\">")
         .nth(1)
         .and_then(|s| s.split("</pre>").next())
