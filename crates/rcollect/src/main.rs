@@ -181,18 +181,24 @@ pub(crate) fn exit_code_for(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(if config { 2 } else { 1 })
 }
 
-/// Sets up `tracing` output on stderr; `verbosity` -1 quiet, 0 normal, 1+ verbose.
+/// Sets up `tracing` output on stderr; `verbosity` -1 quiet, 0 normal, 1+
+/// verbose. `RCOLLECT_LOG` overrides it with a level or a list of
+/// `target=level` directives (`debug`, `warn,tower_rcollect=debug`).
 pub(crate) fn init_tracing(verbosity: i8) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let default = match verbosity {
-        i8::MIN..=-1 => "error",
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
+        i8::MIN..=-1 => LevelFilter::ERROR,
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RCOLLECT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let filter = std::env::var("RCOLLECT_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(default));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Escapes only on a terminal (not in CI logs or files), never with NO_COLOR.
         .with_ansi(
@@ -200,6 +206,6 @@ pub(crate) fn init_tracing(verbosity: i8) {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         )
         .with_target(false)
-        .without_time()
-        .try_init();
+        .without_time();
+    let _ = tracing_subscriber::registry().with(fmt).with(filter).try_init();
 }
