@@ -207,5 +207,8 @@ pub(crate) fn init_tracing(verbosity: i8) {
         )
         .with_target(false)
         .without_time();
-    let _ = tracing_subscriber::registry().with(fmt).with(filter).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(filter)
+        .try_init();
 }
