@@ -28,22 +28,82 @@ use crate::error::{ConfigError, Error, Result};
 use crate::find::Found;
 use crate::manifest::{Bundle, HashedBy};
 
-/// A naming scheme of a bundler: a regular expression over a file name
-/// (the last path segment) whose group `hash` is the content hash.
+/// A naming scheme of a bundler: where a file name (the last path segment)
+/// holds the content hash. The presets are matched by hand; any other
+/// scheme is a regular expression (`regex-lite` syntax: no Unicode
+/// classes) with a group named `hash`.
 #[derive(Debug, Clone)]
 pub struct Scheme {
     name: String,
-    regex: regex::Regex,
+    matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Preset(&'static Preset),
+    Custom(regex_lite::Regex),
+}
+
+/// A preset: `-`, then `min..=max` bytes of `class` (the hash; as many as
+/// fit, as a greedy regular expression would take), then `_bg` if
+/// `wasm_suffix` and present, then `.` and at least one more byte.
+#[derive(Debug)]
+struct Preset {
+    class: fn(u8) -> bool,
+    min: usize,
+    max: usize,
+    wasm_suffix: bool,
 }
 
 /// Vite/Rolldown `[name]-[hash]`: 8 characters of base64url (`-` and `_`
 /// included), before the first extension.
-const VITE: &str = r"-(?P<hash>[A-Za-z0-9_-]{8})\.[^/]+$";
+static VITE: Preset = Preset {
+    class: |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-',
+    min: 8,
+    max: 8,
+    wasm_suffix: false,
+};
 /// esbuild `[name]-[hash]`: 8 characters of RFC 4648 base32 (uppercase).
-const ESBUILD: &str = r"-(?P<hash>[A-Z2-7]{8})\.[^/]+$";
+static ESBUILD: Preset = Preset {
+    class: |b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b),
+    min: 8,
+    max: 8,
+    wasm_suffix: false,
+};
 /// trunk `<name>-<hash>` (`_bg` before the extension of the wasm): 1 to 16
 /// lowercase hex digits.
-const TRUNK: &str = r"-(?P<hash>[0-9a-f]{1,16})(?:_bg)?\.[^/]+$";
+static TRUNK: Preset = Preset {
+    class: |b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+    min: 1,
+    max: 16,
+    wasm_suffix: true,
+};
+
+impl Preset {
+    /// The byte range of the hash in `file`: the leftmost `-` that starts
+    /// a match.
+    fn find(&self, file: &[u8]) -> Option<(usize, usize)> {
+        let extension = |rest: &[u8]| rest.len() >= 2 && rest.first() == Some(&b'.');
+        for (dash, _) in file.iter().enumerate().filter(|(_, b)| **b == b'-') {
+            let start = dash + 1;
+            for len in (self.min..=self.max).rev() {
+                let end = start + len;
+                let Some(hash) = file.get(start..end) else {
+                    continue;
+                };
+                if !hash.iter().all(|b| (self.class)(*b)) {
+                    continue;
+                }
+                let rest = file.get(end..).unwrap_or_default();
+                let wasm = self.wasm_suffix && rest.strip_prefix(b"_bg").is_some_and(extension);
+                if wasm || extension(rest) {
+                    return Some((start, end));
+                }
+            }
+        }
+        None
+    }
+}
 
 impl Scheme {
     /// A preset (`vite`, `esbuild`, `trunk`) or a regular expression with
@@ -64,19 +124,21 @@ impl Scheme {
     /// # Errors
     /// Not a preset, and not a regular expression with a `hash` group.
     pub fn parse(spec: &str) -> std::result::Result<Scheme, String> {
-        let pattern = match spec {
-            "vite" | "rolldown" => VITE,
-            "esbuild" => ESBUILD,
-            "trunk" => TRUNK,
-            other => other,
+        let matcher = match spec {
+            "vite" | "rolldown" => Matcher::Preset(&VITE),
+            "esbuild" => Matcher::Preset(&ESBUILD),
+            "trunk" => Matcher::Preset(&TRUNK),
+            other => {
+                let regex = regex_lite::Regex::new(other).map_err(|e| e.to_string())?;
+                if !regex.capture_names().any(|n| n == Some("hash")) {
+                    return Err("has no group named `hash`".into());
+                }
+                Matcher::Custom(regex)
+            }
         };
-        let regex = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
-        if !regex.capture_names().any(|n| n == Some("hash")) {
-            return Err("has no group named `hash`".into());
-        }
         Ok(Scheme {
             name: spec.to_string(),
-            regex,
+            matcher,
         })
     }
 
@@ -92,10 +154,16 @@ impl Scheme {
             Some((d, f)) => (Some(d), f),
             None => (None, name),
         };
-        let hash = self.regex.captures(file)?.name("hash")?;
-        let (before, after) = (file.get(..hash.start())?, file.get(hash.end()..)?);
+        let (start, end) = match &self.matcher {
+            Matcher::Preset(p) => p.find(file.as_bytes())?,
+            Matcher::Custom(regex) => {
+                let hash = regex.captures(file)?.name("hash")?;
+                (hash.start(), hash.end())
+            }
+        };
+        let (before, after) = (file.get(..start)?, file.get(end..)?);
         // A name before the hash, not only its separator.
-        if before.trim_end_matches(['-', '_', '.']).is_empty() || hash.as_str().is_empty() {
+        if before.trim_end_matches(['-', '_', '.']).is_empty() || start == end {
             return None;
         }
         let family = format!("{before}[hash]{after}");
@@ -507,6 +575,52 @@ mod tests {
         );
         assert!(Scheme::parse("[").is_err());
         assert!(Scheme::parse("app-[a-f0-9]+.js").is_err(), "no hash group");
+    }
+
+    /// The hand-written presets find the hash exactly where the regular
+    /// expressions they replace did, on names built from the bytes that
+    /// matter (class members, separators, `_bg`, dots).
+    #[test]
+    fn presets_agree_with_their_former_regular_expressions() {
+        let former = [
+            ("vite", r"-(?P<hash>[A-Za-z0-9_-]{8})\.[^/]+$"),
+            ("esbuild", r"-(?P<hash>[A-Z2-7]{8})\.[^/]+$"),
+            ("trunk", r"-(?P<hash>[0-9a-f]{1,16})(?:_bg)?\.[^/]+$"),
+        ]
+        .map(|(preset, regex)| {
+            let regex = regex_lite::Regex::new(regex).expect("former expression");
+            match Scheme::parse(preset).expect(preset).matcher {
+                Matcher::Preset(p) => (preset, regex, p),
+                Matcher::Custom(_) => panic!("{preset} is a preset"),
+            }
+        });
+        let pieces = [
+            "a", "f", "Z", "Q", "2", "7", "9", "-", "_", ".", "_bg", "js", "é", "D2fcVDzT",
+            "LCZJDBP2", "7a1c0e9f", "-", ".",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            usize::try_from(seed >> 33).unwrap_or(0) % n
+        };
+        let mut checked = 0;
+        for _ in 0..100_000 {
+            let parts = 1 + next(9);
+            let name: String = (0..parts).map(|_| pieces[next(pieces.len())]).collect();
+            for (preset, regex, p) in &former {
+                let want = regex
+                    .captures(&name)
+                    .and_then(|c| c.name("hash"))
+                    .map(|m| (m.start(), m.end()));
+                let got = p.find(name.as_bytes());
+                assert_eq!(got, want, "{preset} on {name:?}");
+                checked += usize::from(want.is_some());
+            }
+        }
+        assert!(
+            checked > 1_000,
+            "only {checked} names matched: the test names are too rare"
+        );
     }
 
     fn write(path: &Path, text: &str) {

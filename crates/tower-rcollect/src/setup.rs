@@ -166,8 +166,8 @@ impl StaticFiles {
     /// The embedded manifest is invalid or names a file the table lacks (a
     /// build-script bug), or, in dev mode, as [`Setup::load`].
     pub fn embedded(assets: &Embedded) -> Result<Self, Error> {
-        if let Some(config) = assets.dev_config_file() {
-            return Self::setup().config_file(config).dev(true).load();
+        if let Some(dev) = assets.dev_source() {
+            return (dev.load)(dev.config_file);
         }
         let url = parse_static_url(assets.static_url())?;
         Ok(Self::build(Source::Manifest(Arc::new(assets.load()?)), url))

@@ -38,8 +38,30 @@ pub struct Embedded {
     names: &'static [&'static str],
     files: &'static [&'static [u8]],
     static_url: &'static str,
-    dev_config: Option<&'static str>,
+    dev: Option<DevSource>,
     br_only: bool,
+}
+
+/// How a build that left the files out serves the sources instead.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DevSource {
+    /// The config file the build used.
+    pub(crate) config_file: &'static str,
+    /// Dev mode from that file. A pointer set only by
+    /// [`Embedded::dev_config`], which only the code generated for dev
+    /// builds calls: a binary with the files embedded does not link dev
+    /// mode (the config parser, the source walk, globs and regular
+    /// expressions), which keeps its LTO link, and so every rebuild after
+    /// an asset edit, short.
+    pub(crate) load: fn(&'static str) -> Result<crate::StaticFiles, Error>,
+}
+
+/// Dev mode from `config_file` (see [`DevSource::load`]).
+fn dev_files(config_file: &'static str) -> Result<crate::StaticFiles, Error> {
+    crate::StaticFiles::setup()
+        .config_file(config_file)
+        .dev(true)
+        .load()
 }
 
 impl Embedded {
@@ -59,7 +81,7 @@ impl Embedded {
             names,
             files,
             static_url,
-            dev_config: None,
+            dev: None,
             br_only: false,
         }
     }
@@ -68,7 +90,10 @@ impl Embedded {
     /// embedding was forced): the config file to run dev mode from.
     pub const fn dev_config(self, config_file: &'static str) -> Embedded {
         Embedded {
-            dev_config: Some(config_file),
+            dev: Some(DevSource {
+                config_file,
+                load: dev_files,
+            }),
             ..self
         }
     }
@@ -82,10 +107,10 @@ impl Embedded {
 }
 
 impl Embedded {
-    /// The config file the build used, when it left the files out to
-    /// serve the sources (dev mode).
-    pub(crate) fn dev_config_file(&self) -> Option<&'static str> {
-        self.dev_config
+    /// How to serve the sources, when the build left the files out (dev
+    /// mode).
+    pub(crate) fn dev_source(&self) -> Option<DevSource> {
+        self.dev
     }
 
     /// STATIC_URL the files were collected for.

@@ -789,6 +789,53 @@ fn embedded_parts() -> Table {
     }
 }
 
+/// The table a dev build generates (no files, the config file) serves
+/// the sources, edits included, through the dev-mode pointer it carries.
+#[tokio::test]
+async fn an_embedded_table_of_a_dev_build_serves_the_sources() {
+    let t = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(t.path().join("assets/css")).expect("mkdir");
+    std::fs::write(t.path().join("assets/css/a.css"), BODY).expect("write");
+    let config = t.path().join("rcollect.toml");
+    std::fs::write(
+        &config,
+        "static_url = \"/static/\"\nstatic_root = \"out\"\ndirs = [\"assets\"]\n",
+    )
+    .expect("write");
+    let config: &'static str = Box::leak(config.display().to_string().into_boxed_str());
+    let table = crate::Embedded::new("", &[], &[], "/static/").dev_config(config);
+    let files = StaticFiles::embedded(&table).expect("dev mode");
+    assert_eq!(
+        files.static_url("css/a.css").expect("url"),
+        "/static/css/a.css"
+    );
+    let svc = files.layer(inner());
+    let res = svc
+        .clone()
+        .oneshot(
+            req("/static/css/a.css")
+                .body(Empty::<Bytes>::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], BODY);
+    std::fs::write(t.path().join("assets/css/a.css"), "p { margin: 0 }").expect("edit");
+    let res = svc
+        .oneshot(
+            req("/static/css/a.css")
+                .body(Empty::<Bytes>::new())
+                .expect("req"),
+        )
+        .await
+        .expect("infallible");
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"p { margin: 0 }");
+}
+
 #[tokio::test]
 async fn embedded_files_are_served_from_memory_with_the_same_semantics() {
     let files = StaticFiles::embedded(&embedded_table()).expect("embedded");
