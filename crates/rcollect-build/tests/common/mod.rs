@@ -86,14 +86,26 @@ impl Drop for Server {
 /// Starts `bin --addr 127.0.0.1:0` in `dir` and reads the address it prints.
 pub fn start(bin: &Path, dir: &Path) -> Server {
     use std::io::BufRead;
-    let mut child = Command::new(bin)
-        .current_dir(dir)
-        .args(["--addr", "127.0.0.1:0"])
-        .env_remove("RCOLLECT_DEBUG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn");
+    // A binary just copied can be "busy" for a moment: a process another
+    // test thread forks meanwhile holds the copy's write descriptor until
+    // it execs. Retry then, for up to a second.
+    let mut busy = 0;
+    let mut child = loop {
+        let spawned = Command::new(bin)
+            .current_dir(dir)
+            .args(["--addr", "127.0.0.1:0"])
+            .env_remove("RCOLLECT_DEBUG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn();
+        match spawned {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && busy < 50 => {
+                busy += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.expect("spawn"),
+        }
+    };
     let mut line = String::new();
     let stdout = child.stdout.take().expect("stdout");
     std::io::BufReader::new(stdout)
