@@ -27,9 +27,10 @@ fn rcollect(dir: &std::path::Path) -> Command {
     c
 }
 
-/// `rcollect collectstatic` in `dir`, which must succeed.
-fn collect_ok(dir: &std::path::Path) {
-    let out = rcollect(dir)
+/// `rcollect collectstatic` with `cmd` (from [`rcollect`]), which must
+/// succeed.
+fn collect_ok_with(mut cmd: Command) {
+    let out = cmd
         .args(["collectstatic", "--no-cache", "-q"])
         .output()
         .expect("run");
@@ -38,6 +39,11 @@ fn collect_ok(dir: &std::path::Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `rcollect collectstatic` in `dir`, which must succeed.
+fn collect_ok(dir: &std::path::Path) {
+    collect_ok_with(rcollect(dir));
 }
 
 #[test]
@@ -56,16 +62,9 @@ fn from_another_directory_the_error_says_where_it_looked_and_rcollect_config_fin
         "{err}"
     );
     assert!(err.contains("RCOLLECT_CONFIG"), "{err}");
-    let out = rcollect(elsewhere.path())
-        .env("RCOLLECT_CONFIG", t.path().join("rcollect.toml"))
-        .args(["collectstatic", "--no-cache", "-q"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut with_config = rcollect(elsewhere.path());
+    with_config.env("RCOLLECT_CONFIG", t.path().join("rcollect.toml"));
+    collect_ok_with(with_config);
     // Paths in the file stay relative to the file.
     assert!(t.path().join("staticfiles/staticfiles.json").is_file());
 }

@@ -106,30 +106,24 @@ pub(super) fn scan_asset(
             resolved,
         });
     }
-    let scanned = if edges.is_empty() && strip.is_empty() {
-        Scanned {
-            digests: Some(source),
-            bytes: Vec::new(),
-            loaded: false,
-            source,
-            raw,
-            output,
-            edges,
-            links,
-            strip,
-        }
+    // Nothing to rewrite or strip: the output is the source, and its
+    // digests are the source's (the bytes need not be kept).
+    let unchanged = edges.is_empty() && strip.is_empty();
+    let (digests, bytes, loaded) = if unchanged {
+        (Some(source), Vec::new(), false)
     } else {
-        Scanned {
-            bytes,
-            loaded,
-            source,
-            raw,
-            output,
-            edges,
-            links,
-            strip,
-            digests: None,
-        }
+        (None, bytes, loaded)
+    };
+    let scanned = Scanned {
+        digests,
+        bytes,
+        loaded,
+        source,
+        raw,
+        output,
+        edges,
+        links,
+        strip,
     };
     Ok(Some((scanned, broken, omitted)))
 }
